@@ -1,0 +1,13 @@
+namespace EdgeProfile.Core.Events;
+
+/// <summary>Where an event was produced.</summary>
+public enum Channel
+{
+    Pos,
+    App,
+    Web,
+    Cdn,
+    Crm,
+    Kiosk,
+    Partner,
+}

@@ -1,0 +1,190 @@
+using System.Globalization;
+using EdgeProfile.Core.Events;
+
+namespace EdgeProfile.Core.Profiles;
+
+/// <summary>
+/// First-cut profile maths: 7- and 30-day visits (active days) and spend, in event time, plus a few tags with
+/// reasons. The feature-engine work replaces these formulas; callers only see <see cref="Apply"/> and <see cref="View"/>.
+/// </summary>
+public static class ProfileMath
+{
+    /// <summary>The longest window kept, in days.</summary>
+    public const int WindowDays = 30;
+
+    /// <summary>Spend over 30 days at or above which a customer is a high spender.</summary>
+    public const double HighSpend30d = 1000;
+
+    /// <summary>Active days in 7 at or above which a customer is a frequent visitor.</summary>
+    public const int FrequentVisits7d = 3;
+
+    /// <summary>Days since first seen within which a customer is new.</summary>
+    public const int NewCustomerDays = 7;
+
+    /// <summary>Days without activity after which a customer is lapsing.</summary>
+    public const int LapsingDays = 21;
+
+    /// <summary>Creates an empty profile for a customer first seen in <paramref name="e"/>.</summary>
+    public static StoreProfile Create(string customerKey, CustomerEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new StoreProfile { CustomerKey = customerKey, FirstSeen = e.OccurredAt, LastSeen = e.OccurredAt };
+    }
+
+    /// <summary>Applies one event to the profile (in any order of event time) and adds new identifiers.</summary>
+    public static void Apply(StoreProfile profile, CustomerEvent e, IEnumerable<string> identifiers)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(identifiers);
+
+        foreach (var id in identifiers)
+        {
+            if (!profile.Identifiers.Contains(id))
+            {
+                profile.Identifiers.Add(id);
+            }
+        }
+
+        profile.EventsTotal++;
+        profile.ChannelsMask |= 1 << (int)e.Channel;
+        if (e.OccurredAt < profile.FirstSeen)
+        {
+            profile.FirstSeen = e.OccurredAt;
+        }
+
+        var isLatest = e.OccurredAt >= profile.LastSeen;
+        if (isLatest)
+        {
+            profile.LastSeen = e.OccurredAt;
+            profile.LastChannel = e.Channel.Name();
+            if (e.Product?.Category is { } cat)
+            {
+                profile.LastCategory = cat;
+            }
+        }
+
+        if (e.Type == EventType.Purchase && (profile.LastPurchaseAt is null || e.OccurredAt > profile.LastPurchaseAt))
+        {
+            profile.LastPurchaseAt = e.OccurredAt;
+        }
+
+        if (e.Type == EventType.AddToCart && (profile.LastCartAt is null || e.OccurredAt > profile.LastCartAt))
+        {
+            profile.LastCartAt = e.OccurredAt;
+        }
+
+        var day = DayOf(e.OccurredAt);
+        var oldest = DayOf(profile.LastSeen) - WindowDays + 1;
+        if (day >= oldest)
+        {
+            var bucket = profile.Days.Find(b => b.Day == day);
+            if (bucket is null)
+            {
+                bucket = new DayBucket { Day = day };
+                var at = profile.Days.FindIndex(b => b.Day > day);
+                profile.Days.Insert(at < 0 ? profile.Days.Count : at, bucket);
+            }
+
+            bucket.Events++;
+            var money = e.Amount ?? (e.Product?.Price ?? 0) * (e.Quantity ?? 1);
+            if (e.Type == EventType.Purchase)
+            {
+                bucket.Purchases++;
+                bucket.Spend += money;
+            }
+            else if (e.Type == EventType.Return)
+            {
+                bucket.Returns++;
+                bucket.Spend -= money;
+            }
+        }
+
+        profile.Days.RemoveAll(b => b.Day < oldest);
+    }
+
+    /// <summary>The features and tags of <paramref name="profile"/> as of <paramref name="asOf"/> (event time).</summary>
+    public static ProfileView View(StoreProfile profile, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var today = DayOf(asOf);
+        int visits7 = 0, visits30 = 0, returns30 = 0;
+        double spend7 = 0, spend30 = 0;
+        foreach (var b in profile.Days)
+        {
+            var age = today - b.Day;
+            if (age is < 0 or >= WindowDays)
+            {
+                continue;
+            }
+
+            visits30++;
+            spend30 += b.Spend;
+            returns30 += b.Returns;
+            if (age < 7)
+            {
+                visits7++;
+                spend7 += b.Spend;
+            }
+        }
+
+        var channels = Enum.GetValues<Channel>().Where(c => (profile.ChannelsMask & (1 << (int)c)) != 0).Select(c => c.Name()).ToList();
+        var tags = new List<ProfileTag>();
+        if (spend30 >= HighSpend30d)
+        {
+            tags.Add(new ProfileTag("high_spender", $"spent {Money(spend30)} in the last 30 days (threshold {Money(HighSpend30d)})",
+                $"近30天消费 {Money(spend30)}（阈值 {Money(HighSpend30d)}）"));
+        }
+
+        if (visits7 >= FrequentVisits7d)
+        {
+            tags.Add(new ProfileTag("frequent_visitor", $"active on {visits7} of the last 7 days (threshold {FrequentVisits7d})",
+                $"近7天有 {visits7} 天活跃（阈值 {FrequentVisits7d}）"));
+        }
+
+        if (channels.Count >= 2)
+        {
+            tags.Add(new ProfileTag("omnichannel", $"seen on {channels.Count} channels: {string.Join(", ", channels)}",
+                $"在 {channels.Count} 个渠道出现：{string.Join("、", channels)}"));
+        }
+
+        var sinceFirst = asOf - profile.FirstSeen;
+        if (sinceFirst < TimeSpan.FromDays(NewCustomerDays))
+        {
+            tags.Add(new ProfileTag("new_customer", $"first seen {Days(sinceFirst)} ago (within {NewCustomerDays} days)",
+                $"首次出现于 {Days(sinceFirst)} 前（{NewCustomerDays} 天内）"));
+        }
+
+        if (profile.LastCartAt is { } cart && (profile.LastPurchaseAt is null || profile.LastPurchaseAt < cart))
+        {
+            tags.Add(new ProfileTag("open_cart", $"added to cart {Days(asOf - cart)} ago with no purchase since",
+                $"{Days(asOf - cart)} 前加购，之后未购买"));
+        }
+
+        var idle = asOf - profile.LastSeen;
+        if (idle >= TimeSpan.FromDays(LapsingDays))
+        {
+            tags.Add(new ProfileTag("lapsing", $"no activity for {Days(idle)} (threshold {LapsingDays} days)",
+                $"已 {Days(idle)} 未活跃（阈值 {LapsingDays} 天）"));
+        }
+
+        if (returns30 >= 2)
+        {
+            tags.Add(new ProfileTag("frequent_returner", $"{returns30} returns in the last 30 days",
+                $"近30天退货 {returns30} 次"));
+        }
+
+        return new ProfileView(profile.CustomerKey, profile.Identifiers, asOf, visits7, visits30,
+            Math.Round(spend7, 2), Math.Round(spend30, 2), profile.FirstSeen, profile.LastSeen,
+            profile.LastCategory, profile.LastChannel, profile.EventsTotal, channels, tags);
+    }
+
+    /// <summary>Days since the Unix epoch of an instant, in UTC.</summary>
+    public static int DayOf(DateTimeOffset t) => (int)(t.UtcTicks / TimeSpan.TicksPerDay - DateTimeOffset.UnixEpoch.UtcTicks / TimeSpan.TicksPerDay);
+
+    private static string Money(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string Days(TimeSpan t) => t.TotalDays >= 1
+        ? $"{t.TotalDays.ToString("0", CultureInfo.InvariantCulture)}d"
+        : $"{Math.Max(0, t.TotalHours).ToString("0", CultureInfo.InvariantCulture)}h";
+}
