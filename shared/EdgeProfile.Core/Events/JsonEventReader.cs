@@ -27,8 +27,11 @@ public static class JsonEventReader
         return null;
     }
 
-    /// <summary>Decodes and validates one JSON message.</summary>
-    public static DecodeResult Decode(ReadOnlyMemory<byte> payload, string? topicStoreId, EventValidator validator)
+    /// <summary>
+    /// Decodes and validates one JSON message. <paramref name="defaultStoreId"/> fills a missing storeId (devices on
+    /// IoT-Hub-style topics take the store of their enrollment).
+    /// </summary>
+    public static DecodeResult Decode(ReadOnlyMemory<byte> payload, string? topicStoreId, EventValidator validator, string? defaultStoreId = null)
     {
         ArgumentNullException.ThrowIfNull(validator);
         if (CheckEnvelope(payload.Span) is { } bad)
@@ -86,6 +89,7 @@ public static class JsonEventReader
                 }
             }
 
+            draft.StoreId ??= defaultStoreId;
             return validator.Validate(draft, topicStoreId);
         }
     }

@@ -1,0 +1,117 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace EdgeProfile.Edge;
+
+/// <summary>Fails the start of a misconfigured edge with messages that name the key.</summary>
+public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, EdgeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.StoreId))
+        {
+            errors.Add("Edge:StoreId is required (e.g. --Edge:StoreId=store-001)");
+        }
+        else if (!StoreIdPattern().IsMatch(options.StoreId))
+        {
+            errors.Add($"Edge:StoreId '{options.StoreId}' must be 1-64 chars of letters, digits, '.', '_' or '-'");
+        }
+
+        if (options.Mqtt.Port is < 1 or > 65535)
+        {
+            errors.Add($"Edge:Mqtt:Port {options.Mqtt.Port} is not a TCP port (1-65535)");
+        }
+
+        if (!string.Equals(options.Mqtt.Mode, "embedded", StringComparison.OrdinalIgnoreCase) && !options.Mqtt.IsExternal)
+        {
+            errors.Add($"Edge:Mqtt:Mode '{options.Mqtt.Mode}' must be 'embedded' or 'external'");
+        }
+
+        if (options.Mqtt.IsExternal && string.IsNullOrWhiteSpace(options.Mqtt.Host))
+        {
+            errors.Add("Edge:Mqtt:Host is required when Edge:Mqtt:Mode is 'external'");
+        }
+
+        if (!options.Mqtt.IsExternal && !System.Net.IPAddress.TryParse(options.Mqtt.Bind, out _))
+        {
+            errors.Add($"Edge:Mqtt:Bind '{options.Mqtt.Bind}' is not an IP address");
+        }
+
+        if (options.Mqtt.MaxPendingPerClient < 1000)
+        {
+            errors.Add("Edge:Mqtt:MaxPendingPerClient must be at least 1000");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.HubUrl)
+            && (!Uri.TryCreate(options.HubUrl, UriKind.Absolute, out var hub) || (hub.Scheme != Uri.UriSchemeHttp && hub.Scheme != Uri.UriSchemeHttps)))
+        {
+            errors.Add($"Edge:HubUrl '{options.HubUrl}' must be an http:// or https:// URL");
+        }
+
+        foreach (var url in options.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Port is < 0 or > 65535 || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"Edge:Http:Urls '{url}' is not an http:// URL with a valid port");
+            }
+        }
+
+        if (options.Log.Durability is not ("fsync" or "process"))
+        {
+            errors.Add($"Edge:Log:Durability '{options.Log.Durability}' must be 'fsync' or 'process'");
+        }
+
+        if (options.Log.MaxBatch is < 1 or > 100_000)
+        {
+            errors.Add("Edge:Log:MaxBatch must be between 1 and 100000");
+        }
+
+        if (options.Log.QueueCapacity < 16)
+        {
+            errors.Add("Edge:Log:QueueCapacity must be at least 16");
+        }
+
+        if (options.Uplink.BatchSize is < 1 or > 10_000)
+        {
+            errors.Add("Edge:Uplink:BatchSize must be between 1 and 10000");
+        }
+
+        if (options.Uplink.DiskBudgetMb < 1)
+        {
+            errors.Add("Edge:Uplink:DiskBudgetMb must be at least 1");
+        }
+
+        if (options.MaxClockSkew < TimeSpan.Zero)
+        {
+            errors.Add("Edge:MaxClockSkew must not be negative");
+        }
+
+        if (options.DeadLetters.MaxCount < 1)
+        {
+            errors.Add("Edge:DeadLetters:MaxCount must be at least 1");
+        }
+
+        if (!string.IsNullOrEmpty(options.PseudonymKey))
+        {
+            try
+            {
+                if (Convert.FromBase64String(options.PseudonymKey).Length < 16)
+                {
+                    errors.Add("Edge:PseudonymKey must decode to at least 16 bytes");
+                }
+            }
+            catch (FormatException)
+            {
+                errors.Add("Edge:PseudonymKey is not valid base64");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex StoreIdPattern();
+}

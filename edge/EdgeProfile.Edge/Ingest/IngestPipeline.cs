@@ -1,0 +1,85 @@
+using EdgeProfile.Core.Events;
+using EdgeProfile.Edge.Log;
+using EdgeProfile.Edge.Uplink;
+using Microsoft.Extensions.Options;
+
+namespace EdgeProfile.Edge.Ingest;
+
+/// <summary>
+/// From an MQTT message to a queued log item: classify the topic, decode and validate, pseudonymise the
+/// customer's identifiers. Runs on the broker's (or client's) threads, in parallel; the log writer is the only
+/// serial step.
+/// </summary>
+public sealed class IngestPipeline
+{
+    private readonly EdgeOptions _options;
+    private readonly EdgeIdentity _identity;
+    private readonly LogWriter _writer;
+    private readonly TimeProvider _clock;
+    private readonly EventValidator _validator;
+
+    /// <summary>Creates the pipeline.</summary>
+    public IngestPipeline(IOptions<EdgeOptions> options, EdgeIdentity identity, LogWriter writer, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _identity = identity;
+        _writer = writer;
+        _clock = clock;
+        _validator = new EventValidator(clock, _options.MaxClockSkew);
+    }
+
+    /// <summary>
+    /// Decodes a message and queues it for the log. Returns null when the topic is not an event topic; otherwise a
+    /// task that completes when the message (event or dead letter) is durable. Throws when the agent is stopping.
+    /// </summary>
+    public async ValueTask<Task?> SubmitAsync(string topic, ReadOnlyMemory<byte> payload, bool awaitDurable, CancellationToken cancellationToken)
+    {
+        var item = Decode(topic, payload, awaitDurable);
+        if (item is null)
+        {
+            return null;
+        }
+
+        await _writer.SubmitAsync(item, cancellationToken).ConfigureAwait(false);
+        return item.Durable;
+    }
+
+    /// <summary>Decodes one message into a log item, or null when the topic carries no events.</summary>
+    public IngestItem? Decode(string topic, ReadOnlyMemory<byte> payload, bool awaitDurable)
+    {
+        var kind = TopicRouter.Classify(topic, out var topicStore, out _);
+        if (kind == TopicKind.None)
+        {
+            return null;
+        }
+
+        var store = _options.StoreId;
+        DecodeResult result;
+        try
+        {
+            result = kind switch
+            {
+                TopicKind.Protobuf => ProtobufEventReader.Decode(payload, topicStore, _validator),
+                TopicKind.Device => JsonEventReader.Decode(payload, store, _validator, defaultStoreId: store),
+                _ => JsonEventReader.Decode(payload, topicStore, _validator),
+            };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A decoder bug must cost one message, never the agent or its neighbours.
+            result = DecodeResult.Invalid("message", $"could not be decoded ({ex.GetType().Name}: {ex.Message})");
+        }
+
+        if (result.Event is { } e && !string.Equals(e.StoreId, store, StringComparison.Ordinal))
+        {
+            result = DecodeResult.Invalid("storeId", $"'{e.StoreId}' is not served by this edge (Edge:StoreId={store})");
+        }
+
+        var format = kind == TopicKind.Protobuf ? PayloadFormat.Protobuf : PayloadFormat.Json;
+        var keys = result.Event is { } ev
+            ? _identity.Pseudonymizer.KeysOf(ev.Customer).Select(k => k.ToString()).ToArray()
+            : [];
+        return new IngestItem(topic, payload, format, result, _clock.GetUtcNow(), awaitDurable) { CustomerKeys = keys };
+    }
+}

@@ -1,0 +1,30 @@
+using EdgeProfile.Contracts.V1;
+using EdgeProfile.Core.Profiles;
+using Google.Protobuf;
+
+namespace EdgeProfile.Edge.Log;
+
+/// <summary>Turns a store profile into the pseudonymised delta that crosses the store boundary.</summary>
+internal static class DeltaFactory
+{
+    public static byte[] Encode(StoreProfile profile)
+    {
+        var view = ProfileMath.View(profile, profile.LastSeen);
+        var delta = new ProfileDelta
+        {
+            CustomerKey = view.CustomerKey,
+            UpdatedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            Visits7D = view.Visits7d,
+            Visits30D = view.Visits30d,
+            Spend7D = view.Spend7d,
+            Spend30D = view.Spend30d,
+            LastSeenUnixMs = view.LastSeen.ToUnixTimeMilliseconds(),
+            LastCategory = view.LastCategory ?? "",
+            LastChannel = view.LastChannel ?? "",
+            EventsTotal = view.EventsTotal,
+        };
+        delta.Identifiers.AddRange(view.Identifiers);
+        delta.Tags.AddRange(view.Tags.Select(t => t.Name));
+        return delta.ToByteArray();
+    }
+}

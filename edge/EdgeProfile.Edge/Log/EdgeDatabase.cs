@@ -1,0 +1,121 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace EdgeProfile.Edge.Log;
+
+/// <summary>
+/// The edge's SQLite file: event log, dead letters, store profiles, customer keys and the uplink outbox.
+/// WAL mode; <c>Edge:Log:Durability</c> picks synchronous FULL (power-safe) or NORMAL (crash-safe).
+/// </summary>
+public sealed class EdgeDatabase
+{
+    private const int SchemaVersion = 1;
+
+    private readonly string _connectionString;
+    private readonly string _synchronous;
+
+    /// <summary>Opens (and creates or migrates) the database in the configured data directory.</summary>
+    public EdgeDatabase(IOptions<EdgeOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Value;
+        Directory.CreateDirectory(o.ResolvedDataDir);
+        Path = System.IO.Path.Combine(o.ResolvedDataDir, "edge.db");
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
+        _synchronous = o.Log.Durability == "process" ? "NORMAL" : "FULL";
+        using var c = Open();
+        Migrate(c);
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>A new open connection with the edge's pragmas.</summary>
+    public SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        Exec(c, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous}; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=OFF;");
+        return c;
+    }
+
+    /// <summary>Runs SQL without results.</summary>
+    public static void Exec(SqliteConnection c, string sql, SqliteTransaction? tx = null)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Runs a scalar query.</summary>
+    public static T? Scalar<T>(SqliteConnection c, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        var v = cmd.ExecuteScalar();
+        return v is null or DBNull ? default : (T)Convert.ChangeType(v, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Migrate(SqliteConnection c)
+    {
+        var version = Scalar<long>(c, "PRAGMA user_version");
+        if (version > SchemaVersion)
+        {
+            throw new InvalidOperationException($"edge.db has schema version {version}, newer than this agent ({SchemaVersion}); upgrade the agent.");
+        }
+
+        if (version == SchemaVersion)
+        {
+            return;
+        }
+
+        Exec(c, """
+            BEGIN;
+            CREATE TABLE IF NOT EXISTS events (
+                seq INTEGER PRIMARY KEY,
+                event_id TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL,
+                occurred_at_ms INTEGER NOT NULL,
+                received_at_ms INTEGER NOT NULL,
+                customer_key TEXT NOT NULL,
+                topic TEXT NOT NULL,
+                format INTEGER NOT NULL,
+                payload BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS dead_letters (
+                id INTEGER PRIMARY KEY,
+                received_at_ms INTEGER NOT NULL,
+                topic TEXT NOT NULL,
+                field TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                payload BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS customer_keys (
+                key TEXT PRIMARY KEY,
+                customer_key TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS profiles (
+                customer_key TEXT PRIMARY KEY,
+                updated_at_ms INTEGER NOT NULL,
+                state TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                created_at_ms INTEGER NOT NULL,
+                customer_key TEXT NOT NULL,
+                payload BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS outbox_overflow (
+                customer_key TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS counters (
+                name TEXT PRIMARY KEY,
+                value INTEGER NOT NULL) WITHOUT ROWID;
+            PRAGMA user_version = 1;
+            COMMIT;
+            """);
+    }
+}

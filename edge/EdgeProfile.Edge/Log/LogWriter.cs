@@ -1,0 +1,324 @@
+using System.Threading.Channels;
+using EdgeProfile.Core.Events;
+using EdgeProfile.Core.Profiles;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgeProfile.Edge.Log;
+
+/// <summary>
+/// The single writer of the edge database. Takes decoded messages from a bounded queue and commits them in groups:
+/// one transaction appends the events (idempotent on eventId), records dead letters, updates the store profiles and
+/// writes the outbox deltas; only then are the messages' completions released (and so their PUBACKs sent).
+/// </summary>
+public sealed partial class LogWriter : BackgroundService
+{
+    private static readonly TimeSpan IdleTick = TimeSpan.FromSeconds(1);
+    private const int MaxDeadLetterBytes = 80 * 1024;
+
+    private readonly Channel<IngestItem> _queue;
+    private readonly EdgeDatabase _db;
+    private readonly EdgeStats _stats;
+    private readonly OutboxSignal _signal;
+    private readonly EdgeOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<LogWriter> _logger;
+    private readonly Dictionary<string, string> _keyCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoreProfile> _profileCache = new(StringComparer.Ordinal);
+    private readonly long _budgetBytes;
+    private long _watermarkMs;
+    private long _deadLetterRows;
+    private long _lastFullWarning;
+
+    /// <summary>Creates the writer; the database is opened when the host starts it.</summary>
+    public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, TimeProvider clock, ILogger<LogWriter> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _db = db;
+        _stats = stats;
+        _signal = signal;
+        _options = options.Value;
+        _clock = clock;
+        _logger = logger;
+        _budgetBytes = _options.Uplink.DiskBudgetMb * 1024 * 1024;
+        _queue = System.Threading.Channels.Channel.CreateBounded<IngestItem>(new BoundedChannelOptions(_options.Log.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>
+    /// Queues a message for the log; waits while the queue is full (back-pressure on publishers).
+    /// Throws <see cref="ChannelClosedException"/> once the agent is stopping: the caller must not acknowledge.
+    /// </summary>
+    public ValueTask SubmitAsync(IngestItem item, CancellationToken cancellationToken) => _queue.Writer.WriteAsync(item, cancellationToken);
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Ingest has stopped by now (it stops first); drain what is queued, then finish.
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var conn = _db.Open();
+        using var sql = new Statements(conn);
+        LoadState(conn);
+        var batch = new List<IngestItem>(_options.Log.MaxBatch);
+        var reader = _queue.Reader;
+        while (true)
+        {
+            var wait = reader.WaitToReadAsync(CancellationToken.None).AsTask();
+            if (!wait.IsCompleted)
+            {
+                await Task.WhenAny(wait, Task.Delay(IdleTick, _clock, CancellationToken.None)).ConfigureAwait(false);
+                if (!wait.IsCompleted)
+                {
+                    TryRefillFromOverflow(conn, sql);
+                    continue;
+                }
+            }
+
+            if (!await wait.ConfigureAwait(false))
+            {
+                break;
+            }
+
+            batch.Clear();
+            while (batch.Count < _options.Log.MaxBatch && reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+
+            CommitBatch(conn, sql, batch);
+        }
+
+        LogDrained(_logger, _stats.EventsStored);
+    }
+
+    private void CommitBatch(SqliteConnection conn, Statements sql, List<IngestItem> batch)
+    {
+        long stored = 0, duplicates = 0, dead = 0, late = 0, outboxRows = 0, outboxBytes = 0, overflow = 0;
+        var watermark = _watermarkMs;
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var touched = new HashSet<StoreProfile>();
+        try
+        {
+            using var tx = conn.BeginTransaction();
+            sql.Enlist(tx);
+            foreach (var item in batch)
+            {
+                var e = item.Decoded.Event;
+                if (e is null)
+                {
+                    var payload = item.Payload.Length > MaxDeadLetterBytes ? item.Payload[..MaxDeadLetterBytes] : item.Payload;
+                    sql.InsertDead(now, item.Topic, item.Decoded.Field ?? "message", item.Decoded.Reason ?? "invalid", item.Payload.Length, payload.ToArray());
+                    dead++;
+                    continue;
+                }
+
+                var primaryKey = ResolveCustomer(sql, item.CustomerKeys);
+                var occurredMs = e.OccurredAt.ToUnixTimeMilliseconds();
+                if (!sql.InsertEvent(e.EventId, e.Type.Name(), occurredMs, item.ReceivedAt.ToUnixTimeMilliseconds(), primaryKey, item.Topic, (int)item.Format, item.Payload.ToArray()))
+                {
+                    duplicates++;
+                    continue;
+                }
+
+                stored++;
+                if (occurredMs < watermark - (long)_options.AllowedLateness.TotalMilliseconds)
+                {
+                    late++;
+                }
+
+                watermark = Math.Max(watermark, occurredMs);
+                var profile = LoadProfile(sql, primaryKey, e);
+                ProfileMath.Apply(profile, e, item.CustomerKeys);
+                foreach (var key in item.CustomerKeys)
+                {
+                    if (!_keyCache.ContainsKey(key))
+                    {
+                        sql.InsertKey(key, primaryKey);
+                        _keyCache[key] = primaryKey;
+                    }
+                }
+
+                touched.Add(profile);
+                var delta = DeltaFactory.Encode(profile);
+                if (_stats.OutboxBytes + outboxBytes + delta.Length > _budgetBytes)
+                {
+                    overflow += sql.InsertOverflow(primaryKey);
+                    continue;
+                }
+
+                sql.InsertOutbox(now, primaryKey, delta);
+                outboxRows++;
+                outboxBytes += delta.Length;
+            }
+
+            foreach (var profile in touched)
+            {
+                sql.UpsertProfile(profile.CustomerKey, now, ProfileJson.Serialize(profile));
+            }
+
+            sql.AddCounters(stored, duplicates, dead, late, watermark);
+            _deadLetterRows += dead;
+            if (_deadLetterRows > _options.DeadLetters.MaxCount)
+            {
+                _deadLetterRows -= sql.TrimDeadLetters(_options.DeadLetters.MaxCount);
+            }
+
+            tx.Commit();
+        }
+        catch (Exception ex)
+        {
+            // Nothing of this batch is durable: fail every completion so that no PUBACK goes out, and forget
+            // cached state that the rolled-back transaction had changed.
+            LogCommitFailed(_logger, ex, batch.Count);
+            _keyCache.Clear();
+            _profileCache.Clear();
+            sql.Enlist(null);
+            foreach (var item in batch)
+            {
+                item.Fail(ex);
+            }
+
+            return;
+        }
+
+        sql.Enlist(null);
+        _watermarkMs = watermark;
+        _stats.AddCommitted(stored, duplicates, dead, late, outboxRows, outboxBytes, now, overflow);
+        foreach (var item in batch)
+        {
+            item.Commit();
+        }
+
+        if (outboxRows > 0)
+        {
+            _signal.Notify();
+        }
+
+        if (overflow > 0 || (_stats.OverflowCustomers > 0 && outboxRows == 0))
+        {
+            WarnOutboxFull(now);
+        }
+    }
+
+    private string ResolveCustomer(Statements sql, IReadOnlyList<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            if (_keyCache.TryGetValue(key, out var known))
+            {
+                return known;
+            }
+
+            if (sql.SelectKey(key) is { } stored)
+            {
+                _keyCache[key] = stored;
+                return stored;
+            }
+        }
+
+        return keys[0];
+    }
+
+    private StoreProfile LoadProfile(Statements sql, string customerKey, CustomerEvent e)
+    {
+        if (_profileCache.TryGetValue(customerKey, out var cached))
+        {
+            return cached;
+        }
+
+        var profile = sql.SelectProfile(customerKey) is { } json ? ProfileJson.Deserialize(json) : ProfileMath.Create(customerKey, e);
+        _profileCache[customerKey] = profile;
+        return profile;
+    }
+
+    private void TryRefillFromOverflow(SqliteConnection conn, Statements sql)
+    {
+        if (_stats.OverflowCustomers == 0 || _stats.OutboxBytes > _budgetBytes * 8 / 10)
+        {
+            return;
+        }
+
+        try
+        {
+            var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            using var tx = conn.BeginTransaction();
+            sql.Enlist(tx);
+            var customers = sql.TakeOverflow(_options.Uplink.BatchSize);
+            long rows = 0, bytes = 0;
+            foreach (var key in customers)
+            {
+                if (sql.SelectProfile(key) is not { } json)
+                {
+                    continue;
+                }
+
+                var delta = DeltaFactory.Encode(ProfileJson.Deserialize(json));
+                sql.InsertOutbox(now, key, delta);
+                rows++;
+                bytes += delta.Length;
+            }
+
+            tx.Commit();
+            sql.Enlist(null);
+            _stats.AddCommitted(0, 0, 0, 0, rows, bytes, now, -customers.Count);
+            LogOverflowRefilled(_logger, customers.Count, _stats.OverflowCustomers);
+            _signal.Notify();
+        }
+        catch (Exception ex)
+        {
+            sql.Enlist(null);
+            LogCommitFailed(_logger, ex, 0);
+        }
+    }
+
+    private void WarnOutboxFull(long nowMs)
+    {
+        if (nowMs - _lastFullWarning < 30_000)
+        {
+            return;
+        }
+
+        _lastFullWarning = nowMs;
+        LogOutboxFull(_logger, _stats.OutboxBytes / (1024 * 1024), _options.Uplink.DiskBudgetMb, _stats.OverflowCustomers);
+    }
+
+    private void LoadState(SqliteConnection conn)
+    {
+        long Counter(string name) => EdgeDatabase.Scalar<long>(conn, $"SELECT value FROM counters WHERE name='{name}'");
+        _watermarkMs = Counter("watermark_ms");
+        _deadLetterRows = EdgeDatabase.Scalar<long>(conn, "SELECT COUNT(*) FROM dead_letters");
+        var backlog = EdgeDatabase.Scalar<long>(conn, "SELECT COUNT(*) FROM outbox");
+        var bytes = EdgeDatabase.Scalar<long>(conn, "SELECT COALESCE(SUM(length(payload)),0) FROM outbox");
+        var oldest = EdgeDatabase.Scalar<long>(conn, "SELECT COALESCE(MIN(created_at_ms),0) FROM outbox");
+        var overflow = EdgeDatabase.Scalar<long>(conn, "SELECT COUNT(*) FROM outbox_overflow");
+        _stats.Load(Counter("events_stored"), Counter("duplicates"), Counter("dead_lettered"), Counter("late_events"), backlog, bytes, oldest, overflow);
+        LogOpened(_logger, _db.Path, _stats.EventsStored, backlog);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event log {Path} open: {Events} events stored, {Backlog} deltas waiting for the hub")]
+    private static partial void LogOpened(ILogger logger, string path, long events, long backlog);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event log drained and closed ({Events} events stored)")]
+    private static partial void LogDrained(ILogger logger, long events);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Commit of {Count} messages failed; none was acknowledged")]
+    private static partial void LogCommitFailed(ILogger logger, Exception ex, int count);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "OUTBOX FULL: {UsedMb} MiB of Edge:Uplink:DiskBudgetMb={BudgetMb} used; the hub is not taking deltas. Ingest and local profiles continue; {Customers} customers' latest state will be sent when there is room")]
+    private static partial void LogOutboxFull(ILogger logger, long usedMb, long budgetMb, long customers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox has room again: queued the latest state of {Count} customers ({Remaining} still waiting)")]
+    private static partial void LogOverflowRefilled(ILogger logger, int count, long remaining);
+}

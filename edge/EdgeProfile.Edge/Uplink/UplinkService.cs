@@ -1,0 +1,179 @@
+using EdgeProfile.Edge.Log;
+using Grpc.Core;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using V1 = EdgeProfile.Contracts.V1;
+
+namespace EdgeProfile.Edge.Uplink;
+
+/// <summary>
+/// Store-and-forward of profile deltas to the hub. Reads the outbox in sequence order, uploads in batches, and
+/// deletes what the hub acknowledged. After any failure it asks the hub for its cursor and resumes from there, so
+/// a WAN or hub outage causes neither a gap nor a duplicate.
+/// </summary>
+public sealed partial class UplinkService(
+    EdgeDatabase db,
+    EdgeStats stats,
+    OutboxSignal signal,
+    EdgeIdentity identity,
+    UplinkStatus status,
+    IOptions<EdgeOptions> options,
+    ILogger<UplinkService> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        if (string.IsNullOrWhiteSpace(o.HubUrl) || identity.Credential is null)
+        {
+            return;
+        }
+
+        using var hub = new HubClients(o.HubUrl);
+        var headers = HubClients.StoreHeaders(o.StoreId, identity.Credential);
+        using var conn = db.Open();
+        var backoff = TimeSpan.FromMilliseconds(200);
+        var outage = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var cursor = await hub.Uplink.GetCursorAsync(new V1.CursorRequest(), headers, DateTime.UtcNow.AddSeconds(10), stoppingToken).ConfigureAwait(false);
+                Acknowledge(conn, cursor.AckedThrough);
+                if (outage)
+                {
+                    LogReconnected(logger, o.HubUrl, cursor.AckedThrough, stats.OutboxBacklog);
+                    outage = false;
+                }
+
+                status.Connected = true;
+                status.LastError = null;
+                backoff = TimeSpan.FromMilliseconds(200);
+                await PumpAsync(conn, hub, headers, cursor.AckedThrough, o, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException)
+            {
+                status.Connected = false;
+                status.LastError = ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
+                if (ex is RpcException { StatusCode: StatusCode.Unauthenticated or StatusCode.PermissionDenied } denied)
+                {
+                    LogRefused(logger, o.HubUrl, denied.Status.Detail);
+                    backoff = TimeSpan.FromSeconds(30);
+                }
+                else if (ex is RpcException { StatusCode: StatusCode.FailedPrecondition } gap)
+                {
+                    LogGap(logger, gap.Status.Detail);
+                    backoff = TimeSpan.FromSeconds(30);
+                }
+                else if (!outage)
+                {
+                    LogOutage(logger, o.HubUrl, status.LastError);
+                    outage = true;
+                }
+
+                try
+                {
+                    await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, Math.Max(o.Uplink.MaxBackoff.TotalMilliseconds, backoff.TotalMilliseconds)));
+            }
+        }
+    }
+
+    private async Task PumpAsync(SqliteConnection conn, HubClients hub, Metadata headers, long ackedThrough, EdgeOptions o, CancellationToken stoppingToken)
+    {
+        using var read = conn.CreateCommand();
+        read.CommandText = "SELECT seq, payload FROM outbox WHERE seq > $after ORDER BY seq LIMIT $n";
+        var after = read.Parameters.Add(new SqliteParameter("$after", 0L));
+        read.Parameters.Add(new SqliteParameter("$n", o.Uplink.BatchSize));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            after.Value = ackedThrough;
+            var batch = new V1.DeltaBatch();
+            using (var r = read.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    var delta = V1.ProfileDelta.Parser.ParseFrom((byte[])r.GetValue(1));
+                    delta.Sequence = r.GetInt64(0);
+                    batch.Deltas.Add(delta);
+                }
+            }
+
+            if (batch.Deltas.Count == 0)
+            {
+                // Idle: wake on new deltas, or now and then to report health.
+                if (!await signal.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken).ConfigureAwait(false))
+                {
+                    await hub.Uplink.GetCursorAsync(new V1.CursorRequest(), headers, DateTime.UtcNow.AddSeconds(10), stoppingToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            batch.Backlog = Math.Max(0, stats.OutboxBacklog - batch.Deltas.Count);
+            var oldest = stats.OldestOutboxUnixMs;
+            batch.OldestBacklogAgeMs = oldest == 0 ? 0 : Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest);
+            var ack = await hub.Uplink.UploadAsync(batch, headers, DateTime.UtcNow.AddSeconds(30), stoppingToken).ConfigureAwait(false);
+            ackedThrough = ack.AckedThrough;
+            Acknowledge(conn, ackedThrough);
+        }
+    }
+
+    private void Acknowledge(SqliteConnection conn, long ackedThrough)
+    {
+        using var tx = conn.BeginTransaction();
+        using var sum = conn.CreateCommand();
+        sum.Transaction = tx;
+        sum.CommandText = "SELECT COUNT(*), COALESCE(SUM(length(payload)),0) FROM outbox WHERE seq <= $acked";
+        sum.Parameters.AddWithValue("$acked", ackedThrough);
+        long rows, bytes;
+        using (var r = sum.ExecuteReader())
+        {
+            r.Read();
+            rows = r.GetInt64(0);
+            bytes = r.GetInt64(1);
+        }
+
+        if (rows > 0)
+        {
+            using var del = conn.CreateCommand();
+            del.Transaction = tx;
+            del.CommandText = "DELETE FROM outbox WHERE seq <= $acked";
+            del.Parameters.AddWithValue("$acked", ackedThrough);
+            del.ExecuteNonQuery();
+        }
+
+        using var oldest = conn.CreateCommand();
+        oldest.Transaction = tx;
+        oldest.CommandText = "SELECT COALESCE(MIN(created_at_ms),0) FROM outbox";
+        var oldestMs = (long)oldest.ExecuteScalar()!;
+        tx.Commit();
+        stats.RemoveOutbox(rows, bytes, oldestMs);
+        status.AckedThrough = ackedThrough;
+        status.LastAckAt = DateTimeOffset.UtcNow;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hub at {HubUrl} unreachable ({Error}); deltas wait in the outbox")]
+    private static partial void LogOutage(ILogger logger, string hubUrl, string? error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Hub at {HubUrl} reachable again: acked through {Acked}, {Backlog} deltas to send")]
+    private static partial void LogReconnected(ILogger logger, string hubUrl, long acked, long backlog);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Hub at {HubUrl} refused this store's credential: {Detail}. Re-enroll the store (delete credential.json and set Edge:EnrollmentToken)")]
+    private static partial void LogRefused(ILogger logger, string hubUrl, string detail);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Hub reports a sequence gap: {Detail}")]
+    private static partial void LogGap(ILogger logger, string detail);
+}
