@@ -31,8 +31,9 @@ public static class ServiceRunner
         ConfigurationException c => c.Message,
         OptionsValidationException o => string.Join("; ", o.Failures),
         AggregateException a when a.InnerExceptions.Count == 1 => Describe(a.InnerExceptions[0]),
-        // The configuration binder names the key: "Failed to convert configuration value at 'Edge:Mqtt:Port' to type 'System.Int32'."
-        InvalidOperationException i when i.Message.Contains("configuration value at", StringComparison.Ordinal) => i.Message,
+        // The configuration binder names the key: "Failed to convert configuration value 'abc' at 'Edge:Mqtt:Port' to type
+        // 'System.Int32'." (older binders left the value out: "configuration value at 'Edge:Mqtt:Port'").
+        InvalidOperationException i when i.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => i.Message,
         IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) => io.Message,
         _ => null,
     };

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -6,6 +7,7 @@ using EdgeProfile.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
@@ -13,11 +15,16 @@ namespace EdgeProfile.Edge.Ingest;
 
 /// <summary>
 /// The edge's own MQTT broker (MQTTnet). Every publish on an event topic goes through the ingest pipeline, and the
-/// broker acknowledges a QoS 1/2 publish only after the log has committed it.
+/// broker acknowledges a QoS 1/2 publish (PUBACK/PUBREC) only after the log has committed it. The broker reads a
+/// client's packets one at a time, so ingest does not wait for the commit while reading: it holds back the
+/// acknowledgement on the way out instead, which lets one client keep many publishes in flight (group commit).
 /// </summary>
 public sealed partial class EmbeddedBrokerService(IngestPipeline pipeline, IOptions<EdgeOptions> options, ILogger<EmbeddedBrokerService> logger)
     : IHostedService, IAsyncDisposable
 {
+    // Acknowledgements held back until the message is durable, by (client, packet identifier). A client reuses a
+    // packet identifier only after it got the acknowledgement, so a key is never live twice.
+    private readonly ConcurrentDictionary<(string ClientId, ushort PacketId), Task> _pendingAcks = new();
     private MqttServer? _server;
 
     /// <summary>The port the broker listens on.</summary>
@@ -36,7 +43,9 @@ public sealed partial class EmbeddedBrokerService(IngestPipeline pipeline, IOpti
             .Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += OnValidatingConnectionAsync;
-        _server.InterceptingPublishAsync += OnPublishAsync;
+        _server.InterceptingInboundPacketAsync += OnInboundPacketAsync;
+        _server.InterceptingOutboundPacketAsync += OnOutboundPacketAsync;
+        _server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
         _server.QueuedApplicationMessageOverwrittenAsync += e =>
         {
             // Only a subscriber of the embedded broker (a store app) can fall this far behind; ingest never queues.
@@ -96,25 +105,99 @@ public sealed partial class EmbeddedBrokerService(IngestPipeline pipeline, IOpti
         return Task.CompletedTask;
     }
 
-    private async Task OnPublishAsync(InterceptingPublishEventArgs e)
+    private async Task OnInboundPacketAsync(InterceptingPacketEventArgs e)
     {
-        var message = e.ApplicationMessage;
-        var acked = message.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce;
+        if (e.Packet is not MqttPublishPacket publish)
+        {
+            return;
+        }
+
+        var acked = publish.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce;
         try
         {
-            var durable = await pipeline.SubmitAsync(message.Topic, message.Payload.ToArray(), acked, e.CancellationToken).ConfigureAwait(false);
+            // Decode here and hand over to the log writer, then let the broker go on reading this client's next
+            // packets: its acknowledgement is held back in OnOutboundPacketAsync until the log has committed.
+            var durable = await pipeline.SubmitAsync(publish.Topic, publish.Payload.ToArray(), acked, e.CancellationToken).ConfigureAwait(false);
             if (durable is not null && acked)
             {
-                await durable.ConfigureAwait(false);
+                _pendingAcks[(e.ClientId, publish.PacketIdentifier)] = durable;
             }
         }
-        catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException or InvalidOperationException)
         {
-            // Not durable: drop the connection instead of acknowledging, so the client sends it again.
+            // Not accepted (the agent is stopping): do not process or acknowledge; drop the connection so that the
+            // client sends it again to the next incarnation.
+            e.ProcessPacket = false;
             LogNotDurable(logger, e.ClientId, ex.Message);
-            e.ProcessPublish = false;
-            e.CloseConnection = true;
+            DisconnectLater(e.ClientId);
         }
+    }
+
+    private async Task OnOutboundPacketAsync(InterceptingPacketEventArgs e)
+    {
+        var packetId = e.Packet switch
+        {
+            MqttPubAckPacket ack => ack.PacketIdentifier,
+            MqttPubRecPacket rec => rec.PacketIdentifier,
+            _ => (ushort)0,
+        };
+        if (packetId == 0 || !_pendingAcks.TryRemove((e.ClientId, packetId), out var durable))
+        {
+            return;
+        }
+
+        try
+        {
+            await durable.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The commit failed: this message is not durable, so it must not be acknowledged.
+            e.ProcessPacket = false;
+            LogNotDurable(logger, e.ClientId, ex.Message);
+            DisconnectLater(e.ClientId);
+        }
+    }
+
+    private void DisconnectLater(string clientId)
+    {
+        var server = _server;
+        if (server is null)
+        {
+            return;
+        }
+
+        // Not from inside the client's own packet loop: that would wait on itself.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var client in await server.GetClientsAsync().ConfigureAwait(false))
+                {
+                    if (client.Id == clientId)
+                    {
+                        await client.DisconnectAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogNotDurable(logger, clientId, ex.Message);
+            }
+        });
+    }
+
+    private Task OnClientDisconnectedAsync(ClientDisconnectedEventArgs e)
+    {
+        foreach (var key in _pendingAcks.Keys)
+        {
+            if (key.ClientId == e.ClientId)
+            {
+                _pendingAcks.TryRemove(key, out _);
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscriber {ClientId} is more than Edge:Mqtt:MaxPendingPerClient={Max} messages behind: its oldest queued message was dropped")]
@@ -123,6 +206,6 @@ public sealed partial class EmbeddedBrokerService(IngestPipeline pipeline, IOpti
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded MQTT broker listening on {Bind}:{Port}")]
     private static partial void LogListening(ILogger logger, string bind, int port);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publish from {ClientId} not made durable ({Reason}); closing its connection so it redelivers")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publish from {ClientId} not made durable ({Reason}); not acknowledged, closing its connection so it redelivers")]
     private static partial void LogNotDurable(ILogger logger, string clientId, string reason);
 }

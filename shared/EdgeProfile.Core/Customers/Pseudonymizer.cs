@@ -13,6 +13,12 @@ public sealed class Pseudonymizer
     /// <summary>Length of a pseudonym in hex characters (128 bits).</summary>
     public const int HashHexLength = 32;
 
+    [ThreadStatic]
+    private static IncrementalHash? t_hmac;
+
+    [ThreadStatic]
+    private static Pseudonymizer? t_hmacOwner;
+
     private readonly byte[] _key;
 
     /// <summary>Creates a pseudonymizer with a key of at least 16 bytes.</summary>
@@ -32,10 +38,21 @@ public sealed class Pseudonymizer
     {
         ArgumentNullException.ThrowIfNull(kind);
         ArgumentNullException.ThrowIfNull(value);
-        var normalized = Normalize(kind, value);
-        var input = Encoding.UTF8.GetBytes(kind + ":" + normalized);
+        var input = Encoding.UTF8.GetBytes(kind + ":" + Normalize(kind, value));
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(_key, input, mac);
+
+        // One keyed HMAC per thread: setting the key up is most of the cost of a one-shot HMAC.
+        var hmac = t_hmac;
+        if (hmac is null || !ReferenceEquals(t_hmacOwner, this))
+        {
+            hmac?.Dispose();
+            hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+            t_hmac = hmac;
+            t_hmacOwner = this;
+        }
+
+        hmac.AppendData(input);
+        hmac.GetHashAndReset(mac);
         return Convert.ToHexStringLower(mac[..(HashHexLength / 2)]);
     }
 

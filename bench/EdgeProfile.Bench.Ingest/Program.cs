@@ -1,0 +1,343 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using EdgeProfile.Edge;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+// Sustained ingest into the edge (durable log + profile updates) against Debian's mosquitto relaying the same
+// load pub→sub, both driven by the same MQTTnet publishers in one invocation. See bench/README.md.
+var settings = BenchSettings.Parse(args);
+Console.WriteLine($"bench-ingest: {settings}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformationText()}");
+
+var results = new List<Row>();
+foreach (var qos in settings.QosLevels)
+{
+    foreach (var publishers in settings.PublisherCounts)
+    {
+        var ours = await Runs.EdgeAsync(settings, qos, publishers);
+        var peer = await Runs.MosquittoAsync(settings, qos, publishers);
+        results.Add(new Row($"ingest QoS {(int)qos}, {publishers} publishers x {settings.InFlight} in flight", ours, peer, "events/s"));
+        Console.WriteLine($"  QoS {(int)qos} x{publishers}: edge {ours:N0}/s, mosquitto {peer:N0}/s");
+    }
+}
+
+var (edgeLat, mosqLat) = (await Runs.EdgeLatencyAsync(settings), await Runs.MosquittoLatencyAsync(settings));
+
+Console.WriteLine();
+Console.WriteLine("| load | EdgeProfile edge (durable) | mosquitto relay | ratio |");
+Console.WriteLine("|---|---:|---:|---:|");
+foreach (var r in results)
+{
+    Console.WriteLine($"| {r.Name} | {r.Ours:N0} {r.Unit} | {r.Peer:N0} {r.Unit} | {r.Ours / r.Peer:F2}x |");
+}
+
+Console.WriteLine();
+Console.WriteLine($"Latency, 1 publisher, QoS 1, one message at a time, {settings.LatencySamples:N0} samples after warm-up:");
+Console.WriteLine("| latency | edge: publish → PUBACK (durable, profile updated) | mosquitto: publish → subscriber |");
+Console.WriteLine("|---|---:|---:|");
+Console.WriteLine($"| p50 | {edgeLat.P50:F3} ms | {mosqLat.P50:F3} ms |");
+Console.WriteLine($"| p99 | {edgeLat.P99:F3} ms | {mosqLat.P99:F3} ms |");
+Console.WriteLine($"| max | {edgeLat.Max:F3} ms | {mosqLat.Max:F3} ms |");
+return 0;
+
+static string RuntimeInformationText() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
+
+internal sealed record Row(string Name, double Ours, double Peer, string Unit);
+
+internal sealed record Latency(double P50, double P99, double Max)
+{
+    public static Latency Of(List<double> samples)
+    {
+        samples.Sort();
+        return new Latency(samples[samples.Count / 2], samples[(int)(samples.Count * 0.99)], samples[^1]);
+    }
+}
+
+internal sealed record BenchSettings(int Events, int InFlight, int[] PublisherCounts, MqttQualityOfServiceLevel[] QosLevels, string Durability, int LatencySamples, string Mosquitto)
+{
+    public static BenchSettings Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        return new BenchSettings(
+            int.Parse(Get("events", "40000"), CultureInfo.InvariantCulture),
+            int.Parse(Get("inflight", "64"), CultureInfo.InvariantCulture),
+            Get("publishers", "1,4").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            Get("qos", "0,1").Split(',').Select(s => (MqttQualityOfServiceLevel)int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            Get("durability", "fsync"),
+            int.Parse(Get("latency-samples", "10000"), CultureInfo.InvariantCulture),
+            Get("mosquitto", "/usr/sbin/mosquitto"));
+    }
+
+    public override string ToString() =>
+        $"events={Events} per run, inflight={InFlight} per publisher, publishers={string.Join(',', PublisherCounts)}, qos={string.Join(',', QosLevels.Select(q => (int)q))}, edge durability={Durability}, latency samples={LatencySamples}";
+}
+
+internal static class Payloads
+{
+    private static readonly string[] Categories = ["Baby & Toddler > Strollers", "Electronics > Phones", "Apparel > Shoes", "Grocery > Snacks"];
+
+    public static byte[] Event(string store, int i, string runId)
+    {
+        var cust = i % 5000;
+        var json = $$"""{"eventId":"{{runId}}-{{i}}","type":"{{(i % 5 == 0 ? "purchase" : "view")}}","occurredAt":"{{DateTimeOffset.UtcNow.AddMinutes(-(i % 600)):yyyy-MM-ddTHH:mm:ss.fffZ}}","storeId":"{{store}}","channel":"pos","customer":{"loyaltyId":"L-{{cust}}","email":"c{{cust}}@example.cn"},"product":{"sku":"SKU-{{i % 997}}","name":"Item {{i % 997}}","category":"{{Categories[i % Categories.Length]}}","price":{{(i % 97) + 1}}.5},"quantity":1,"amount":{{(i % 97) + 1}}.5,"currency":"CNY"}""";
+        return Encoding.UTF8.GetBytes(json);
+    }
+}
+
+internal static class Runs
+{
+    private const string Store = "bench-store";
+
+    public static async Task<double> EdgeAsync(BenchSettings s, MqttQualityOfServiceLevel qos, int publishers)
+    {
+        var dir = Directory.CreateTempSubdirectory("ep-bench-");
+        var port = FreePort();
+        await using var edge = EdgeApp.Build(
+            [$"--Edge:StoreId={Store}", $"--Edge:DataDir={dir.FullName}", $"--Edge:Mqtt:Port={port}", "--Edge:Http:Urls=http://127.0.0.1:0", $"--Edge:Log:Durability={s.Durability}"],
+            b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        await edge.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = edge.ApiAddress() };
+            var payloads = Enumerable.Range(0, s.Events).Select(i => Payloads.Event(Store, i, "r" + Guid.NewGuid().ToString("N")[..8])).ToArray();
+            var sw = Stopwatch.StartNew();
+            await PublishAllAsync(port, payloads, $"ep/v1/{Store}/events", qos, publishers, s.InFlight);
+            // QoS 1: every PUBACK means durable. QoS 0: wait until the log has them all.
+            while (await StoredAsync(http) < s.Events)
+            {
+                await Task.Delay(2);
+            }
+
+            return s.Events / sw.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            await edge.StopAsync();
+            dir.Delete(recursive: true);
+        }
+    }
+
+    public static async Task<double> MosquittoAsync(BenchSettings s, MqttQualityOfServiceLevel qos, int publishers)
+    {
+        var port = FreePort();
+        using var broker = StartMosquitto(s.Mosquitto, port);
+        try
+        {
+            var received = 0;
+            long lastAt = 0;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var sub = new MqttClientFactory().CreateMqttClient();
+            sub.ApplicationMessageReceivedAsync += _ =>
+            {
+                Volatile.Write(ref lastAt, Stopwatch.GetTimestamp());
+                if (Interlocked.Increment(ref received) == s.Events)
+                {
+                    done.TrySetResult();
+                }
+
+                return Task.CompletedTask;
+            };
+            await sub.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("bench-sub").Build());
+            await sub.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter($"ep/v1/{Store}/events", qos).Build());
+            var payloads = Enumerable.Range(0, s.Events).Select(i => Payloads.Event(Store, i, "m")).ToArray();
+            var t0 = Stopwatch.GetTimestamp();
+            await PublishAllAsync(port, payloads, $"ep/v1/{Store}/events", qos, publishers, s.InFlight);
+
+            // QoS 0 may be dropped by the relay: stop waiting once nothing arrived for 2 s and count what did.
+            var seen = -1;
+            while (!done.Task.IsCompleted && Volatile.Read(ref received) != seen)
+            {
+                seen = Volatile.Read(ref received);
+                await Task.WhenAny(done.Task, Task.Delay(2000));
+            }
+
+            var got = Volatile.Read(ref received);
+            if (got < s.Events)
+            {
+                Console.WriteLine($"  note: mosquitto delivered {got:N0} of {s.Events:N0} at QoS {(int)qos}; rate counts delivered messages");
+            }
+
+            var rate = got / Stopwatch.GetElapsedTime(t0, Volatile.Read(ref lastAt)).TotalSeconds;
+            await sub.DisconnectAsync();
+            return rate;
+        }
+        finally
+        {
+            broker.Kill();
+        }
+    }
+
+    public static async Task<Latency> EdgeLatencyAsync(BenchSettings s)
+    {
+        var dir = Directory.CreateTempSubdirectory("ep-bench-");
+        var port = FreePort();
+        await using var edge = EdgeApp.Build(
+            [$"--Edge:StoreId={Store}", $"--Edge:DataDir={dir.FullName}", $"--Edge:Mqtt:Port={port}", "--Edge:Http:Urls=http://127.0.0.1:0", $"--Edge:Log:Durability={s.Durability}"],
+            b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        await edge.StartAsync();
+        try
+        {
+            using var client = await ConnectAsync(port, "bench-lat");
+            var samples = new List<double>(s.LatencySamples);
+            for (var i = 0; i < s.LatencySamples + 1000; i++)
+            {
+                var msg = new MqttApplicationMessageBuilder().WithTopic($"ep/v1/{Store}/events").WithPayload(Payloads.Event(Store, i, "lat"))
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+                var t0 = Stopwatch.GetTimestamp();
+                await client.PublishAsync(msg);
+                if (i >= 1000)
+                {
+                    samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
+            }
+
+            return Latency.Of(samples);
+        }
+        finally
+        {
+            await edge.StopAsync();
+            dir.Delete(recursive: true);
+        }
+    }
+
+    public static async Task<Latency> MosquittoLatencyAsync(BenchSettings s)
+    {
+        var port = FreePort();
+        using var broker = StartMosquitto(s.Mosquitto, port);
+        try
+        {
+            using var sub = await ConnectAsync(port, "lat-sub");
+            TaskCompletionSource? pending = null;
+            sub.ApplicationMessageReceivedAsync += _ =>
+            {
+                pending?.TrySetResult();
+                return Task.CompletedTask;
+            };
+            await sub.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter($"ep/v1/{Store}/events", MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            using var pub = await ConnectAsync(port, "lat-pub");
+            var samples = new List<double>(s.LatencySamples);
+            for (var i = 0; i < s.LatencySamples + 1000; i++)
+            {
+                pending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var msg = new MqttApplicationMessageBuilder().WithTopic($"ep/v1/{Store}/events").WithPayload(Payloads.Event(Store, i, "lat"))
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+                var t0 = Stopwatch.GetTimestamp();
+                await pub.PublishAsync(msg);
+                await pending.Task;
+                if (i >= 1000)
+                {
+                    samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
+            }
+
+            return Latency.Of(samples);
+        }
+        finally
+        {
+            broker.Kill();
+        }
+    }
+
+    private static async Task PublishAllAsync(int port, byte[][] payloads, string topic, MqttQualityOfServiceLevel qos, int publishers, int inFlight)
+    {
+        var next = -1;
+        var tasks = Enumerable.Range(0, publishers).Select(async p =>
+        {
+            using var client = await ConnectAsync(port, $"bench-pub-{p}-{Guid.NewGuid():N}");
+            using var gate = new SemaphoreSlim(inFlight);
+            var pending = new List<Task>();
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < payloads.Length)
+            {
+                await gate.WaitAsync();
+                var msg = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payloads[i]).WithQualityOfServiceLevel(qos).Build();
+                pending.Add(PublishOneAsync(client, msg, gate));
+            }
+
+            await Task.WhenAll(pending);
+            await client.DisconnectAsync();
+        });
+        await Task.WhenAll(tasks);
+    }
+
+    private static async Task PublishOneAsync(IMqttClient client, MqttApplicationMessage msg, SemaphoreSlim gate)
+    {
+        try
+        {
+            var r = await client.PublishAsync(msg);
+            if (!r.IsSuccess)
+            {
+                throw new InvalidOperationException($"publish failed: {r.ReasonCode}");
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static async Task<IMqttClient> ConnectAsync(int port, string clientId)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId).WithTimeout(TimeSpan.FromSeconds(30)).Build());
+        return client;
+    }
+
+    private static async Task<long> StoredAsync(HttpClient http)
+    {
+        using var doc = JsonDocument.Parse(await http.GetStringAsync("/api/stats"));
+        return doc.RootElement.GetProperty("eventsStored").GetInt64();
+    }
+
+    private static Process StartMosquitto(string exe, int port)
+    {
+        var conf = Path.Combine(Path.GetTempPath(), $"ep-bench-mosq-{port}.conf");
+        File.WriteAllText(conf, $"""
+            listener {port} 127.0.0.1
+            allow_anonymous true
+            max_queued_messages 1000000
+            max_inflight_messages 0
+            persistence false
+            log_type error
+            """);
+        var p = Process.Start(new ProcessStartInfo(exe, ["-c", conf]) { RedirectStandardError = true, RedirectStandardOutput = true })
+            ?? throw new InvalidOperationException("mosquitto did not start");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var tcp = new TcpClient();
+                tcp.Connect(IPAddress.Loopback, port);
+                return p;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        p.Kill();
+        throw new InvalidOperationException($"mosquitto did not listen on {port}");
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,10 @@
+namespace EdgeProfile.Hub.Enrollment;
+
+/// <summary>The outcome of checking a store's credential.</summary>
+internal enum AuthStatus
+{
+    Ok,
+    UnknownStore,
+    Revoked,
+    WrongCredential,
+}

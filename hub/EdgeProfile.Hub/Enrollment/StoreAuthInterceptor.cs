@@ -1,0 +1,102 @@
+using EdgeProfile.Contracts.V1;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeProfile.Hub.Enrollment;
+
+/// <summary>
+/// Authenticates every gRPC call except enrollment: <c>x-ep-store: &lt;storeId&gt;</c> and
+/// <c>authorization: Bearer &lt;credential&gt;</c>. Unknown store, wrong credential or revoked store → UNAUTHENTICATED.
+/// Registered globally, so a service added later is protected unless it is listed here as open.
+/// </summary>
+internal sealed class StoreAuthInterceptor : Interceptor
+{
+    private static readonly string OpenServicePrefix = "/" + Contracts.V1.Enrollment.Descriptor.FullName + "/";
+
+    private readonly StoreRegistry _registry;
+    private readonly ILogger<StoreAuthInterceptor> _logger;
+
+    public StoreAuthInterceptor(StoreRegistry registry, ILogger<StoreAuthInterceptor> logger)
+    {
+        _registry = registry;
+        _logger = logger;
+    }
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        await AuthenticateAsync(context).ConfigureAwait(false);
+        return await continuation(request, context).ConfigureAwait(false);
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        await AuthenticateAsync(context).ConfigureAwait(false);
+        return await continuation(requestStream, context).ConfigureAwait(false);
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        await AuthenticateAsync(context).ConfigureAwait(false);
+        await continuation(request, responseStream, context).ConfigureAwait(false);
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        await AuthenticateAsync(context).ConfigureAwait(false);
+        await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+    }
+
+    private async Task AuthenticateAsync(ServerCallContext context)
+    {
+        if (context.Method.StartsWith(OpenServicePrefix, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var storeId = context.RequestHeaders.GetValue(StoreCallContext.StoreHeader);
+        if (string.IsNullOrEmpty(storeId))
+        {
+            throw Denied(context, "(none)", $"missing '{StoreCallContext.StoreHeader}' metadata naming the store");
+        }
+
+        var authorization = context.RequestHeaders.GetValue("authorization");
+        const string bearer = "Bearer ";
+        if (authorization is null || !authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) || authorization.Length == bearer.Length)
+        {
+            throw Denied(context, storeId, "missing 'authorization: Bearer <credential>' metadata");
+        }
+
+        var credential = authorization[bearer.Length..].Trim();
+        var status = StoreIds.IsValid(storeId)
+            ? await _registry.AuthenticateAsync(storeId, credential, context.CancellationToken).ConfigureAwait(false)
+            : AuthStatus.UnknownStore;
+        switch (status)
+        {
+            case AuthStatus.Ok:
+                StoreCallContext.SetStoreId(context, storeId);
+                return;
+            case AuthStatus.UnknownStore:
+                throw Denied(context, storeId, $"store '{storeId}' is not enrolled");
+            case AuthStatus.Revoked:
+                throw Denied(context, storeId, $"store '{storeId}' has been revoked; enroll it again with a new token");
+            default:
+                throw Denied(context, storeId, $"invalid credential for store '{storeId}'");
+        }
+    }
+
+    private RpcException Denied(ServerCallContext context, string storeId, string reason)
+    {
+        HubLog.StoreAuthFailed(_logger, storeId, context.Method, reason);
+        return new RpcException(new Status(StatusCode.Unauthenticated, reason));
+    }
+}

@@ -1,0 +1,86 @@
+using EdgeProfile.Hub.Api;
+using EdgeProfile.Hub.Enrollment;
+using EdgeProfile.Hub.Hosting;
+using EdgeProfile.Hub.Profiles;
+using EdgeProfile.Hub.Storage;
+using EdgeProfile.Hub.Uplink;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgeProfile.Hub;
+
+/// <summary>Composes the hub into an ASP.NET Core host: <see cref="AddHub"/> for services, <see cref="MapHub"/> for endpoints.</summary>
+public static class HubHostingExtensions
+{
+    /// <summary>Largest accepted gRPC message (a batch of ~10k deltas fits).</summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Binds and validates <see cref="HubOptions"/> (section <c>Hub</c>, checked at start), registers storage,
+    /// enrollment, uplink and profile services, gRPC with store authentication, and one-port HTTP/1.1 + h2c.
+    /// </summary>
+    public static WebApplicationBuilder AddHub(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        services.AddOptions<HubOptions>()
+            .Configure<IConfiguration>((options, configuration) => Bind(configuration.GetSection(HubOptions.SectionName), options))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HubOptions>, HubOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<HubPaths>();
+        services.AddSingleton<HubDatabase>();
+        services.AddSingleton<HubSecrets>();
+        services.AddSingleton<StoreRegistry>();
+        services.AddSingleton<DeltaWriter>();
+        services.AddSingleton<ProfileReader>();
+        services.AddSingleton<StoreAuthInterceptor>();
+        services.AddHostedService<HubInitializer>();
+
+        services.AddGrpc(options =>
+        {
+            options.Interceptors.Add<StoreAuthInterceptor>();
+            options.MaxReceiveMessageSize = MaxMessageBytes;
+        });
+
+        builder.WebHost.ConfigureKestrel(H2cPriorKnowledge.Configure);
+
+        // A failed start is thrown to the caller (the executable prints one line naming the key); the host's own
+        // "Hosting failed to start" error with a stack trace would only repeat it.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        return builder;
+    }
+
+    /// <summary>Maps the gRPC services (enrollment, uplink) and the REST API on the same endpoints.</summary>
+    public static WebApplication MapHub(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Use(H2cPriorKnowledge.GuardRequest);
+        app.Use(HubApi.CatchErrorsAsync);
+        app.Use(HubApi.RequireOperatorAsync);
+        app.MapGrpcService<EnrollmentService>();
+        app.MapGrpcService<UplinkService>();
+        HubApi.Map(app);
+        return app;
+    }
+
+    private static void Bind(IConfigurationSection section, HubOptions options)
+    {
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // e.g. "Failed to convert configuration value 'x' at 'Hub:EnrollmentTokenTtl' to type 'System.TimeSpan'."
+            options.BindingErrors.Add(ex.Message);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+namespace EdgeProfile.Hub;
+
+/// <summary>The hub's settings, section <c>Hub</c> (contracts.md §5).</summary>
+public sealed class HubOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Hub";
+
+    /// <summary>The storage the hub ships with.</summary>
+    public const string SqliteStorage = "sqlite";
+
+    /// <summary>Planned storage, refused at start until it exists.</summary>
+    public const string PostgresStorage = "postgres";
+
+    /// <summary>File name, inside <see cref="DataDir"/>, of the generated operator token.</summary>
+    public const string OperatorTokenFileName = "operator.token";
+
+    /// <summary>File name, inside <see cref="DataDir"/>, of the organisation's pseudonymisation key.</summary>
+    public const string PseudonymKeyFileName = "pseudonym.key";
+
+    /// <summary>File name, inside <see cref="DataDir"/>, of the SQLite database.</summary>
+    public const string DatabaseFileName = "hub.db";
+
+    /// <summary>Directory for the database and the hub's secrets. Default <c>./data/hub</c>, relative to the working directory.</summary>
+    public string DataDir { get; set; } = "./data/hub";
+
+    /// <summary><c>sqlite</c> (default). <c>postgres</c> is refused at start in this build.</summary>
+    public string Storage { get; set; } = SqliteStorage;
+
+    /// <summary>
+    /// The operator's bearer token for the REST API. When empty, the hub generates one at first start, keeps it in
+    /// <c>{DataDir}/operator.token</c> (mode 0600) and reuses it afterwards.
+    /// </summary>
+    public string? OperatorToken { get; set; }
+
+    /// <summary>How long a one-time enrollment token stays valid. Default 24 hours.</summary>
+    public TimeSpan EnrollmentTokenTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Binding errors found while reading the section; reported by the validator with their keys.</summary>
+    internal List<string> BindingErrors { get; } = [];
+}

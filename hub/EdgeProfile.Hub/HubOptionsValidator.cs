@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Options;
+
+namespace EdgeProfile.Hub;
+
+/// <summary>Checks <see cref="HubOptions"/> at start; every failure names its key.</summary>
+internal sealed class HubOptionsValidator : IValidateOptions<HubOptions>
+{
+    internal const int MinOperatorTokenLength = 16;
+    private static readonly TimeSpan MaxTokenTtl = TimeSpan.FromDays(365);
+
+    public ValidateOptionsResult Validate(string? name, HubOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>(options.BindingErrors);
+
+        if (string.IsNullOrWhiteSpace(options.DataDir))
+        {
+            failures.Add("Hub:DataDir is required (a directory for hub.db and the hub's keys)");
+        }
+        else if (options.DataDir.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            failures.Add($"Hub:DataDir '{options.DataDir}' is not a valid path");
+        }
+
+        var storage = options.Storage?.Trim() ?? "";
+        if (string.Equals(storage, HubOptions.PostgresStorage, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add("Hub:Storage: 'postgres' is not available in this build yet; use 'sqlite'");
+        }
+        else if (!string.Equals(storage, HubOptions.SqliteStorage, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"Hub:Storage: '{options.Storage}' is not a known storage; use 'sqlite'");
+        }
+
+        if (!string.IsNullOrEmpty(options.OperatorToken))
+        {
+            if (options.OperatorToken.Length < MinOperatorTokenLength || options.OperatorToken.Any(char.IsWhiteSpace))
+            {
+                failures.Add($"Hub:OperatorToken must be at least {MinOperatorTokenLength} characters without spaces (or empty to generate one)");
+            }
+        }
+
+        if (options.EnrollmentTokenTtl <= TimeSpan.Zero || options.EnrollmentTokenTtl > MaxTokenTtl)
+        {
+            failures.Add($"Hub:EnrollmentTokenTtl must be more than 0 and at most 365 days (got '{options.EnrollmentTokenTtl}'; e.g. 24:00:00)");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,110 @@
+using EdgeProfile.Hosting;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeProfile.Hub.Storage;
+
+/// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
+internal static class HubSchema
+{
+    public const int CurrentVersion = 1;
+
+    private const string V1 = """
+        CREATE TABLE enrollment_tokens (
+            token_hash   BLOB PRIMARY KEY,          -- SHA-256 of the token; the token itself is never stored
+            store_id     TEXT NOT NULL,
+            kind         TEXT NOT NULL,
+            created_at   INTEGER NOT NULL,
+            expires_at   INTEGER NOT NULL,
+            used_at      INTEGER,
+            cancelled_at INTEGER                    -- set when the store is revoked before the token was used
+        );
+        CREATE INDEX enrollment_tokens_store ON enrollment_tokens(store_id);
+
+        CREATE TABLE stores (
+            store_id              TEXT PRIMARY KEY,
+            kind                  TEXT NOT NULL,
+            credential_hash       BLOB NOT NULL,    -- SHA-256 of the credential
+            enrolled_at           INTEGER NOT NULL,
+            revoked_at            INTEGER,
+            last_seen             INTEGER,
+            backlog               INTEGER NOT NULL DEFAULT 0,
+            oldest_backlog_age_ms INTEGER NOT NULL DEFAULT 0,
+            acked_through         INTEGER NOT NULL DEFAULT 0,
+            model_version         TEXT
+        );
+
+        -- The latest full view each store has sent of each of its customers.
+        CREATE TABLE store_profiles (
+            store_id      TEXT NOT NULL,
+            customer_key  TEXT NOT NULL,
+            identifiers   TEXT NOT NULL,            -- JSON array of customer keys
+            visits_7d     INTEGER NOT NULL,
+            visits_30d    INTEGER NOT NULL,
+            spend_7d      REAL NOT NULL,
+            spend_30d     REAL NOT NULL,
+            last_seen     INTEGER NOT NULL,
+            last_category TEXT,
+            last_channel  TEXT,
+            tags          TEXT NOT NULL,            -- JSON array of tag names
+            events_total  INTEGER NOT NULL,
+            updated_at    INTEGER NOT NULL,
+            updated_seq   INTEGER NOT NULL,
+            PRIMARY KEY (store_id, customer_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX store_profiles_key ON store_profiles(customer_key);
+
+        -- Global profiles; seq orders them by age (lower is older).
+        CREATE TABLE profiles (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            profile_id TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            key_count  INTEGER NOT NULL
+        );
+
+        -- Every customer key the hub has seen, mapped to its global profile.
+        CREATE TABLE identity_keys (
+            customer_key TEXT PRIMARY KEY,
+            profile_id   TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX identity_keys_profile ON identity_keys(profile_id);
+
+        -- Profile ids that were merged into another, so that an old ep:<id> still finds the customer.
+        CREATE TABLE profile_aliases (
+            old_id     TEXT PRIMARY KEY,
+            profile_id TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX profile_aliases_profile ON profile_aliases(profile_id);
+        """;
+
+    public static void Migrate(SqliteConnection connection, string path)
+    {
+        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > CurrentVersion)
+        {
+            throw new ConfigurationException(
+                $"Hub:DataDir: '{path}' has schema version {version}, newer than this hub understands ({CurrentVersion}); run a newer hub");
+        }
+
+        if (version == CurrentVersion)
+        {
+            return;
+        }
+
+        using var tx = connection.BeginTransaction();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = V1 + $"\nPRAGMA user_version = {CurrentVersion};";
+            command.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

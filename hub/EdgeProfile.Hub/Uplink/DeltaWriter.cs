@@ -1,0 +1,166 @@
+using System.Text.Json;
+using EdgeProfile.Contracts.V1;
+using EdgeProfile.Hub.Profiles;
+using EdgeProfile.Hub.Storage;
+using Grpc.Core;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeProfile.Hub.Uplink;
+
+/// <summary>
+/// Applies a store's batch and advances its cursor in one transaction, so a crash leaves either both or neither.
+/// Idempotent on (store, sequence): sequences at or below the cursor are skipped; a batch starting past cursor+1 is a gap.
+/// </summary>
+internal sealed class DeltaWriter
+{
+    private readonly HubDatabase _db;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DeltaWriter> _logger;
+
+    public DeltaWriter(HubDatabase db, TimeProvider time, ILogger<DeltaWriter> logger)
+    {
+        _db = db;
+        _time = time;
+        _logger = logger;
+    }
+
+    public Task<long> TouchAsync(string storeId, CancellationToken cancellationToken) =>
+        _db.WriteAsync((connection, tx) =>
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = "UPDATE stores SET last_seen = $now WHERE store_id = $store AND revoked_at IS NULL RETURNING acked_through;";
+            command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$store", storeId);
+            return command.ExecuteScalar() is long acked ? acked : throw Revoked(storeId);
+        }, cancellationToken);
+
+    /// <param name="storeId">The authenticated store.</param>
+    /// <param name="batch">A batch that passed <see cref="DeltaValidator"/>.</param>
+    /// <param name="keySets">Each delta's distinct keys, from the validator.</param>
+    /// <param name="cancellationToken">Cancels waiting for the writer, not a running transaction.</param>
+    public Task<UploadResult> ApplyAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, CancellationToken cancellationToken) =>
+        _db.WriteAsync((connection, tx) =>
+        {
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var acked = ReadCursor(connection, tx, storeId);
+            var skip = 0;
+            if (batch.Deltas.Count > 0)
+            {
+                var first = batch.Deltas[0].Sequence;
+                if (first > acked + 1)
+                {
+                    throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                        $"gap: expected sequence {acked + 1}, got {first} (the hub has applied through {acked})"));
+                }
+
+                skip = (int)Math.Min(batch.Deltas.Count, acked + 1 - first);
+            }
+
+            var applied = batch.Deltas.Count - skip;
+            if (applied > 0)
+            {
+                ApplyDeltas(connection, tx, storeId, batch, keySets, skip, now);
+                acked = batch.Deltas[^1].Sequence;
+            }
+
+            using (var update = connection.CreateCommand())
+            {
+                update.Transaction = tx;
+                update.CommandText = """
+                    UPDATE stores SET acked_through = $acked, last_seen = $now, backlog = $backlog,
+                        oldest_backlog_age_ms = $age, model_version = COALESCE($model, model_version)
+                    WHERE store_id = $store;
+                    """;
+                update.Parameters.AddWithValue("$acked", acked);
+                update.Parameters.AddWithValue("$now", now);
+                update.Parameters.AddWithValue("$backlog", batch.Backlog);
+                update.Parameters.AddWithValue("$age", batch.OldestBacklogAgeMs);
+                update.Parameters.AddWithValue("$model", batch.ModelVersion.Length == 0 ? DBNull.Value : batch.ModelVersion);
+                update.Parameters.AddWithValue("$store", storeId);
+                update.ExecuteNonQuery();
+            }
+
+            return new UploadResult(acked, applied);
+        }, cancellationToken);
+
+    private void ApplyDeltas(SqliteConnection connection, SqliteTransaction tx, string storeId, DeltaBatch batch,
+        IReadOnlyList<string[]> keySets, int skip, long now)
+    {
+        using var identities = new IdentityResolver(connection, tx, now, _logger);
+        using var upsert = connection.CreateCommand();
+        upsert.Transaction = tx;
+        upsert.CommandText = """
+            INSERT INTO store_profiles (store_id, customer_key, identifiers, visits_7d, visits_30d, spend_7d, spend_30d,
+                last_seen, last_category, last_channel, tags, events_total, updated_at, updated_seq)
+            VALUES ($store, $key, $ids, $v7, $v30, $s7, $s30, $seen, $cat, $chan, $tags, $events, $updated, $seq)
+            ON CONFLICT (store_id, customer_key) DO UPDATE SET
+                identifiers = excluded.identifiers, visits_7d = excluded.visits_7d, visits_30d = excluded.visits_30d,
+                spend_7d = excluded.spend_7d, spend_30d = excluded.spend_30d, last_seen = excluded.last_seen,
+                last_category = excluded.last_category, last_channel = excluded.last_channel, tags = excluded.tags,
+                events_total = excluded.events_total, updated_at = excluded.updated_at, updated_seq = excluded.updated_seq
+            WHERE excluded.updated_seq > store_profiles.updated_seq;
+            """;
+        var p = new Dictionary<string, SqliteParameter>(StringComparer.Ordinal);
+        foreach (var name in (string[])["$store", "$key", "$ids", "$v7", "$v30", "$s7", "$s30", "$seen", "$cat", "$chan", "$tags", "$events", "$updated", "$seq"])
+        {
+            p[name] = upsert.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        p["$store"].Value = storeId;
+        upsert.Prepare();
+
+        // The delta is the store's full view of the customer: rows this store kept under another of the customer's
+        // keys (its primary key changed) are superseded, or the global sums would count the customer twice.
+        using var supersede = connection.CreateCommand();
+        supersede.Transaction = tx;
+        supersede.CommandText = "DELETE FROM store_profiles WHERE store_id = $store AND customer_key = $key AND updated_seq < $seq;";
+        supersede.Parameters.Add(new SqliteParameter { ParameterName = "$store", Value = storeId });
+        var supKey = supersede.Parameters.Add(new SqliteParameter { ParameterName = "$key" });
+        var supSeq = supersede.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
+        supersede.Prepare();
+
+        for (var i = skip; i < batch.Deltas.Count; i++)
+        {
+            var d = batch.Deltas[i];
+            var keys = keySets[i];
+            p["$key"].Value = d.CustomerKey;
+            p["$ids"].Value = JsonSerializer.Serialize(keys);
+            p["$v7"].Value = d.Visits7D;
+            p["$v30"].Value = d.Visits30D;
+            p["$s7"].Value = d.Spend7D;
+            p["$s30"].Value = d.Spend30D;
+            p["$seen"].Value = d.LastSeenUnixMs;
+            p["$cat"].Value = d.LastCategory.Length == 0 ? DBNull.Value : d.LastCategory;
+            p["$chan"].Value = d.LastChannel.Length == 0 ? DBNull.Value : d.LastChannel;
+            p["$tags"].Value = JsonSerializer.Serialize(d.Tags);
+            p["$events"].Value = d.EventsTotal;
+            p["$updated"].Value = d.UpdatedAtUnixMs;
+            p["$seq"].Value = d.Sequence;
+            upsert.ExecuteNonQuery();
+
+            supSeq.Value = d.Sequence;
+            for (var k = 1; k < keys.Length; k++)
+            {
+                supKey.Value = keys[k];
+                supersede.ExecuteNonQuery();
+            }
+
+            identities.Resolve(keys);
+        }
+    }
+
+    private static long ReadCursor(SqliteConnection connection, SqliteTransaction tx, string storeId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "SELECT acked_through FROM stores WHERE store_id = $store AND revoked_at IS NULL;";
+        command.Parameters.AddWithValue("$store", storeId);
+        return command.ExecuteScalar() is long acked ? acked : throw Revoked(storeId);
+    }
+
+    // Authenticated a moment ago but revoked (or re-keyed away) before the write: refuse like the interceptor would.
+    private static RpcException Revoked(string storeId) =>
+        new(new Status(StatusCode.Unauthenticated, $"store '{storeId}' has been revoked; enroll it again with a new token"));
+}
