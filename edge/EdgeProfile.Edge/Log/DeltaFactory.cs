@@ -9,7 +9,7 @@ internal static class DeltaFactory
 {
     public static byte[] Encode(StoreProfile profile)
     {
-        var view = ProfileMath.View(profile, profile.LastSeen);
+        var view = ProfileMath.View(profile, profile.LastSeen, withReasons: false);
         var delta = new ProfileDelta
         {
             CustomerKey = view.CustomerKey,

@@ -112,21 +112,20 @@ public sealed partial class LogWriter : BackgroundService
         try
         {
             using var tx = conn.BeginTransaction();
-            sql.Enlist(tx);
             foreach (var item in batch)
             {
                 var e = item.Decoded.Event;
                 if (e is null)
                 {
                     var payload = item.Payload.Length > MaxDeadLetterBytes ? item.Payload[..MaxDeadLetterBytes] : item.Payload;
-                    sql.InsertDead(now, item.Topic, item.Decoded.Field ?? "message", item.Decoded.Reason ?? "invalid", item.Payload.Length, payload.ToArray());
+                    sql.InsertDead(now, item.Topic, item.Decoded.Field ?? "message", item.Decoded.Reason ?? "invalid", item.Payload.Length, payload.Span);
                     dead++;
                     continue;
                 }
 
                 var primaryKey = ResolveCustomer(sql, item.CustomerKeys);
                 var occurredMs = e.OccurredAt.ToUnixTimeMilliseconds();
-                if (!sql.InsertEvent(e.EventId, e.Type.Name(), occurredMs, item.ReceivedAt.ToUnixTimeMilliseconds(), primaryKey, item.Topic, (int)item.Format, item.Payload.ToArray()))
+                if (!sql.InsertEvent(e.EventId, e.Type.Name(), occurredMs, item.ReceivedAt.ToUnixTimeMilliseconds(), primaryKey, item.Topic, (int)item.Format, item.Payload.Span))
                 {
                     duplicates++;
                     continue;
@@ -184,7 +183,6 @@ public sealed partial class LogWriter : BackgroundService
             LogCommitFailed(_logger, ex, batch.Count);
             _keyCache.Clear();
             _profileCache.Clear();
-            sql.Enlist(null);
             foreach (var item in batch)
             {
                 item.Fail(ex);
@@ -193,7 +191,6 @@ public sealed partial class LogWriter : BackgroundService
             return;
         }
 
-        sql.Enlist(null);
         _watermarkMs = watermark;
         _stats.AddCommitted(stored, duplicates, dead, late, outboxRows, outboxBytes, now, overflow);
         foreach (var item in batch)
@@ -254,7 +251,6 @@ public sealed partial class LogWriter : BackgroundService
         {
             var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
             using var tx = conn.BeginTransaction();
-            sql.Enlist(tx);
             var customers = sql.TakeOverflow(_options.Uplink.BatchSize);
             long rows = 0, bytes = 0;
             foreach (var key in customers)
@@ -271,14 +267,12 @@ public sealed partial class LogWriter : BackgroundService
             }
 
             tx.Commit();
-            sql.Enlist(null);
             _stats.AddCommitted(0, 0, 0, 0, rows, bytes, now, -customers.Count);
             LogOverflowRefilled(_logger, customers.Count, _stats.OverflowCustomers);
             _signal.Notify();
         }
         catch (Exception ex)
         {
-            sql.Enlist(null);
             LogCommitFailed(_logger, ex, 0);
         }
     }

@@ -1,106 +1,155 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace EdgeProfile.Edge.Log;
 
-/// <summary>The log writer's prepared statements, reused across transactions on one connection.</summary>
+/// <summary>
+/// The log writer's statements, prepared once on its connection and run through SQLite's own API: on the ingest hot
+/// path the ADO.NET layer (a data reader and named-parameter lookups per call) cost more than the inserts themselves.
+/// They run inside whatever transaction the connection has open.
+/// </summary>
 internal sealed class Statements : IDisposable
 {
-    private readonly SqliteCommand _insertEvent;
-    private readonly SqliteCommand _insertDead;
-    private readonly SqliteCommand _selectKey;
-    private readonly SqliteCommand _insertKey;
-    private readonly SqliteCommand _selectProfile;
-    private readonly SqliteCommand _upsertProfile;
-    private readonly SqliteCommand _insertOutbox;
-    private readonly SqliteCommand _insertOverflow;
-    private readonly SqliteCommand _addCounter;
-    private readonly SqliteCommand _maxCounter;
-    private readonly SqliteCommand _trimDead;
-    private readonly SqliteCommand _takeOverflow;
-    private readonly SqliteCommand _deleteOverflow;
-    private readonly SqliteCommand[] _all;
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _insertEvent;
+    private readonly sqlite3_stmt _insertDead;
+    private readonly sqlite3_stmt _selectKey;
+    private readonly sqlite3_stmt _insertKey;
+    private readonly sqlite3_stmt _selectProfile;
+    private readonly sqlite3_stmt _upsertProfile;
+    private readonly sqlite3_stmt _insertOutbox;
+    private readonly sqlite3_stmt _insertOverflow;
+    private readonly sqlite3_stmt _addCounter;
+    private readonly sqlite3_stmt _maxCounter;
+    private readonly sqlite3_stmt _trimDead;
+    private readonly sqlite3_stmt _takeOverflow;
+    private readonly sqlite3_stmt _deleteOverflow;
+    private readonly sqlite3_stmt[] _all;
 
-    public Statements(SqliteConnection c)
+    public Statements(SqliteConnection connection)
     {
-        _insertEvent = Make(c, "INSERT OR IGNORE INTO events(event_id,type,occurred_at_ms,received_at_ms,customer_key,topic,format,payload) VALUES($id,$type,$occ,$rcv,$cust,$topic,$fmt,$payload)",
-            "$id", "$type", "$occ", "$rcv", "$cust", "$topic", "$fmt", "$payload");
-        _insertDead = Make(c, "INSERT INTO dead_letters(received_at_ms,topic,field,reason,size,payload) VALUES($rcv,$topic,$field,$reason,$size,$payload)",
-            "$rcv", "$topic", "$field", "$reason", "$size", "$payload");
-        _selectKey = Make(c, "SELECT customer_key FROM customer_keys WHERE key=$key", "$key");
-        _insertKey = Make(c, "INSERT OR IGNORE INTO customer_keys(key,customer_key) VALUES($key,$cust)", "$key", "$cust");
-        _selectProfile = Make(c, "SELECT state FROM profiles WHERE customer_key=$cust", "$cust");
-        _upsertProfile = Make(c, "INSERT INTO profiles(customer_key,updated_at_ms,state) VALUES($cust,$at,$state) ON CONFLICT(customer_key) DO UPDATE SET updated_at_ms=excluded.updated_at_ms, state=excluded.state",
-            "$cust", "$at", "$state");
-        _insertOutbox = Make(c, "INSERT INTO outbox(created_at_ms,customer_key,payload) VALUES($at,$cust,$payload)", "$at", "$cust", "$payload");
-        _insertOverflow = Make(c, "INSERT OR IGNORE INTO outbox_overflow(customer_key) VALUES($cust)", "$cust");
-        _addCounter = Make(c, "INSERT INTO counters(name,value) VALUES($name,$v) ON CONFLICT(name) DO UPDATE SET value=value+excluded.value", "$name", "$v");
-        _maxCounter = Make(c, "INSERT INTO counters(name,value) VALUES($name,$v) ON CONFLICT(name) DO UPDATE SET value=max(value,excluded.value)", "$name", "$v");
-        _trimDead = Make(c, "DELETE FROM dead_letters WHERE id <= (SELECT MAX(id) FROM dead_letters) - $keep", "$keep");
-        _takeOverflow = Make(c, "SELECT customer_key FROM outbox_overflow LIMIT $n", "$n");
-        _deleteOverflow = Make(c, "DELETE FROM outbox_overflow WHERE customer_key=$cust", "$cust");
+        _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
+        _insertEvent = Prepare("INSERT OR IGNORE INTO events(event_id,type,occurred_at_ms,received_at_ms,customer_key,topic,format,payload) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+        _insertDead = Prepare("INSERT INTO dead_letters(received_at_ms,topic,field,reason,size,payload) VALUES(?1,?2,?3,?4,?5,?6)");
+        _selectKey = Prepare("SELECT customer_key FROM customer_keys WHERE key=?1");
+        _insertKey = Prepare("INSERT OR IGNORE INTO customer_keys(key,customer_key) VALUES(?1,?2)");
+        _selectProfile = Prepare("SELECT state FROM profiles WHERE customer_key=?1");
+        _upsertProfile = Prepare("INSERT INTO profiles(customer_key,updated_at_ms,state) VALUES(?1,?2,?3) ON CONFLICT(customer_key) DO UPDATE SET updated_at_ms=excluded.updated_at_ms, state=excluded.state");
+        _insertOutbox = Prepare("INSERT INTO outbox(created_at_ms,customer_key,payload) VALUES(?1,?2,?3)");
+        _insertOverflow = Prepare("INSERT OR IGNORE INTO outbox_overflow(customer_key) VALUES(?1)");
+        _addCounter = Prepare("INSERT INTO counters(name,value) VALUES(?1,?2) ON CONFLICT(name) DO UPDATE SET value=value+excluded.value");
+        _maxCounter = Prepare("INSERT INTO counters(name,value) VALUES(?1,?2) ON CONFLICT(name) DO UPDATE SET value=max(value,excluded.value)");
+        _trimDead = Prepare("DELETE FROM dead_letters WHERE id <= (SELECT MAX(id) FROM dead_letters) - ?1");
+        _takeOverflow = Prepare("SELECT customer_key FROM outbox_overflow LIMIT ?1");
+        _deleteOverflow = Prepare("DELETE FROM outbox_overflow WHERE customer_key=?1");
         _all = [_insertEvent, _insertDead, _selectKey, _insertKey, _selectProfile, _upsertProfile, _insertOutbox, _insertOverflow, _addCounter, _maxCounter, _trimDead, _takeOverflow, _deleteOverflow];
     }
 
-    public void Enlist(SqliteTransaction? tx)
+    public bool InsertEvent(string eventId, string type, long occurredMs, long receivedMs, string customerKey, string topic, int format, ReadOnlySpan<byte> payload)
     {
-        foreach (var cmd in _all)
-        {
-            cmd.Transaction = tx;
-        }
+        var s = _insertEvent;
+        Text(s, 1, eventId);
+        Text(s, 2, type);
+        raw.sqlite3_bind_int64(s, 3, occurredMs);
+        raw.sqlite3_bind_int64(s, 4, receivedMs);
+        Text(s, 5, customerKey);
+        Text(s, 6, topic);
+        raw.sqlite3_bind_int(s, 7, format);
+        raw.sqlite3_bind_blob(s, 8, payload);
+        return Done(s) == 1;
     }
 
-    public bool InsertEvent(string eventId, string type, long occurredMs, long receivedMs, string customerKey, string topic, int format, byte[] payload) =>
-        Run(_insertEvent, eventId, type, occurredMs, receivedMs, customerKey, topic, format, payload) == 1;
-
-    public void InsertDead(long receivedMs, string topic, string field, string reason, int size, byte[] payload) =>
-        Run(_insertDead, receivedMs, topic, field, reason, size, payload);
+    public void InsertDead(long receivedMs, string topic, string field, string reason, int size, ReadOnlySpan<byte> payload)
+    {
+        var s = _insertDead;
+        raw.sqlite3_bind_int64(s, 1, receivedMs);
+        Text(s, 2, topic);
+        Text(s, 3, field);
+        Text(s, 4, reason);
+        raw.sqlite3_bind_int(s, 5, size);
+        raw.sqlite3_bind_blob(s, 6, payload);
+        Done(s);
+    }
 
     public string? SelectKey(string key)
     {
-        _selectKey.Parameters[0].Value = key;
-        return _selectKey.ExecuteScalar() as string;
+        Text(_selectKey, 1, key);
+        return SingleText(_selectKey);
     }
 
-    public void InsertKey(string key, string customerKey) => Run(_insertKey, key, customerKey);
+    public void InsertKey(string key, string customerKey)
+    {
+        Text(_insertKey, 1, key);
+        Text(_insertKey, 2, customerKey);
+        Done(_insertKey);
+    }
 
     public string? SelectProfile(string customerKey)
     {
-        _selectProfile.Parameters[0].Value = customerKey;
-        return _selectProfile.ExecuteScalar() as string;
+        Text(_selectProfile, 1, customerKey);
+        return SingleText(_selectProfile);
     }
 
-    public void UpsertProfile(string customerKey, long atMs, string state) => Run(_upsertProfile, customerKey, atMs, state);
+    public void UpsertProfile(string customerKey, long atMs, string state)
+    {
+        Text(_upsertProfile, 1, customerKey);
+        raw.sqlite3_bind_int64(_upsertProfile, 2, atMs);
+        Text(_upsertProfile, 3, state);
+        Done(_upsertProfile);
+    }
 
-    public void InsertOutbox(long atMs, string customerKey, byte[] payload) => Run(_insertOutbox, atMs, customerKey, payload);
+    public void InsertOutbox(long atMs, string customerKey, ReadOnlySpan<byte> payload)
+    {
+        raw.sqlite3_bind_int64(_insertOutbox, 1, atMs);
+        Text(_insertOutbox, 2, customerKey);
+        raw.sqlite3_bind_blob(_insertOutbox, 3, payload);
+        Done(_insertOutbox);
+    }
 
-    public int InsertOverflow(string customerKey) => Run(_insertOverflow, customerKey);
+    public int InsertOverflow(string customerKey)
+    {
+        Text(_insertOverflow, 1, customerKey);
+        return Done(_insertOverflow);
+    }
 
     public void AddCounters(long stored, long duplicates, long dead, long late, long watermarkMs)
     {
-        if (stored > 0) Run(_addCounter, "events_stored", stored);
-        if (duplicates > 0) Run(_addCounter, "duplicates", duplicates);
-        if (dead > 0) Run(_addCounter, "dead_lettered", dead);
-        if (late > 0) Run(_addCounter, "late_events", late);
-        if (stored > 0) Run(_maxCounter, "watermark_ms", watermarkMs);
+        if (stored > 0) Counter(_addCounter, "events_stored", stored);
+        if (duplicates > 0) Counter(_addCounter, "duplicates", duplicates);
+        if (dead > 0) Counter(_addCounter, "dead_lettered", dead);
+        if (late > 0) Counter(_addCounter, "late_events", late);
+        if (stored > 0) Counter(_maxCounter, "watermark_ms", watermarkMs);
     }
 
-    public int TrimDeadLetters(int keep) => Run(_trimDead, keep);
+    public int TrimDeadLetters(int keep)
+    {
+        raw.sqlite3_bind_int(_trimDead, 1, keep);
+        return Done(_trimDead);
+    }
 
     public List<string> TakeOverflow(int n)
     {
-        _takeOverflow.Parameters[0].Value = n;
         var keys = new List<string>();
-        using (var r = _takeOverflow.ExecuteReader())
+        raw.sqlite3_bind_int(_takeOverflow, 1, n);
+        try
         {
-            while (r.Read())
+            int rc;
+            while ((rc = raw.sqlite3_step(_takeOverflow)) == raw.SQLITE_ROW)
             {
-                keys.Add(r.GetString(0));
+                keys.Add(raw.sqlite3_column_text(_takeOverflow, 0).utf8_to_string());
             }
+
+            Check(rc, raw.SQLITE_DONE);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_takeOverflow);
         }
 
         foreach (var k in keys)
         {
-            Run(_deleteOverflow, k);
+            Text(_deleteOverflow, 1, k);
+            Done(_deleteOverflow);
         }
 
         return keys;
@@ -108,31 +157,65 @@ internal sealed class Statements : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in _all)
+        foreach (var s in _all)
         {
-            cmd.Dispose();
+            s.Dispose();
         }
     }
 
-    private static SqliteCommand Make(SqliteConnection c, string sql, params string[] names)
+    private sqlite3_stmt Prepare(string sql)
     {
-        var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var n in names)
-        {
-            cmd.Parameters.Add(new SqliteParameter { ParameterName = n });
-        }
-
-        return cmd;
+        Check(raw.sqlite3_prepare_v2(_db, sql, out var stmt), raw.SQLITE_OK);
+        return stmt;
     }
 
-    private static int Run(SqliteCommand cmd, params object[] values)
+    private void Counter(sqlite3_stmt s, string name, long value)
     {
-        for (var i = 0; i < values.Length; i++)
-        {
-            cmd.Parameters[i].Value = values[i];
-        }
+        Text(s, 1, name);
+        raw.sqlite3_bind_int64(s, 2, value);
+        Done(s);
+    }
 
-        return cmd.ExecuteNonQuery();
+    private static void Text(sqlite3_stmt s, int index, string value) => raw.sqlite3_bind_text(s, index, value);
+
+    /// <summary>Steps a statement that returns no rows; returns the rows it changed.</summary>
+    private int Done(sqlite3_stmt s)
+    {
+        try
+        {
+            Check(raw.sqlite3_step(s), raw.SQLITE_DONE);
+            return raw.sqlite3_changes(_db);
+        }
+        finally
+        {
+            raw.sqlite3_reset(s);
+        }
+    }
+
+    private string? SingleText(sqlite3_stmt s)
+    {
+        try
+        {
+            var rc = raw.sqlite3_step(s);
+            if (rc == raw.SQLITE_ROW)
+            {
+                return raw.sqlite3_column_text(s, 0).utf8_to_string();
+            }
+
+            Check(rc, raw.SQLITE_DONE);
+            return null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(s);
+        }
+    }
+
+    private void Check(int rc, int expected)
+    {
+        if (rc != expected)
+        {
+            throw new SqliteException($"SQLite error {rc}: {raw.sqlite3_errmsg(_db).utf8_to_string()}", rc);
+        }
     }
 }

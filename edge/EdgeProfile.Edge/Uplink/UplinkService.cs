@@ -41,6 +41,7 @@ public sealed partial class UplinkService(
             try
             {
                 var cursor = await hub.Uplink.GetCursorAsync(new V1.CursorRequest(), headers, DateTime.UtcNow.AddSeconds(10), stoppingToken).ConfigureAwait(false);
+                AlignSequence(conn, cursor.AckedThrough);
                 Acknowledge(conn, cursor.AckedThrough);
                 if (outage)
                 {
@@ -131,6 +132,51 @@ public sealed partial class UplinkService(
         }
     }
 
+    /// <summary>
+    /// The hub keeps a store's cursor across re-enrollment. An edge whose outbox numbering is behind that cursor (a new
+    /// data dir enrolled under an existing store id) renumbers its pending deltas to follow it, so that the hub does
+    /// not take them for deliveries it already has.
+    /// </summary>
+    private void AlignSequence(SqliteConnection conn, long cursor)
+    {
+        using var tx = conn.BeginTransaction(deferred: false);
+        var assigned = Query(conn, tx, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='outbox'),0)");
+        if (assigned >= cursor)
+        {
+            return;
+        }
+
+        var pending = Query(conn, tx, "SELECT COUNT(*) FROM outbox");
+        var first = Query(conn, tx, "SELECT COALESCE(MIN(seq),0) FROM outbox");
+        if (pending > 0)
+        {
+            // Two steps so that no intermediate value collides with an existing key.
+            var shift = cursor + 1 - first;
+            Exec(conn, tx, "UPDATE outbox SET seq = -seq");
+            Exec(conn, tx, $"UPDATE outbox SET seq = -seq + {shift}");
+        }
+
+        Exec(conn, tx, $"INSERT OR REPLACE INTO sqlite_sequence(name, seq) VALUES('outbox', {cursor + pending})");
+        tx.Commit();
+        LogRenumbered(logger, assigned, cursor, pending);
+    }
+
+    private static long Query(SqliteConnection conn, SqliteTransaction tx, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    private static void Exec(SqliteConnection conn, SqliteTransaction tx, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
     private void Acknowledge(SqliteConnection conn, long ackedThrough)
     {
         using var tx = conn.BeginTransaction();
@@ -173,6 +219,9 @@ public sealed partial class UplinkService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Hub at {HubUrl} refused this store's credential: {Detail}. Re-enroll the store (delete credential.json and set Edge:EnrollmentToken)")]
     private static partial void LogRefused(ILogger logger, string hubUrl, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox numbering ({Assigned}) is behind the hub's cursor ({Cursor}) for this store (a re-enrolled data dir?): renumbered {Pending} pending deltas to follow it")]
+    private static partial void LogRenumbered(ILogger logger, long assigned, long cursor, long pending);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Hub reports a sequence gap: {Detail}")]
     private static partial void LogGap(ILogger logger, string detail);

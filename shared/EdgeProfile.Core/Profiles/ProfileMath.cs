@@ -103,8 +103,11 @@ public static class ProfileMath
         profile.Days.RemoveAll(b => b.Day < oldest);
     }
 
-    /// <summary>The features and tags of <paramref name="profile"/> as of <paramref name="asOf"/> (event time).</summary>
-    public static ProfileView View(StoreProfile profile, DateTimeOffset asOf)
+    /// <summary>
+    /// The features and tags of <paramref name="profile"/> as of <paramref name="asOf"/> (event time). Without
+    /// <paramref name="withReasons"/> the tags carry empty reasons: the log writer's hot path needs only their names.
+    /// </summary>
+    public static ProfileView View(StoreProfile profile, DateTimeOffset asOf, bool withReasons = true)
     {
         ArgumentNullException.ThrowIfNull(profile);
         var today = DayOf(asOf);
@@ -132,46 +135,41 @@ public static class ProfileMath
         var tags = new List<ProfileTag>();
         if (spend30 >= HighSpend30d)
         {
-            tags.Add(new ProfileTag("high_spender", $"spent {Money(spend30)} in the last 30 days (threshold {Money(HighSpend30d)})",
-                $"近30天消费 {Money(spend30)}（阈值 {Money(HighSpend30d)}）"));
+            tags.Add(withReasons ? new ProfileTag("high_spender", $"spent {Money(spend30)} in the last 30 days (threshold {Money(HighSpend30d)})", $"近30天消费 {Money(spend30)}（阈值 {Money(HighSpend30d)}）") : new ProfileTag("high_spender", "", ""));
         }
 
         if (visits7 >= FrequentVisits7d)
         {
-            tags.Add(new ProfileTag("frequent_visitor", $"active on {visits7} of the last 7 days (threshold {FrequentVisits7d})",
-                $"近7天有 {visits7} 天活跃（阈值 {FrequentVisits7d}）"));
+            tags.Add(withReasons ? new ProfileTag("frequent_visitor", $"active on {visits7} of the last 7 days (threshold {FrequentVisits7d})", $"近7天有 {visits7} 天活跃（阈值 {FrequentVisits7d}）") : new ProfileTag("frequent_visitor", "", ""));
         }
 
         if (channels.Count >= 2)
         {
-            tags.Add(new ProfileTag("omnichannel", $"seen on {channels.Count} channels: {string.Join(", ", channels)}",
-                $"在 {channels.Count} 个渠道出现：{string.Join("、", channels)}"));
+            tags.Add(withReasons
+                ? new ProfileTag("omnichannel", $"seen on {channels.Count} channels: {string.Join(", ", channels)}", $"在 {channels.Count} 个渠道出现：{string.Join("、", channels)}")
+                : new ProfileTag("omnichannel", "", ""));
         }
 
         var sinceFirst = asOf - profile.FirstSeen;
         if (sinceFirst < TimeSpan.FromDays(NewCustomerDays))
         {
-            tags.Add(new ProfileTag("new_customer", $"first seen {Days(sinceFirst)} ago (within {NewCustomerDays} days)",
-                $"首次出现于 {Days(sinceFirst)} 前（{NewCustomerDays} 天内）"));
+            tags.Add(withReasons ? new ProfileTag("new_customer", $"first seen {Days(sinceFirst)} ago (within {NewCustomerDays} days)", $"首次出现于 {Days(sinceFirst)} 前（{NewCustomerDays} 天内）") : new ProfileTag("new_customer", "", ""));
         }
 
         if (profile.LastCartAt is { } cart && (profile.LastPurchaseAt is null || profile.LastPurchaseAt < cart))
         {
-            tags.Add(new ProfileTag("open_cart", $"added to cart {Days(asOf - cart)} ago with no purchase since",
-                $"{Days(asOf - cart)} 前加购，之后未购买"));
+            tags.Add(withReasons ? new ProfileTag("open_cart", $"added to cart {Days(asOf - cart)} ago with no purchase since", $"{Days(asOf - cart)} 前加购，之后未购买") : new ProfileTag("open_cart", "", ""));
         }
 
         var idle = asOf - profile.LastSeen;
         if (idle >= TimeSpan.FromDays(LapsingDays))
         {
-            tags.Add(new ProfileTag("lapsing", $"no activity for {Days(idle)} (threshold {LapsingDays} days)",
-                $"已 {Days(idle)} 未活跃（阈值 {LapsingDays} 天）"));
+            tags.Add(withReasons ? new ProfileTag("lapsing", $"no activity for {Days(idle)} (threshold {LapsingDays} days)", $"已 {Days(idle)} 未活跃（阈值 {LapsingDays} 天）") : new ProfileTag("lapsing", "", ""));
         }
 
         if (returns30 >= 2)
         {
-            tags.Add(new ProfileTag("frequent_returner", $"{returns30} returns in the last 30 days",
-                $"近30天退货 {returns30} 次"));
+            tags.Add(withReasons ? new ProfileTag("frequent_returner", $"{returns30} returns in the last 30 days", $"近30天退货 {returns30} 次") : new ProfileTag("frequent_returner", "", ""));
         }
 
         return new ProfileView(profile.CustomerKey, profile.Identifiers, asOf, visits7, visits30,
