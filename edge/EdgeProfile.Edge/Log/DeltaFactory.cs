@@ -7,13 +7,13 @@ namespace EdgeProfile.Edge.Log;
 /// <summary>Turns a store profile into the pseudonymised delta that crosses the store boundary.</summary>
 internal static class DeltaFactory
 {
-    public static byte[] Encode(StoreProfile profile)
+    public static byte[] Encode(StoreProfile profile, long nowUnixMs)
     {
         var view = ProfileMath.View(profile, profile.LastSeen, withReasons: false);
         var delta = new ProfileDelta
         {
             CustomerKey = view.CustomerKey,
-            UpdatedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            UpdatedAtUnixMs = nowUnixMs,
             Visits7D = view.Visits7d,
             Visits30D = view.Visits30d,
             Spend7D = view.Spend7d,

@@ -17,6 +17,7 @@ public sealed partial class LogWriter : BackgroundService
 {
     private static readonly TimeSpan IdleTick = TimeSpan.FromSeconds(1);
     private const int MaxDeadLetterBytes = 80 * 1024;
+    private const int MaxCachedCustomers = 250_000;
 
     private readonly Channel<IngestItem> _queue;
     private readonly EdgeDatabase _db;
@@ -109,6 +110,13 @@ public sealed partial class LogWriter : BackgroundService
         var watermark = _watermarkMs;
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var touched = new HashSet<StoreProfile>();
+        if (_profileCache.Count > MaxCachedCustomers)
+        {
+            // The caches only save reads; past this size memory matters more than the reads.
+            _profileCache.Clear();
+            _keyCache.Clear();
+        }
+
         try
         {
             using var tx = conn.BeginTransaction();
@@ -150,7 +158,7 @@ public sealed partial class LogWriter : BackgroundService
                 }
 
                 touched.Add(profile);
-                var delta = DeltaFactory.Encode(profile);
+                var delta = DeltaFactory.Encode(profile, now);
                 if (_stats.OutboxBytes + outboxBytes + delta.Length > _budgetBytes)
                 {
                     overflow += sql.InsertOverflow(primaryKey);
@@ -260,7 +268,7 @@ public sealed partial class LogWriter : BackgroundService
                     continue;
                 }
 
-                var delta = DeltaFactory.Encode(ProfileJson.Deserialize(json));
+                var delta = DeltaFactory.Encode(ProfileJson.Deserialize(json), now);
                 sql.InsertOutbox(now, key, delta);
                 rows++;
                 bytes += delta.Length;
