@@ -86,6 +86,29 @@ public sealed class EdgeHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Arguments for a store that enrolled with a hub earlier and has lost its WAN: a stored credential and a hub
+    /// address nothing listens on. Its uplink is on, so deltas collect in the outbox.
+    /// </summary>
+    public static string[] WanDown(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir);
+        var hub = $"http://127.0.0.1:{FreePort()}";
+        var credential = Path.Combine(dataDir, "credential.json");
+        if (!File.Exists(credential))
+        {
+            File.WriteAllText(credential, JsonSerializer.Serialize(new
+            {
+                StoreId,
+                Credential = "wan-down-test",
+                PseudonymKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
+                HubUrl = hub,
+            }));
+        }
+
+        return [$"--Edge:HubUrl={hub}"];
+    }
+
     /// <summary>A TCP port that was free a moment ago (bound to port 0 and released).</summary>
     public static int FreePort()
     {

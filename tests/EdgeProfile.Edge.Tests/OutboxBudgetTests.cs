@@ -14,7 +14,7 @@ public sealed class OutboxBudgetTests(ITestOutputHelper output)
     public async Task Full_outbox_stops_growing_at_the_disk_budget_and_ingest_continues()
     {
         using var dir = new TempDir();
-        await using var edge = await EdgeHost.StartAsync(dir.Path, "--Edge:Uplink:DiskBudgetMb=1");
+        await using var edge = await EdgeHost.StartAsync(dir.Path, [.. EdgeHost.WanDown(dir.Path), "--Edge:Uplink:DiskBudgetMb=1"]);
         using var client = await edge.ConnectAsync("pos-flood");
         var sent = 0;
 

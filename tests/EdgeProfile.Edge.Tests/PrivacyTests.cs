@@ -15,7 +15,7 @@ public sealed class PrivacyTests
     public async Task Raw_email_and_phone_are_stored_only_in_the_event_payload()
     {
         using var dir = new TempDir();
-        await using var edge = await EdgeHost.StartAsync(dir.Path);
+        await using var edge = await EdgeHost.StartAsync(dir.Path, EdgeHost.WanDown(dir.Path));
         using var client = await edge.ConnectAsync("crm-sync");
         var e = TestEvents.Json("pii-1");
         e["customer"] = new JsonObject { ["email"] = Email, ["phone"] = Phone, ["cardToken"] = Card };

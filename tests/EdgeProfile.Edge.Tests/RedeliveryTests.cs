@@ -12,7 +12,7 @@ public sealed class RedeliveryTests
     public async Task Redelivered_event_is_stored_once_and_counted_as_duplicate()
     {
         using var dir = new TempDir();
-        await using var edge = await EdgeHost.StartAsync(dir.Path);
+        await using var edge = await EdgeHost.StartAsync(dir.Path, EdgeHost.WanDown(dir.Path));
         using var client = await edge.ConnectAsync("pos-redeliver");
         var payload = TestEvents.JsonBytes("dup-1", "L-dup", 100);
 
@@ -37,7 +37,7 @@ public sealed class RedeliveryTests
     public async Task Redelivered_protobuf_event_is_a_duplicate_of_its_json_twin()
     {
         using var dir = new TempDir();
-        await using var edge = await EdgeHost.StartAsync(dir.Path);
+        await using var edge = await EdgeHost.StartAsync(dir.Path, EdgeHost.WanDown(dir.Path));
         using var client = await edge.ConnectAsync("pos-twin");
 
         await EdgeHost.AckedAsync(client, TestEvents.JsonTopic(), TestEvents.JsonBytes("twin-1", "L-twin"));
@@ -65,7 +65,7 @@ public sealed class RedeliveryTests
             second = Item(payload, validator);
             await writer.SubmitAsync(first, CancellationToken.None);
             await writer.SubmitAsync(second, CancellationToken.None);
-        });
+        }, EdgeHost.WanDown(dir.Path));
 
         await first!.Durable.WaitAsync(TimeSpan.FromSeconds(20));
         await second!.Durable.WaitAsync(TimeSpan.FromSeconds(20));
@@ -85,7 +85,7 @@ public sealed class RedeliveryTests
     {
         const int Unique = 300;
         using var dir = new TempDir();
-        await using var edge = await EdgeHost.StartAsync(dir.Path);
+        await using var edge = await EdgeHost.StartAsync(dir.Path, EdgeHost.WanDown(dir.Path));
         using var a = await edge.ConnectAsync("pos-a");
         using var b = await edge.ConnectAsync("pos-b");
         var payloads = Enumerable.Range(0, Unique).Select(i => TestEvents.JsonBytes($"race-{i}", $"L-race-{i % 10}", 1)).ToArray();

@@ -10,7 +10,7 @@ public sealed class RestartTests
     {
         const int Count = 50;
         using var dir = new TempDir();
-        var first = await EdgeHost.StartAsync(dir.Path);
+        var first = await EdgeHost.StartAsync(dir.Path, EdgeHost.WanDown(dir.Path));
         try
         {
             using var client = await first.ConnectAsync("pos-before");
@@ -33,7 +33,7 @@ public sealed class RestartTests
             await first.StopAsync();
         }
 
-        await using var second = await EdgeHost.StartAsync(dir.Path);
+        await using var second = await EdgeHost.StartAsync(dir.Path, EdgeHost.WanDown(dir.Path));
 
         var stats = await second.StatsAsync();
         Assert.Equal(Count, stats.GetProperty("eventsStored").GetInt64());

@@ -25,6 +25,7 @@ public sealed class AgentProcessTests(ITestOutputHelper output)
             $"--Edge:DataDir={dataDir}",
             $"--Edge:Mqtt:Port={mqttPort}",
             $"--Edge:Http:Urls=http://127.0.0.1:{httpPort}",
+            .. WanDown(dataDir, store),
         ];
         using var api = new EdgeApiClient(new Uri($"http://127.0.0.1:{httpPort}"));
         var events = TestEvents.Purchases(store, "crash", Total);
@@ -92,7 +93,7 @@ public sealed class AgentProcessTests(ITestOutputHelper output)
 
             // Event, profile and outbox delta are written in one transaction: the crash cut between commits, not inside one.
             Assert.Equal(ids.Count, db.Scalar("SELECT COALESCE(SUM(json_extract(state, '$.eventsTotal')), 0) FROM profiles"));
-            Assert.Equal(ids.Count, db.Count("outbox")); // standalone: nothing drains it, one delta per stored event
+            Assert.Equal(ids.Count, db.Count("outbox")); // the hub is unreachable: nothing drains it, one delta per stored event
             output.WriteLine($"after crash: {ids.Count} rows, {crashed.Acked.Count} acked, {crashed.Attempted} attempted");
         }
 
@@ -126,6 +127,24 @@ public sealed class AgentProcessTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"total {watch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>
+    /// A store enrolled earlier whose WAN is down: a stored credential and a hub address nothing listens on, so the
+    /// uplink is on and every delta stays in the outbox.
+    /// </summary>
+    private static string[] WanDown(string dataDir, string store)
+    {
+        Directory.CreateDirectory(dataDir);
+        var hub = $"http://127.0.0.1:{Ports.Free()}";
+        File.WriteAllText(Path.Combine(dataDir, "credential.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            StoreId = store,
+            Credential = "wan-down-test",
+            PseudonymKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
+            HubUrl = hub,
+        }));
+        return [$"--Edge:HubUrl={hub}"];
     }
 
     [Theory]

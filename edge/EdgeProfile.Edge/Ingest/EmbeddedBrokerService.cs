@@ -87,19 +87,11 @@ public sealed partial class EmbeddedBrokerService(IngestPipeline pipeline, IOpti
 
     private static Task OnValidatingConnectionAsync(ValidatingConnectionEventArgs e)
     {
-        // MQTT 3.1.1 §3.1.3.1: a client may send an empty id with a clean session and the server assigns one
-        // (mosquitto_pub and paho do this).
-        if (string.IsNullOrEmpty(e.ClientId))
+        // An MQTT 5 client may leave its id empty and get one assigned. MQTTnet applies an assigned id only for MQTT 5
+        // and refuses an empty id on 3.1.1 whatever this hook says (README: give 3.1.1 devices a client id).
+        if (string.IsNullOrEmpty(e.ClientId) && e.CleanSession != false)
         {
-            if (e.CleanSession != false)
-            {
-                e.AssignedClientIdentifier = "ep-" + Guid.NewGuid().ToString("N");
-                e.ReasonCode = MqttConnectReasonCode.Success;
-            }
-            else
-            {
-                e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
-            }
+            e.AssignedClientIdentifier = "ep-" + Guid.NewGuid().ToString("N");
         }
 
         return Task.CompletedTask;
@@ -149,6 +141,17 @@ public sealed partial class EmbeddedBrokerService(IngestPipeline pipeline, IOpti
         try
         {
             await durable.ConfigureAwait(false);
+
+            // The edge itself consumed the event: "no matching subscribers" (MQTT 5) would read as a failure to
+            // clients that check for Success.
+            if (e.Packet is MqttPubAckPacket { ReasonCode: MqttPubAckReasonCode.NoMatchingSubscribers } puback)
+            {
+                puback.ReasonCode = MqttPubAckReasonCode.Success;
+            }
+            else if (e.Packet is MqttPubRecPacket { ReasonCode: MqttPubRecReasonCode.NoMatchingSubscribers } pubrec)
+            {
+                pubrec.ReasonCode = MqttPubRecReasonCode.Success;
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -149,7 +149,10 @@ public sealed partial class ExternalBrokerService(IngestPipeline pipeline, IOpti
                     continue;
                 }
 
-                await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+                // Durable messages are acknowledged even while stopping (briefly), so the broker does not send
+                // them again after a restart.
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await args.AcknowledgeAsync(grace.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

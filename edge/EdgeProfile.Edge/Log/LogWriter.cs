@@ -29,9 +29,11 @@ public sealed partial class LogWriter : BackgroundService
     private readonly Dictionary<string, string> _keyCache = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoreProfile> _profileCache = new(StringComparer.Ordinal);
     private readonly long _budgetBytes;
+    private readonly bool _uplink;
     private long _watermarkMs;
     private long _deadLetterRows;
     private long _lastFullWarning;
+    private long _lastRefillTick;
 
     /// <summary>Creates the writer; the database is opened when the host starts it.</summary>
     public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, TimeProvider clock, ILogger<LogWriter> logger)
@@ -44,6 +46,10 @@ public sealed partial class LogWriter : BackgroundService
         _clock = clock;
         _logger = logger;
         _budgetBytes = _options.Uplink.DiskBudgetMb * 1024 * 1024;
+
+        // A standalone edge (no hub) keeps no outbox; once it is given a hub, the latest state of every customer it
+        // already knows is queued for it (see SeedUplink).
+        _uplink = !string.IsNullOrWhiteSpace(_options.HubUrl);
         _queue = System.Threading.Channels.Channel.CreateBounded<IngestItem>(new BoundedChannelOptions(_options.Log.QueueCapacity)
         {
             SingleReader = true,
@@ -99,6 +105,11 @@ public sealed partial class LogWriter : BackgroundService
             }
 
             CommitBatch(conn, sql, batch);
+            if (_stats.OverflowCustomers > 0 && Environment.TickCount64 - _lastRefillTick >= IdleTick.TotalMilliseconds)
+            {
+                // Under steady load the queue is never idle: refill from the overflow list about once a second.
+                TryRefillFromOverflow(conn, sql);
+            }
         }
 
         LogDrained(_logger, _stats.EventsStored);
@@ -158,6 +169,11 @@ public sealed partial class LogWriter : BackgroundService
                 }
 
                 touched.Add(profile);
+                if (!_uplink)
+                {
+                    continue;
+                }
+
                 var delta = DeltaFactory.Encode(profile, now);
                 if (_stats.OutboxBytes + outboxBytes + delta.Length > _budgetBytes)
                 {
@@ -255,6 +271,7 @@ public sealed partial class LogWriter : BackgroundService
             return;
         }
 
+        _lastRefillTick = Environment.TickCount64;
         try
         {
             var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -285,6 +302,18 @@ public sealed partial class LogWriter : BackgroundService
         }
     }
 
+    /// <summary>
+    /// First start with a hub: every customer profiled while standalone is queued (through the overflow list, which
+    /// the writer drains into the outbox as room allows), so the hub gets their latest state.
+    /// </summary>
+    private void SeedUplink(SqliteConnection conn)
+    {
+        using var tx = conn.BeginTransaction();
+        EdgeDatabase.Exec(conn, "INSERT OR IGNORE INTO outbox_overflow(customer_key) SELECT customer_key FROM profiles", tx);
+        EdgeDatabase.Exec(conn, "INSERT INTO counters(name,value) VALUES('uplink_seeded',1) ON CONFLICT(name) DO UPDATE SET value=1", tx);
+        tx.Commit();
+    }
+
     private void WarnOutboxFull(long nowMs)
     {
         if (nowMs - _lastFullWarning < 30_000)
@@ -299,6 +328,11 @@ public sealed partial class LogWriter : BackgroundService
     private void LoadState(SqliteConnection conn)
     {
         long Counter(string name) => EdgeDatabase.Scalar<long>(conn, $"SELECT value FROM counters WHERE name='{name}'");
+        if (_uplink && Counter("uplink_seeded") == 0)
+        {
+            SeedUplink(conn);
+        }
+
         _watermarkMs = Counter("watermark_ms");
         _deadLetterRows = EdgeDatabase.Scalar<long>(conn, "SELECT COUNT(*) FROM dead_letters");
         var backlog = EdgeDatabase.Scalar<long>(conn, "SELECT COUNT(*) FROM outbox");

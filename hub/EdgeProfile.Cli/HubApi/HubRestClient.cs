@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using EdgeProfile.Hub.Api;
+
+namespace EdgeProfile.Cli.HubApi;
+
+/// <summary>
+/// The hub's operator REST API (contracts.md §4) as the CLI uses it. Every failure becomes a <see cref="CliException"/>
+/// whose message is one line that says what to do.
+/// </summary>
+public sealed class HubRestClient : IDisposable
+{
+    /// <summary>JSON options matching the hub (camelCase, case-insensitive).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    // Output for terminals and scripts, not HTML: keep '+', '<', non-ASCII (e.g. Chinese reasons) as they are.
+    private static readonly JsonSerializerOptions Pretty = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private readonly HttpClient _http;
+
+    /// <summary>Creates a client for the hub at <paramref name="baseUrl"/>, sending <paramref name="token"/> as the operator's bearer token.</summary>
+    public HubRestClient(Uri baseUrl, string? token, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        BaseUrl = baseUrl;
+        _http = new HttpClient { BaseAddress = baseUrl, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        if (!string.IsNullOrEmpty(token))
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("edgeprofile-cli", typeof(HubRestClient).Assembly.GetName().Version?.ToString() ?? "0"));
+    }
+
+    /// <summary>The hub's base address.</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>Parses a <c>--hub</c> value: an absolute http(s) URL.</summary>
+    public static Uri ParseHubUrl(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)
+            || !Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new CliException($"--hub '{value}' is not an http:// or https:// URL (e.g. http://127.0.0.1:8080)", ExitCodes.Usage);
+        }
+
+        // A base address without a trailing slash would drop its last path segment when combined.
+        return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+    }
+
+    /// <summary>Indents a JSON text for people reading <c>--json</c> output.</summary>
+    public static string Indent(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return JsonSerializer.Serialize(doc.RootElement, Pretty);
+    }
+
+    /// <summary><c>POST /api/enrollments</c>: a one-time enrollment token. Returns the typed answer and its raw JSON.</summary>
+    public async Task<(EnrollmentTokenResponse Enrollment, string Json)> CreateEnrollmentAsync(string storeId, string kind, CancellationToken cancellationToken)
+    {
+        var body = JsonContent.Create(new { storeId, kind }, options: Json);
+        var json = await SendAsync(HttpMethod.Post, "api/enrollments", body, $"create an enrollment token for {storeId}", cancellationToken).ConfigureAwait(false);
+        var enrollment = Deserialize<EnrollmentTokenResponse>(json, "POST /api/enrollments");
+        if (string.IsNullOrEmpty(enrollment.Token))
+        {
+            throw new CliException($"the hub at {BaseUrl} answered POST /api/enrollments without a token");
+        }
+
+        return (enrollment, json!);
+    }
+
+    /// <summary><c>GET /api/stores</c>.</summary>
+    public async Task<(IReadOnlyList<StoreSummary> Stores, string Json)> GetStoresAsync(CancellationToken cancellationToken)
+    {
+        var json = await SendAsync(HttpMethod.Get, "api/stores", null, "list stores", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<List<StoreSummary>>(json, "GET /api/stores"), json!);
+    }
+
+    /// <summary><c>GET /api/profiles/{key}</c>; null when the hub has no such customer (404).</summary>
+    public async Task<(GlobalProfile Profile, string Json)?> GetProfileAsync(string customerKey, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(customerKey);
+        var path = "api/profiles/" + Uri.EscapeDataString(customerKey);
+        var json = await SendAsync(HttpMethod.Get, path, null, $"get profile {customerKey}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
+        return json is null ? null : (Deserialize<GlobalProfile>(json, "GET /api/profiles"), json);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+
+    private async Task<string?> SendAsync(HttpMethod method, string path, HttpContent? content, string what, CancellationToken cancellationToken, bool allowNotFound = false)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException($"cannot reach the hub at {BaseUrl} to {what}: {ex.Message} (is it running? pass --hub URL)", ex);
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"the hub at {BaseUrl} did not answer within {_http.Timeout.TotalSeconds:0} s to {what}", ex);
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return text;
+            }
+
+            if (allowNotFound && response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+
+            var detail = ErrorText(text);
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => new CliException(
+                    $"the hub at {BaseUrl} refused the operator token ({(int)response.StatusCode}{Suffix(detail)}); pass --token, --token-file or set EDGEPROFILE_TOKEN (the hub keeps a generated one in {{Hub:DataDir}}/operator.token)"),
+                HttpStatusCode.Forbidden => new CliException($"the hub at {BaseUrl} does not allow this operator to {what} (403{Suffix(detail)})"),
+                _ => new CliException($"the hub at {BaseUrl} could not {what}: {(int)response.StatusCode} {response.ReasonPhrase}{Suffix(detail)}"),
+            };
+        }
+    }
+
+    private static string Suffix(string? detail) => string.IsNullOrEmpty(detail) ? "" : ": " + detail;
+
+    private static string? ErrorText(string body)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var name in new[] { "error", "detail", "title" })
+                {
+                    if (doc.RootElement.TryGetProperty(name, out var e) && e.ValueKind == JsonValueKind.String)
+                    {
+                        return OneLine(e.GetString());
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return OneLine(body.Length > 200 ? body[..200] + "…" : body);
+    }
+
+    private static string? OneLine(string? s) => s?.ReplaceLineEndings(" ").Trim();
+
+    private T Deserialize<T>(string? json, string call)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json ?? "null", Json)
+                ?? throw new CliException($"the hub at {BaseUrl} answered {call} with an empty body");
+        }
+        catch (JsonException ex)
+        {
+            throw new CliException($"the hub at {BaseUrl} answered {call} with unexpected JSON: {ex.Message}", ex);
+        }
+    }
+}

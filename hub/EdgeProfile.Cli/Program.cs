@@ -1,0 +1,3 @@
+using EdgeProfile.Cli;
+
+return await CliApp.RunAsync(args);
