@@ -166,8 +166,7 @@ for name in hub edge; do
   else
     run install -m 0640 -o root -g "$SERVICE_USER" "$SCRIPT_DIR/$name.appsettings.json" "$dest"
   fi
-  # The hosts read appsettings.json (shipped defaults) then appsettings.Production.json (this file).
-  run ln -sfn "$dest" "$PREFIX/$name/appsettings.Production.json"
+  # The units name this file in EDGEPROFILE_CONFIG; the hosts read it after their shipped appsettings.json.
 done
 run install -m 0640 -o root -g "$SERVICE_USER" "$SCRIPT_DIR/edge.env.example" "$CONFIG_DIR/edge.env.example"
 

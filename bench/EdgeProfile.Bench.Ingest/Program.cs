@@ -5,9 +5,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using EdgeProfile.Edge;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
 
@@ -49,6 +46,26 @@ Console.WriteLine($"| max | {edgeLat.Max:F3} ms | {mosqLat.Max:F3} ms |");
 return 0;
 
 static string RuntimeInformationText() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
+
+internal sealed class EdgeProcess(Process process, Uri api) : IDisposable
+{
+    public Uri Api { get; } = api;
+
+    public void Stop()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill();
+            process.WaitForExit();
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        process.Dispose();
+    }
+}
 
 internal sealed record Row(string Name, double Ours, double Peer, string Unit);
 
@@ -105,27 +122,24 @@ internal static class Runs
     {
         var dir = Directory.CreateTempSubdirectory("ep-bench-");
         var port = FreePort();
-        await using var edge = EdgeApp.Build(
-            [$"--Edge:StoreId={Store}", $"--Edge:DataDir={dir.FullName}", $"--Edge:Mqtt:Port={port}", "--Edge:Http:Urls=http://127.0.0.1:0", $"--Edge:Log:Durability={s.Durability}"],
-            b => b.Logging.SetMinimumLevel(LogLevel.Warning));
-        await edge.StartAsync();
+        using var edge = await StartEdgeAsync(s, dir.FullName, port);
         try
         {
-            using var http = new HttpClient { BaseAddress = edge.ApiAddress() };
+            using var http = new HttpClient { BaseAddress = edge.Api };
             var payloads = Enumerable.Range(0, s.Events).Select(i => Payloads.Event(Store, i, "r" + Guid.NewGuid().ToString("N")[..8])).ToArray();
             var sw = Stopwatch.StartNew();
             await PublishAllAsync(port, payloads, $"ep/v1/{Store}/events", qos, publishers, s.InFlight);
             // QoS 1: every PUBACK means durable. QoS 0: wait until the log has them all.
             while (await StoredAsync(http) < s.Events)
             {
-                await Task.Delay(2);
+                await Task.Delay(10);
             }
 
             return s.Events / sw.Elapsed.TotalSeconds;
         }
         finally
         {
-            await edge.StopAsync();
+            edge.Stop();
             dir.Delete(recursive: true);
         }
     }
@@ -184,10 +198,7 @@ internal static class Runs
     {
         var dir = Directory.CreateTempSubdirectory("ep-bench-");
         var port = FreePort();
-        await using var edge = EdgeApp.Build(
-            [$"--Edge:StoreId={Store}", $"--Edge:DataDir={dir.FullName}", $"--Edge:Mqtt:Port={port}", "--Edge:Http:Urls=http://127.0.0.1:0", $"--Edge:Log:Durability={s.Durability}"],
-            b => b.Logging.SetMinimumLevel(LogLevel.Warning));
-        await edge.StartAsync();
+        using var edge = await StartEdgeAsync(s, dir.FullName, port);
         try
         {
             using var client = await ConnectAsync(port, "bench-lat");
@@ -208,7 +219,7 @@ internal static class Runs
         }
         finally
         {
-            await edge.StopAsync();
+            edge.Stop();
             dir.Delete(recursive: true);
         }
     }
@@ -248,6 +259,70 @@ internal static class Runs
         finally
         {
             broker.Kill();
+        }
+    }
+
+    /// <summary>
+    /// Starts <c>edgeprofile-edge</c> (the Release build beside this program) as a child process, like mosquitto, so
+    /// that the publishers in this process do not share a runtime with the server they measure.
+    /// </summary>
+    private static async Task<EdgeProcess> StartEdgeAsync(BenchSettings s, string dataDir, int mqttPort)
+    {
+        var httpPort = FreePort();
+        var dll = Path.Combine(AppContext.BaseDirectory, "edgeprofile-edge.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[]
+        {
+            dll, $"--Edge:StoreId={Store}", $"--Edge:DataDir={dataDir}", $"--Edge:Mqtt:Port={mqttPort}",
+            $"--Edge:Http:Urls=http://127.0.0.1:{httpPort}", $"--Edge:Log:Durability={s.Durability}",
+            // Enrolled with a hub that is unreachable (a store whose WAN is down): the uplink is on and every delta
+            // is written to the outbox, as in production.
+            $"--Edge:HubUrl=http://127.0.0.1:{FreePort()}", "--Logging:LogLevel:Default=Warning",
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        File.WriteAllText(Path.Combine(dataDir, "credential.json"), JsonSerializer.Serialize(new
+        {
+            StoreId = Store,
+            Credential = "bench",
+            PseudonymKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
+            HubUrl = "http://127.0.0.1:1",
+        }));
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("edgeprofile-edge did not start");
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine("  edge: " + e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        var api = new Uri($"http://127.0.0.1:{httpPort}");
+        using var http = new HttpClient { BaseAddress = api };
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync("/api/health")).IsSuccessStatusCode)
+                {
+                    return new EdgeProcess(p, api);
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !p.HasExited)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline || p.HasExited)
+            {
+                p.Kill();
+                throw new InvalidOperationException("edgeprofile-edge did not become healthy");
+            }
+
+            await Task.Delay(100);
         }
     }
 

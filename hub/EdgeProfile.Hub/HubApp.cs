@@ -25,13 +25,14 @@ public static class HubApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        // appsettings.json is read from beside the binary, as for the edge, not from the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddServiceDefaults(); // first: it adds the EDGEPROFILE_CONFIG file, which may set the URLs
         if (!HasExplicitUrls(builder.Configuration))
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        builder.AddServiceDefaults();
         builder.AddHub();
         configure?.Invoke(builder);
 

@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EdgeProfile.Hub;
@@ -51,10 +50,6 @@ public static class HubHostingExtensions
         });
 
         builder.WebHost.ConfigureKestrel(H2cPriorKnowledge.Configure);
-
-        // A failed start is thrown to the caller (the executable prints one line naming the key); the host's own
-        // "Hosting failed to start" error with a stack trace would only repeat it.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         return builder;
     }
 

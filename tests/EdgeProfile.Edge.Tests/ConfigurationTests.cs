@@ -1,4 +1,7 @@
+using System.Text.Json;
 using EdgeProfile.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace EdgeProfile.Edge.Tests;
 
@@ -98,5 +101,87 @@ public sealed class ConfigurationTests
         var message = await StartFailureAsync(Args(dir.Path, $"--Edge:Mqtt:Port={port}"));
 
         Assert.Contains("Edge:Mqtt:Port", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Store_id_from_the_EDGEPROFILE_CONFIG_file_is_used()
+    {
+        using var dir = new TempDir();
+        var file = WriteConfigFile(dir.Path, """{ "Edge": { "StoreId": "store-file" } }""");
+        var args = Args(dir.Path).Where(a => !a.StartsWith("--Edge:StoreId=", StringComparison.Ordinal)).ToArray();
+
+        await WithConfigFileAsync(file, async () =>
+        {
+            await using var app = EdgeApp.Build(args);
+            await app.StartAsync();
+            using var http = new HttpClient { BaseAddress = app.ApiAddress() };
+            using var health = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/health", UriKind.Relative)));
+            await app.StopAsync();
+
+            Assert.Equal("store-file", health.RootElement.GetProperty("storeId").GetString());
+        });
+    }
+
+    [Fact]
+    public async Task Environment_variables_and_command_line_win_over_the_EDGEPROFILE_CONFIG_file()
+    {
+        using var dir = new TempDir();
+        var file = WriteConfigFile(dir.Path, """{ "Edge": { "StoreId": "store-file", "Uplink": { "BatchSize": 11 }, "DeadLetters": { "MaxCount": 7 } } }""");
+        var args = Args(dir.Path, "--Edge:StoreId=store-cli");
+        var before = Environment.GetEnvironmentVariable("Edge__DeadLetters__MaxCount");
+        Environment.SetEnvironmentVariable("Edge__DeadLetters__MaxCount", "8");
+        try
+        {
+            await WithConfigFileAsync(file, async () =>
+            {
+                await using var app = EdgeApp.Build(args);
+                var options = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
+
+                Assert.Equal("store-cli", options.StoreId); // command line over the file
+                Assert.Equal(8, options.DeadLetters.MaxCount); // environment over the file
+                Assert.Equal(11, options.Uplink.BatchSize); // the file over the defaults
+            });
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Edge__DeadLetters__MaxCount", before);
+        }
+    }
+
+    [Fact]
+    public async Task Missing_EDGEPROFILE_CONFIG_file_fails_the_start_naming_the_variable()
+    {
+        using var dir = new TempDir();
+        var missing = Path.Combine(dir.Path, "no-such.json");
+
+        await WithConfigFileAsync(missing, async () =>
+        {
+            var message = await StartFailureAsync(Args(dir.Path));
+
+            Assert.Contains(ServiceDefaults.ConfigFileVariable, message, StringComparison.Ordinal);
+            Assert.Contains(missing, message, StringComparison.Ordinal);
+        });
+    }
+
+    private static string WriteConfigFile(string dir, string json)
+    {
+        var path = Path.Combine(dir, "edge.appsettings.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    /// <summary>Runs <paramref name="body"/> with EDGEPROFILE_CONFIG set (process-wide: this collection runs alone), then restores it.</summary>
+    private static async Task WithConfigFileAsync(string path, Func<Task> body)
+    {
+        var before = Environment.GetEnvironmentVariable(ServiceDefaults.ConfigFileVariable);
+        Environment.SetEnvironmentVariable(ServiceDefaults.ConfigFileVariable, path);
+        try
+        {
+            await body();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ServiceDefaults.ConfigFileVariable, before);
+        }
     }
 }

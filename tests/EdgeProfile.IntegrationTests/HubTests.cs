@@ -112,6 +112,7 @@ public sealed class HubTests(ITestOutputHelper output)
                 var atHub = Assert.Single(hubStores, s => s.StoreId == edge.StoreId);
                 Assert.Equal(stats.EventsStored, atHub.AckedThrough);
                 Assert.Equal(0, atHub.Backlog);
+                Assert.Equal(0, atHub.OldestBacklogAgeMs); // no backlog, so no age
                 Assert.False(atHub.Revoked);
                 var health = await edge.Api.HealthAsync();
                 Assert.Equal(stats.EventsStored, health.GetProperty("hub").GetProperty("ackedThrough").GetInt64());

@@ -22,6 +22,9 @@ public sealed partial class UplinkService(
     IOptions<EdgeOptions> options,
     ILogger<UplinkService> logger) : BackgroundService
 {
+    /// <summary>How long an upload in flight at shutdown may still take, so that the hub applies it instead of seeing a reset stream.</summary>
+    private static readonly TimeSpan UploadGraceOnStop = TimeSpan.FromSeconds(5);
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,6 +37,9 @@ public sealed partial class UplinkService(
         using var hub = new HubClients(o.HubUrl);
         var headers = HubClients.StoreHeaders(o.StoreId, identity.Credential);
         using var conn = db.Open();
+        // Uploads end with the stopping token plus a grace period; nothing new starts once it is cancelled.
+        using var uploadCts = new CancellationTokenSource();
+        using var onStop = stoppingToken.Register(() => uploadCts.CancelAfter(UploadGraceOnStop));
         var backoff = TimeSpan.FromMilliseconds(200);
         var outage = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -52,10 +58,15 @@ public sealed partial class UplinkService(
                 status.Connected = true;
                 status.LastError = null;
                 backoff = TimeSpan.FromMilliseconds(200);
-                await PumpAsync(conn, hub, headers, cursor.AckedThrough, o, stoppingToken).ConfigureAwait(false);
+                await PumpAsync(conn, hub, headers, cursor.AckedThrough, o, uploadCts.Token, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                break;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && stoppingToken.IsCancellationRequested)
+            {
+                // A call cut short by our own shutdown, not a hub outage.
                 break;
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException)
@@ -92,7 +103,8 @@ public sealed partial class UplinkService(
         }
     }
 
-    private async Task PumpAsync(SqliteConnection conn, HubClients hub, Metadata headers, long ackedThrough, EdgeOptions o, CancellationToken stoppingToken)
+    private async Task PumpAsync(
+        SqliteConnection conn, HubClients hub, Metadata headers, long ackedThrough, EdgeOptions o, CancellationToken uploadToken, CancellationToken stoppingToken)
     {
         using var read = conn.CreateCommand();
         read.CommandText = "SELECT seq, payload FROM outbox WHERE seq > $after ORDER BY seq LIMIT $n";
@@ -123,10 +135,11 @@ public sealed partial class UplinkService(
                 continue;
             }
 
+            // The backlog after this batch: its oldest delta is the first one the batch leaves behind.
             batch.Backlog = Math.Max(0, stats.OutboxBacklog - batch.Deltas.Count);
-            var oldest = stats.OldestOutboxUnixMs;
+            var oldest = batch.Backlog == 0 ? 0 : OldestCreatedAfter(conn, batch.Deltas[^1].Sequence);
             batch.OldestBacklogAgeMs = oldest == 0 ? 0 : Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest);
-            var ack = await hub.Uplink.UploadAsync(batch, headers, DateTime.UtcNow.AddSeconds(30), stoppingToken).ConfigureAwait(false);
+            var ack = await hub.Uplink.UploadAsync(batch, headers, DateTime.UtcNow.AddSeconds(30), uploadToken).ConfigureAwait(false);
             ackedThrough = ack.AckedThrough;
             Acknowledge(conn, ackedThrough);
         }
@@ -159,6 +172,14 @@ public sealed partial class UplinkService(
         Exec(conn, tx, $"INSERT OR REPLACE INTO sqlite_sequence(name, seq) VALUES('outbox', {cursor + pending})");
         tx.Commit();
         LogRenumbered(logger, assigned, cursor, pending);
+    }
+
+    private static long OldestCreatedAfter(SqliteConnection conn, long seq)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE((SELECT created_at_ms FROM outbox WHERE seq > $seq ORDER BY seq LIMIT 1),0)";
+        cmd.Parameters.AddWithValue("$seq", seq);
+        return (long)cmd.ExecuteScalar()!;
     }
 
     private static long Query(SqliteConnection conn, SqliteTransaction tx, string sql)

@@ -3,7 +3,6 @@ using EdgeProfile.Edge;
 using EdgeProfile.Hosting;
 using EdgeProfile.Hub;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Cli.Commands;
 
@@ -16,7 +15,7 @@ public static class HostCommands
         var run = RunCommand(
             "Run the hub in this process. Host arguments pass through: --urls http://0.0.0.0:8080 --Hub:DataDir=/var/lib/edgeprofile/hub --Hub:OperatorToken=...",
             "edgeprofile hub",
-            args => HubApp.Build(args, QuietFailedStart));
+            args => HubApp.Build(args));
         return new Command("hub", "The hub: enrollment, uplink, global profiles, operator API") { run };
     }
 
@@ -26,16 +25,9 @@ public static class HostCommands
         var run = RunCommand(
             "Run an edge agent in this process. Host arguments pass through: --Edge:StoreId=store-001 --Edge:Mqtt:Port=1883 --Edge:HubUrl=... --Edge:EnrollmentToken=...",
             "edgeprofile edge",
-            args => EdgeApp.Build(args, QuietFailedStart));
+            args => EdgeApp.Build(args));
         return new Command("edge", "The edge agent of a store, CDN node or partner") { run };
     }
-
-    /// <summary>
-    /// A failed start is reported as one line by <see cref="ServiceRunner"/>; the host's own "Hosting failed to
-    /// start" error with a stack trace would only repeat it.
-    /// </summary>
-    private static void QuietFailedStart(WebApplicationBuilder builder) =>
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
     private static Command RunCommand(string description, string name, Func<string[], WebApplication> build)
     {

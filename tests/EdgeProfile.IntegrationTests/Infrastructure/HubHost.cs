@@ -103,4 +103,4 @@ public sealed class HubHost : IAsyncDisposable
 }
 
 /// <summary>One entry of the hub's <c>GET /api/stores</c>.</summary>
-public sealed record HubStore(string StoreId, string Kind, bool Revoked, DateTimeOffset? LastSeen, long Backlog, long AckedThrough);
+public sealed record HubStore(string StoreId, string Kind, bool Revoked, DateTimeOffset? LastSeen, long Backlog, long OldestBacklogAgeMs, long AckedThrough);
