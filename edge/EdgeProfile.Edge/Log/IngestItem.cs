@@ -21,6 +21,9 @@ public sealed class IngestItem
         _durable = awaitDurable ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
     }
 
+    /// <summary>A control item the writer's timer queues once a second: not a message, never stored.</summary>
+    internal static readonly IngestItem Tick = new("", ReadOnlyMemory<byte>.Empty, PayloadFormat.Json, default, DateTimeOffset.MinValue, awaitDurable: false);
+
     /// <summary>The MQTT topic.</summary>
     public string Topic { get; }
 

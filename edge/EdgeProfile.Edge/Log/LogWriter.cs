@@ -80,39 +80,54 @@ public sealed partial class LogWriter : BackgroundService
         LoadState(conn);
         var batch = new List<IngestItem>(_options.Log.MaxBatch);
         var reader = _queue.Reader;
-        while (true)
+
+        // A timer queues a tick once a second, so that the loop below only ever waits on the queue (one waiter,
+        // no timer per wake-up) and still gets to refill the outbox from the overflow list when ingest is quiet.
+        using var ticker = new PeriodicTimer(IdleTick, _clock);
+        var ticks = TickAsync(ticker, stoppingToken);
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            var wait = reader.WaitToReadAsync(CancellationToken.None).AsTask();
-            if (!wait.IsCompleted)
-            {
-                await Task.WhenAny(wait, Task.Delay(IdleTick, _clock, CancellationToken.None)).ConfigureAwait(false);
-                if (!wait.IsCompleted)
-                {
-                    TryRefillFromOverflow(conn, sql);
-                    continue;
-                }
-            }
-
-            if (!await wait.ConfigureAwait(false))
-            {
-                break;
-            }
-
             batch.Clear();
+            var tick = false;
             while (batch.Count < _options.Log.MaxBatch && reader.TryRead(out var item))
             {
+                if (ReferenceEquals(item, IngestItem.Tick))
+                {
+                    tick = true;
+                    continue;
+                }
+
                 batch.Add(item);
             }
 
-            CommitBatch(conn, sql, batch);
-            if (_stats.OverflowCustomers > 0 && Environment.TickCount64 - _lastRefillTick >= IdleTick.TotalMilliseconds)
+            if (batch.Count > 0)
             {
-                // Under steady load the queue is never idle: refill from the overflow list about once a second.
+                CommitBatch(conn, sql, batch);
+            }
+
+            if (_stats.OverflowCustomers > 0 && (tick || Environment.TickCount64 - _lastRefillTick >= IdleTick.TotalMilliseconds))
+            {
                 TryRefillFromOverflow(conn, sql);
             }
         }
 
+        await ticks.ConfigureAwait(false);
         LogDrained(_logger, _stats.EventsStored);
+    }
+
+    private async Task TickAsync(PeriodicTimer ticker, CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await ticker.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                _queue.Writer.TryWrite(IngestItem.Tick);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the queue is completed next and drained by the loop.
+        }
     }
 
     private void CommitBatch(SqliteConnection conn, Statements sql, List<IngestItem> batch)
