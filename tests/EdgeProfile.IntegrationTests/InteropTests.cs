@@ -46,13 +46,25 @@ public sealed class InteropTests(ITestOutputHelper output)
         """;
 
     [Fact]
-    public async Task Mosquitto_pub_and_paho_qos1_events_are_each_stored_exactly_once()
+    public async Task MQTTnet_mosquitto_pub_and_paho_qos1_events_are_each_stored_once_and_reach_the_hub()
     {
         using var dir = new TempDirectory("interop");
         const string store = "interop-001";
+        const string operatorToken = "interop-operator-token-0123456789";
+        await using var hub = await HubHost.StartAsync(dir.Sub("hub"), 0, operatorToken, output);
+        var enrollment = await hub.CreateEnrollmentTokenAsync(store);
         var mqttPort = Ports.Free();
-        await using var edge = await InProcessEdge.StartAsync(store, dir.Sub("edge"), mqttPort, output);
+        await using var edge = await InProcessEdge.StartAsync(store, dir.Sub("edge"), mqttPort, output,
+            $"--Edge:HubUrl={hub.Address}", $"--Edge:EnrollmentToken={enrollment}");
         var topic = TestEvents.Topic(store);
+
+        // MQTTnet: 10,000 QoS 1 events over 4 connections, 16 in flight each; every one must be acknowledged.
+        var viaMqttnet = TestEvents.Purchases(store, "mqttnet", PerClient);
+        var load = await MqttLoad.RunAsync(new LoadPlan("127.0.0.1", mqttPort, topic, viaMqttnet) { ClientIdPrefix = "it-mqttnet" });
+        Assert.True(load.Failed == 0 && load.Acked.Count == PerClient, $"MQTTnet publishes: {load.Acked.Count} acked, {load.Failed} failed ({load.FirstError?.Message})");
+        var afterMqttnet = await edge.Api.StatsSnapshotAsync();
+        Assert.Equal(PerClient, afterMqttnet.EventsStored); // acknowledged = durable: no polling needed
+        Assert.Equal(0, afterMqttnet.DuplicatesIgnored);
 
         // mosquitto_pub -l: one message per stdin line, QoS 1, explicit client id.
         var viaMosquitto = TestEvents.Purchases(store, "mosq", PerClient);
@@ -69,8 +81,8 @@ public sealed class InteropTests(ITestOutputHelper output)
             });
         output.WriteLine("mosquitto_pub: " + pub);
         Assert.True(pub.ExitCode == 0, "mosquitto_pub failed: " + pub);
-        var afterMosquitto = await Poll.UntilAsync(edge.Api.StatsSnapshotAsync, s => s.EventsStored >= PerClient, TimeSpan.FromSeconds(60), $"{PerClient} events from mosquitto_pub");
-        Assert.Equal(PerClient, afterMosquitto.EventsStored);
+        var afterMosquitto = await Poll.UntilAsync(edge.Api.StatsSnapshotAsync, s => s.EventsStored >= 2 * PerClient, TimeSpan.FromSeconds(60), $"{PerClient} events from mosquitto_pub");
+        Assert.Equal(2 * PerClient, afterMosquitto.EventsStored);
         Assert.Equal(0, afterMosquitto.DuplicatesIgnored);
         Assert.Equal(0, afterMosquitto.DeadLettered);
 
@@ -86,15 +98,23 @@ public sealed class InteropTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(120));
         output.WriteLine("paho: " + paho);
         Assert.True(paho.ExitCode == 0, "paho publisher failed: " + paho);
-        var afterPaho = await Poll.UntilAsync(edge.Api.StatsSnapshotAsync, s => s.EventsStored >= 2 * PerClient, TimeSpan.FromSeconds(60), $"{2 * PerClient} events in all");
-        Assert.Equal(2 * PerClient, afterPaho.EventsStored);
+        var afterPaho = await Poll.UntilAsync(edge.Api.StatsSnapshotAsync, s => s.EventsStored >= 3 * PerClient, TimeSpan.FromSeconds(60), $"{3 * PerClient} events in all");
+        Assert.Equal(3 * PerClient, afterPaho.EventsStored);
         Assert.Equal(0, afterPaho.DuplicatesIgnored);
         Assert.Equal(0, afterPaho.DeadLettered);
+
+        // Deltas at the hub: one per stored event, all acknowledged, and the customers' profiles there.
+        await Poll.UntilAsync(edge.Api.StatsSnapshotAsync, s => s.OutboxBacklog == 0, TimeSpan.FromSeconds(90), "the outbox to drain to the hub");
+        var atHub = (await hub.StoresAsync()).Single(x => x.StoreId == store);
+        Assert.Equal(3 * PerClient, atHub.AckedThrough);
+        Assert.Equal(0, atHub.Backlog);
+        var profile = await hub.ProfileAsync($"loyalty:L-{viaPaho[0].Customer}");
+        Assert.NotNull(profile);
 
         await edge.StopAsync();
         using var db = new EdgeDatabaseFile(edge.DataDir);
         var ids = db.EventIds().ToHashSet(StringComparer.Ordinal);
-        Assert.Equal(2 * PerClient, db.Count("events"));
-        Assert.All(viaMosquitto.Concat(viaPaho), e => Assert.Contains(e.EventId, ids));
+        Assert.Equal(3 * PerClient, db.Count("events"));
+        Assert.All(viaMqttnet.Concat(viaMosquitto).Concat(viaPaho), e => Assert.Contains(e.EventId, ids));
     }
 }
