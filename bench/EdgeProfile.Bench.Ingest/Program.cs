@@ -15,13 +15,15 @@ Console.WriteLine($"bench-ingest: {settings}");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformationText()}");
 
 var results = new List<Row>();
+var cpu = new List<Row>();
 foreach (var qos in settings.QosLevels)
 {
     foreach (var publishers in settings.PublisherCounts)
     {
         var ours = await Runs.EdgeAsync(settings, qos, publishers);
         var peer = await Runs.MosquittoAsync(settings, qos, publishers);
-        results.Add(new Row($"ingest QoS {(int)qos}, {publishers} publishers x {settings.InFlight} in flight", ours, peer, "events/s"));
+        results.Add(new Row($"ingest QoS {(int)qos}, {publishers} publishers x {settings.InFlight} in flight", ours.Rate, peer.Rate, "events/s"));
+        cpu.Add(new Row($"server CPU per event, QoS {(int)qos}, {publishers} publishers", ours.CpuMicros, peer.CpuMicros, "µs"));
         Console.WriteLine($"  QoS {(int)qos} x{publishers}: edge {ours:N0}/s, mosquitto {peer:N0}/s");
     }
 }
@@ -34,6 +36,14 @@ Console.WriteLine("|---|---:|---:|---:|");
 foreach (var r in results)
 {
     Console.WriteLine($"| {r.Name} | {r.Ours:N0} {r.Unit} | {r.Peer:N0} {r.Unit} | {r.Ours / r.Peer:F2}x |");
+}
+
+Console.WriteLine();
+Console.WriteLine("| server process CPU (user+system over the measured phase) | EdgeProfile edge | mosquitto broker | ratio |");
+Console.WriteLine("|---|---:|---:|---:|");
+foreach (var r in cpu)
+{
+    Console.WriteLine($"| {r.Name} | {r.Ours:F1} {r.Unit} | {r.Peer:F1} {r.Unit} | {r.Ours / r.Peer:F2}x |");
 }
 
 Console.WriteLine();
@@ -113,6 +123,8 @@ internal sealed class EdgeProcess(Process process, Uri api) : IDisposable
 {
     public Uri Api { get; } = api;
 
+    public int Pid => process.Id;
+
     public void Stop()
     {
         if (!process.HasExited)
@@ -130,6 +142,20 @@ internal sealed class EdgeProcess(Process process, Uri api) : IDisposable
 }
 
 internal sealed record Row(string Name, double Ours, double Peer, string Unit);
+
+internal sealed record Measured(double Rate, double CpuMicros);
+
+internal static class ProcessCpu
+{
+    /// <summary>User + system CPU time of a process, from /proc (clock ticks of 10 ms).</summary>
+    public static TimeSpan Of(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+}
 
 internal sealed record Latency(double P50, double P99, double Max)
 {
@@ -181,7 +207,7 @@ internal static class Runs
 {
     private const string Store = "bench-store";
 
-    public static async Task<double> EdgeAsync(BenchSettings s, MqttQualityOfServiceLevel qos, int publishers)
+    public static async Task<Measured> EdgeAsync(BenchSettings s, MqttQualityOfServiceLevel qos, int publishers)
     {
         var dir = Directory.CreateTempSubdirectory("ep-bench-");
         var port = FreePort();
@@ -194,6 +220,7 @@ internal static class Runs
             var warm = Enumerable.Range(0, s.Warmup).Select(i => Payloads.Event(Store, i, "warm")).ToArray();
             await PublishAllAsync(port, warm, $"ep/v1/{Store}/events", MqttQualityOfServiceLevel.AtLeastOnce, publishers, s.InFlight);
             var payloads = Enumerable.Range(0, s.Events).Select(i => Payloads.Event(Store, i, "r" + Guid.NewGuid().ToString("N")[..8])).ToArray();
+            var cpu0 = ProcessCpu.Of(edge.Pid);
             var sw = Stopwatch.StartNew();
             await PublishAllAsync(port, payloads, $"ep/v1/{Store}/events", qos, publishers, s.InFlight);
             // QoS 1: every PUBACK means durable. QoS 0: wait until the log has them all.
@@ -202,7 +229,8 @@ internal static class Runs
                 await Task.Delay(10);
             }
 
-            return s.Events / sw.Elapsed.TotalSeconds;
+            var rate = s.Events / sw.Elapsed.TotalSeconds;
+            return new Measured(rate, (ProcessCpu.Of(edge.Pid) - cpu0).TotalMicroseconds / s.Events);
         }
         finally
         {
@@ -211,7 +239,7 @@ internal static class Runs
         }
     }
 
-    public static async Task<double> MosquittoAsync(BenchSettings s, MqttQualityOfServiceLevel qos, int publishers)
+    public static async Task<Measured> MosquittoAsync(BenchSettings s, MqttQualityOfServiceLevel qos, int publishers)
     {
         var port = FreePort();
         using var broker = StartMosquitto(s.Mosquitto, port);
@@ -225,15 +253,17 @@ internal static class Runs
             using var sub = new SubscriberProcess(port, topic, qos, s.Events);
             await sub.ReadyAsync();
             var payloads = Enumerable.Range(0, s.Events).Select(i => Payloads.Event(Store, i, "m")).ToArray();
+            var cpu0 = ProcessCpu.Of(broker.Id);
             var t0 = Stopwatch.GetTimestamp();
             await PublishAllAsync(port, payloads, topic, qos, publishers, s.InFlight);
             var (got, lastAt) = await sub.WaitAsync();
+            var cpu1 = ProcessCpu.Of(broker.Id);
             if (got < s.Events)
             {
                 Console.WriteLine($"  note: mosquitto delivered {got:N0} of {s.Events:N0} at QoS {(int)qos}; rate counts delivered messages");
             }
 
-            return got / Stopwatch.GetElapsedTime(t0, lastAt).TotalSeconds;
+            return new Measured(got / Stopwatch.GetElapsedTime(t0, lastAt).TotalSeconds, (cpu1 - cpu0).TotalMicroseconds / Math.Max(1, got));
         }
         finally
         {
