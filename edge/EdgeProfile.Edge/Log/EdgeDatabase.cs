@@ -40,7 +40,7 @@ public sealed class EdgeDatabase
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        Exec(c, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous}; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;");
+        Exec(c, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous}; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=8192;");
         return c;
     }
 
