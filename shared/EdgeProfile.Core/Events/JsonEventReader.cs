@@ -7,9 +7,14 @@ namespace EdgeProfile.Core.Events;
 /// Reads a v1 JSON event into an <see cref="EventDraft"/>, naming the field when a value has the wrong JSON type.
 /// Unknown fields are ignored so that newer producers can add them.
 /// </summary>
+/// <remarks>
+/// This runs once per ingested message, so it reads with <see cref="Utf8JsonReader"/> straight into the draft
+/// (no document tree): one pass checks that the whole message is well-formed JSON — so a broken message is reported as
+/// such even when an earlier field has the wrong type — and a second pass picks the fields.
+/// </remarks>
 public static class JsonEventReader
 {
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 8, CommentHandling = JsonCommentHandling.Disallow };
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = 8, CommentHandling = JsonCommentHandling.Disallow };
 
     /// <summary>Checks the whole-message rules that hold for every encoding: not empty, at most 64 KiB.</summary>
     public static DecodeResult? CheckEnvelope(ReadOnlySpan<byte> payload)
@@ -34,191 +39,292 @@ public static class JsonEventReader
     public static DecodeResult Decode(ReadOnlyMemory<byte> payload, string? topicStoreId, EventValidator validator, string? defaultStoreId = null)
     {
         ArgumentNullException.ThrowIfNull(validator);
-        if (CheckEnvelope(payload.Span) is { } bad)
+        var span = payload.Span;
+        if (CheckEnvelope(span) is { } bad)
         {
             return bad;
         }
 
-        if (!Utf8.IsValid(payload.Span))
+        if (!Utf8.IsValid(span))
         {
             return DecodeResult.Invalid("message", "payload is not valid UTF-8");
         }
 
-        JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(payload, Options);
+            var check = new Utf8JsonReader(span, Options);
+            while (check.Read())
+            {
+            }
         }
         catch (JsonException ex)
         {
             return DecodeResult.Invalid("message", $"not valid JSON ({ex.Message})");
         }
 
-        using (doc)
+        var reader = new Utf8JsonReader(span, Options);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            return DecodeResult.Invalid("message", $"expected a JSON object, got {Kind(reader.TokenType)}");
+        }
+
+        var draft = new EventDraft();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string? error;
+            string field;
+            if (reader.ValueTextEquals("eventId"u8))
             {
-                return DecodeResult.Invalid("message", $"expected a JSON object, got {Kind(doc.RootElement.ValueKind)}");
+                field = "eventId";
+                draft.EventId = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("type"u8))
+            {
+                field = "type";
+                draft.Type = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("occurredAt"u8))
+            {
+                field = "occurredAt";
+                draft.OccurredAt = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("storeId"u8))
+            {
+                field = "storeId";
+                draft.StoreId = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("channel"u8))
+            {
+                field = "channel";
+                draft.Channel = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("currency"u8))
+            {
+                field = "currency";
+                draft.Currency = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("text"u8))
+            {
+                field = "text";
+                draft.Text = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("quantity"u8))
+            {
+                field = "quantity";
+                draft.Quantity = ReadNumber(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("amount"u8))
+            {
+                field = "amount";
+                draft.Amount = ReadNumber(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("customer"u8))
+            {
+                error = ReadCustomer(ref reader, draft, out field);
+            }
+            else if (reader.ValueTextEquals("product"u8))
+            {
+                error = ReadProduct(ref reader, draft, out field);
+            }
+            else if (reader.ValueTextEquals("attributes"u8))
+            {
+                error = ReadAttributes(ref reader, draft, out field);
+            }
+            else
+            {
+                // Unknown field: skip its value, whatever it is.
+                reader.Read();
+                reader.Skip();
+                continue;
             }
 
-            var draft = new EventDraft();
-            string? error = null;
-            string? field = null;
-            foreach (var prop in doc.RootElement.EnumerateObject())
+            if (error is not null)
             {
-                field = prop.Name;
-                error = prop.Name switch
-                {
-                    "eventId" => ReadString(prop.Value, v => draft.EventId = v),
-                    "type" => ReadString(prop.Value, v => draft.Type = v),
-                    "occurredAt" => ReadString(prop.Value, v => draft.OccurredAt = v),
-                    "storeId" => ReadString(prop.Value, v => draft.StoreId = v),
-                    "channel" => ReadString(prop.Value, v => draft.Channel = v),
-                    "currency" => ReadString(prop.Value, v => draft.Currency = v),
-                    "text" => ReadString(prop.Value, v => draft.Text = v),
-                    "quantity" => ReadNumber(prop.Value, v => draft.Quantity = v),
-                    "amount" => ReadNumber(prop.Value, v => draft.Amount = v),
-                    "customer" => ReadCustomer(prop.Value, draft, out field),
-                    "product" => ReadProduct(prop.Value, draft, out field),
-                    "attributes" => ReadAttributes(prop.Value, draft, out field),
-                    _ => null,
-                };
-                if (error is not null)
-                {
-                    return DecodeResult.Invalid(field ?? prop.Name, error);
-                }
+                return DecodeResult.Invalid(field, error);
             }
-
-            draft.StoreId ??= defaultStoreId;
-            return validator.Validate(draft, topicStoreId);
         }
+
+        draft.StoreId ??= defaultStoreId;
+        return validator.Validate(draft, topicStoreId);
     }
 
-    private static string? ReadString(JsonElement value, Action<string?> set)
+    private static string? ReadString(ref Utf8JsonReader reader, out string? error)
     {
-        switch (value.ValueKind)
+        reader.Read();
+        error = null;
+        switch (reader.TokenType)
         {
-            case JsonValueKind.String:
-                set(value.GetString());
-                return null;
-            case JsonValueKind.Null:
-                set(null);
+            case JsonTokenType.String:
+                return reader.GetString();
+            case JsonTokenType.Null:
                 return null;
             default:
-                return $"expected a string, got {Kind(value.ValueKind)}";
+                error = $"expected a string, got {Kind(reader.TokenType)}";
+                return null;
         }
     }
 
-    private static string? ReadNumber(JsonElement value, Action<double?> set)
+    private static double? ReadNumber(ref Utf8JsonReader reader, out string? error)
     {
-        switch (value.ValueKind)
+        reader.Read();
+        error = null;
+        switch (reader.TokenType)
         {
-            case JsonValueKind.Number when value.TryGetDouble(out var d):
-                set(d);
-                return null;
-            case JsonValueKind.Null:
-                set(null);
+            case JsonTokenType.Number when reader.TryGetDouble(out var d):
+                return d;
+            case JsonTokenType.Null:
                 return null;
             default:
-                return $"expected a number, got {Kind(value.ValueKind)}";
+                error = $"expected a number, got {Kind(reader.TokenType)}";
+                return null;
         }
     }
 
-    private static string? ReadCustomer(JsonElement value, EventDraft draft, out string field)
+    private static string? ReadCustomer(ref Utf8JsonReader reader, EventDraft draft, out string field)
     {
         field = "customer";
-        if (value.ValueKind == JsonValueKind.Null)
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            return $"expected an object, got {Kind(value.ValueKind)}";
+            return $"expected an object, got {Kind(reader.TokenType)}";
         }
 
         string? loyalty = null, app = null, email = null, phone = null, card = null;
-        foreach (var p in value.EnumerateObject())
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            field = "customer." + p.Name;
-            var error = p.Name switch
+            string? error;
+            if (reader.ValueTextEquals("loyaltyId"u8))
             {
-                "loyaltyId" => ReadString(p.Value, v => loyalty = v),
-                "appUserId" => ReadString(p.Value, v => app = v),
-                "email" => ReadString(p.Value, v => email = v),
-                "phone" => ReadString(p.Value, v => phone = v),
-                "cardToken" => ReadString(p.Value, v => card = v),
-                _ => null,
-            };
+                field = "customer.loyaltyId";
+                loyalty = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("appUserId"u8))
+            {
+                field = "customer.appUserId";
+                app = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("email"u8))
+            {
+                field = "customer.email";
+                email = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("phone"u8))
+            {
+                field = "customer.phone";
+                phone = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("cardToken"u8))
+            {
+                field = "customer.cardToken";
+                card = ReadString(ref reader, out error);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
             if (error is not null)
             {
                 return error;
             }
         }
 
+        field = "customer";
         draft.Customer = new CustomerIds(Blank(loyalty), Blank(app), Blank(email), Blank(phone), Blank(card));
         return null;
     }
 
-    private static string? ReadProduct(JsonElement value, EventDraft draft, out string field)
+    private static string? ReadProduct(ref Utf8JsonReader reader, EventDraft draft, out string field)
     {
         field = "product";
-        if (value.ValueKind == JsonValueKind.Null)
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            return $"expected an object, got {Kind(value.ValueKind)}";
+            return $"expected an object, got {Kind(reader.TokenType)}";
         }
 
         string? sku = null, name = null, category = null;
         double? price = null;
-        foreach (var p in value.EnumerateObject())
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            field = "product." + p.Name;
-            var error = p.Name switch
+            string? error;
+            if (reader.ValueTextEquals("sku"u8))
             {
-                "sku" => ReadString(p.Value, v => sku = v),
-                "name" => ReadString(p.Value, v => name = v),
-                "category" => ReadString(p.Value, v => category = v),
-                "price" => ReadNumber(p.Value, v => price = v),
-                _ => null,
-            };
+                field = "product.sku";
+                sku = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("name"u8))
+            {
+                field = "product.name";
+                name = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("category"u8))
+            {
+                field = "product.category";
+                category = ReadString(ref reader, out error);
+            }
+            else if (reader.ValueTextEquals("price"u8))
+            {
+                field = "product.price";
+                price = ReadNumber(ref reader, out error);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
             if (error is not null)
             {
                 return error;
             }
         }
 
+        field = "product";
         draft.Product = new ProductInfo(Blank(sku), Blank(name), Blank(category), price);
         return null;
     }
 
-    private static string? ReadAttributes(JsonElement value, EventDraft draft, out string field)
+    private static string? ReadAttributes(ref Utf8JsonReader reader, EventDraft draft, out string field)
     {
         field = "attributes";
-        if (value.ValueKind == JsonValueKind.Null)
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            return $"expected an object of strings, got {Kind(value.ValueKind)}";
+            return $"expected an object of strings, got {Kind(reader.TokenType)}";
         }
 
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var p in value.EnumerateObject())
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (p.Value.ValueKind != JsonValueKind.String)
+            var key = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.String)
             {
-                field = "attributes." + p.Name;
-                return $"expected a string, got {Kind(p.Value.ValueKind)}";
+                field = "attributes." + key;
+                return $"expected a string, got {Kind(reader.TokenType)}";
             }
 
-            map[p.Name] = p.Value.GetString()!;
+            map[key] = reader.GetString()!;
         }
 
         draft.Attributes = map;
@@ -227,14 +333,14 @@ public static class JsonEventReader
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
-    private static string Kind(JsonValueKind kind) => kind switch
+    private static string Kind(JsonTokenType token) => token switch
     {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Null => "null",
-        _ => kind.ToString(),
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        _ => token.ToString(),
     };
 }
