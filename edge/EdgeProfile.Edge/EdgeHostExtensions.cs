@@ -3,7 +3,10 @@ using EdgeProfile.Edge.Ingest;
 using EdgeProfile.Edge.Log;
 using EdgeProfile.Edge.Uplink;
 using Microsoft.AspNetCore.Builder;
+using System.Net;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using MQTTnet.AspNetCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -46,11 +49,55 @@ public static class EdgeHostExtensions
         {
             services.AddSingleton<EmbeddedBrokerService>();
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBrokerService>());
+
+            // MQTTnet's broker without its own listener: Kestrel accepts the MQTT connections (see Listen below).
+            var maxPending = int.TryParse(builder.Configuration["Edge:Mqtt:MaxPendingPerClient"], out var n) ? n : new EdgeOptions().Mqtt.MaxPendingPerClient;
+            services.AddHostedMqttServer(o => o.WithoutDefaultEndpoint().WithMaxPendingMessagesPerClient(maxPending).WithPersistentSessions());
+            services.AddMqttConnectionHandler();
+            services.AddConnections();
         }
 
-        var urls = builder.Configuration["Edge:Http:Urls"];
-        builder.WebHost.UseUrls(string.IsNullOrWhiteSpace(urls) ? new EdgeOptions().Http.Urls : urls);
+        var config = builder.Configuration;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var urls = config["Edge:Http:Urls"];
+            foreach (var url in (string.IsNullOrWhiteSpace(urls) ? new EdgeOptions().Http.Urls : urls).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                // Malformed values are left to the options validator, which names the key.
+                if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && uri.Port is >= 0 and <= 65535)
+                {
+                    Listen(kestrel, uri.Host, uri.Port, _ => { });
+                }
+            }
+
+            if (!external
+                && int.TryParse(config["Edge:Mqtt:Port"] ?? "1883", out var mqttPort) && mqttPort is > 0 and <= 65535
+                && IPAddress.TryParse(config["Edge:Mqtt:Bind"] ?? "127.0.0.1", out var bind))
+            {
+                kestrel.Listen(bind, mqttPort, l => l.UseMqtt());
+            }
+        });
         return builder;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, Action<ListenOptions> configure)
+    {
+        if (host is "localhost")
+        {
+            kestrel.ListenLocalhost(port, configure);
+        }
+        else if (host is "*" or "+" or "0.0.0.0" or "[::]")
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
+        else if (IPAddress.TryParse(host.Trim('[', ']'), out var ip))
+        {
+            kestrel.Listen(ip, port, configure);
+        }
+        else
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
     }
 
     /// <summary>Maps the local API.</summary>
