@@ -87,16 +87,7 @@ public sealed class HubHost : IAsyncDisposable
         }
 
         _stopped = true;
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _app.StopAsync(cts.Token);
-        }
-        finally
-        {
-            await _app.DisposeAsync();
-            _operator.Dispose();
-        }
+        await Hosts.StopAndDisposeAsync(_app, _operator);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

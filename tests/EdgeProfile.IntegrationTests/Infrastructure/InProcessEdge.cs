@@ -57,16 +57,7 @@ public sealed class InProcessEdge : IAsyncDisposable
         }
 
         _stopped = true;
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _app.StopAsync(cts.Token);
-        }
-        finally
-        {
-            await _app.DisposeAsync();
-            Api.Dispose();
-        }
+        await Hosts.StopAndDisposeAsync(_app, Api);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
