@@ -34,7 +34,8 @@ public static class ServiceRunner
         // The configuration binder names the key: "Failed to convert configuration value 'abc' at 'Edge:Mqtt:Port' to type
         // 'System.Int32'." (older binders left the value out: "configuration value at 'Edge:Mqtt:Port'").
         InvalidOperationException i when i.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => i.Message,
-        IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) => io.Message,
+        IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) =>
+            $"{io.Message} (an edge's HTTP address is Edge:Http:Urls, a hub's is --urls)",
         _ => null,
     };
 }
