@@ -1,8 +1,7 @@
 using EdgeProfile.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace EdgeProfile.Edge;
 
@@ -21,12 +20,14 @@ public static class EdgeApp
         return app;
     }
 
-    /// <summary>The first address the local API is bound to (after start; resolves port 0).</summary>
+    /// <summary>
+    /// The first address the local API is bound to (after start; resolves port 0). Kestrel also carries the embedded
+    /// MQTT listener, so its port is skipped.
+    /// </summary>
     public static Uri ApiAddress(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var first = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("The edge API is not listening yet.");
-        return new Uri(first);
+        var mqtt = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.Mqtt;
+        return app.FirstBoundAddress(uri => mqtt.IsExternal || uri.Port != mqtt.Port);
     }
 }

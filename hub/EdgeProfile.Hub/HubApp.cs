@@ -2,8 +2,6 @@ using EdgeProfile.Hosting;
 using EdgeProfile.Hub.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -42,17 +40,7 @@ public static class HubApp
     }
 
     /// <summary>The first address the started hub listens on, with the real port when it was started on port 0.</summary>
-    public static Uri BoundAddress(this WebApplication app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var first = addresses?.FirstOrDefault(a => !a.Contains("unix:", StringComparison.OrdinalIgnoreCase))
-            ?? throw new InvalidOperationException("The hub is not listening yet; call StartAsync first.");
-        return new Uri(first.Replace("://+:", "://127.0.0.1:", StringComparison.Ordinal)
-            .Replace("://*:", "://127.0.0.1:", StringComparison.Ordinal)
-            .Replace("://[::]:", "://127.0.0.1:", StringComparison.Ordinal)
-            .Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal));
-    }
+    public static Uri BoundAddress(this WebApplication app) => app.FirstBoundAddress();
 
     /// <summary>
     /// The operator token of the started hub: Hub:OperatorToken when set, else the content of

@@ -25,11 +25,6 @@ public sealed partial class EmbeddedBrokerService(MqttServer server, IngestPipel
     // Acknowledgements held back until the message is durable, by (client, packet identifier). A client reuses a
     // packet identifier only after it got the acknowledgement, so a key is never live twice.
     private readonly ConcurrentDictionary<(string ClientId, ushort PacketId), Task> _pendingAcks = new();
-    private MqttServer? _server;
-
-    /// <summary>The port the broker listens on.</summary>
-    public int Port => options.Value.Mqtt.Port;
-
     /// <summary>
     /// Hooks ingest into the broker before it takes connections. The broker itself is MQTTnet's, hosted on Kestrel
     /// (see <see cref="EdgeHostExtensions.AddEdge"/>): Kestrel's buffered connection pipes cost far fewer system
@@ -51,7 +46,6 @@ public sealed partial class EmbeddedBrokerService(MqttServer server, IngestPipel
             throw new ConfigurationException($"Edge:Mqtt:Port {m.Port} on {m.Bind} cannot be used: {ex.Message}");
         }
 
-        _server = server;
         server.ValidatingConnectionAsync += OnValidatingConnectionAsync;
         server.InterceptingInboundPacketAsync += OnInboundPacketAsync;
         server.InterceptingOutboundPacketAsync += OnOutboundPacketAsync;
@@ -148,12 +142,6 @@ public sealed partial class EmbeddedBrokerService(MqttServer server, IngestPipel
 
     private void DisconnectLater(string clientId)
     {
-        var server = _server;
-        if (server is null)
-        {
-            return;
-        }
-
         // Not from inside the client's own packet loop: that would wait on itself.
         _ = Task.Run(async () =>
         {
