@@ -17,6 +17,7 @@ public static class CliApp
         StoresCommand.Create(),
         ProfilesCommand.Create(),
         ReplayCommand.Create(),
+        FeaturesCommand.Create(),
     };
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code.</summary>
