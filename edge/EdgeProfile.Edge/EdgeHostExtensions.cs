@@ -1,4 +1,5 @@
 using EdgeProfile.Edge.Api;
+using EdgeProfile.Edge.Features;
 using EdgeProfile.Edge.Ingest;
 using EdgeProfile.Edge.Log;
 using EdgeProfile.Edge.Uplink;
@@ -32,12 +33,16 @@ public static class EdgeHostExtensions
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<UplinkStatus>();
         services.AddSingleton<EdgeDatabase>();
+        services.AddSingleton<FeatureRuntime>();
         services.AddSingleton<LogWriter>();
+        services.AddSingleton<IFeatureSetSink>(sp => sp.GetRequiredService<LogWriter>());
+        services.AddSingleton<EventDecoder>();
         services.AddSingleton<IngestPipeline>();
 
         services.AddHostedService<EnrollmentStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<LogWriter>());
         services.AddHostedService<UplinkService>();
+        services.AddHostedService<DefinitionSubscriber>();
 
         var external = string.Equals(builder.Configuration["Edge:Mqtt:Mode"], "external", StringComparison.OrdinalIgnoreCase);
         if (external)

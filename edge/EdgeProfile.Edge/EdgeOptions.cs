@@ -24,8 +24,17 @@ public sealed class EdgeOptions
     /// <summary>Events further in the future than this are rejected.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Events older than the store's newest event time by more than this count as late (they still apply).</summary>
+    /// <summary>
+    /// How far behind the watermark an event may be and still update its windows (re-emitting them). Later events go
+    /// to the late side output: stored in the log and the <c>late_events</c> table, counted, but not in features.
+    /// </summary>
     public TimeSpan AllowedLateness { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Stream engine settings (<c>Edge:Stream</c>).</summary>
+    public StreamSettings Stream { get; set; } = new();
+
+    /// <summary>Feature store settings (<c>Edge:Features</c>).</summary>
+    public FeatureSettings Features { get; set; } = new();
 
     /// <summary>
     /// Base64 key (≥ 16 bytes) for pseudonymising identifiers. Normally empty: the hub hands out the organisation's
@@ -122,6 +131,32 @@ public sealed class EdgeOptions
 
         /// <summary>Longest wait between reconnection attempts.</summary>
         public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
+    }
+
+    /// <summary><c>Edge:Stream</c>: event-time watermarks.</summary>
+    public sealed class StreamSettings
+    {
+        /// <summary>How far out of order a source's events may arrive: its watermark trails its newest event time by this.</summary>
+        public TimeSpan MaxOutOfOrderness { get; set; } = TimeSpan.FromSeconds(5);
+
+        /// <summary>Per-source overrides of <see cref="MaxOutOfOrderness"/>, keyed by channel (e.g. <c>pos</c> that batches offline sales).</summary>
+        public Dictionary<string, TimeSpan> SourceOutOfOrderness { get; set; } = new(StringComparer.Ordinal);
+
+        /// <summary>A source whose newest event is this far (event time) behind the newest of any source stops holding the watermark back.</summary>
+        public TimeSpan SourceIdleTimeout { get; set; } = TimeSpan.FromHours(1);
+    }
+
+    /// <summary><c>Edge:Features</c>: the online feature store.</summary>
+    public sealed class FeatureSettings
+    {
+        /// <summary>A feature-set JSON file served until a hub publishes definitions (empty: the built-in defaults).</summary>
+        public string DefinitionsFile { get; set; } = "";
+
+        /// <summary>Customers whose feature state the online store keeps in memory (the rest is read from SQLite).</summary>
+        public int MemoryCustomers { get; set; } = 100_000;
+
+        /// <summary>Customers re-computed per writer turn while a new definition is backfilled from the log.</summary>
+        public int BackfillBatch { get; set; } = 500;
     }
 
     /// <summary><c>Edge:DeadLetters</c>.</summary>

@@ -109,6 +109,58 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             }
         }
 
+        if (options.AllowedLateness < TimeSpan.Zero)
+        {
+            errors.Add("Edge:AllowedLateness must not be negative");
+        }
+
+        if (options.Stream.MaxOutOfOrderness < TimeSpan.Zero)
+        {
+            errors.Add("Edge:Stream:MaxOutOfOrderness must not be negative");
+        }
+
+        foreach (var (source, delay) in options.Stream.SourceOutOfOrderness)
+        {
+            if (delay < TimeSpan.Zero)
+            {
+                errors.Add($"Edge:Stream:SourceOutOfOrderness:{source} must not be negative");
+            }
+        }
+
+        if (options.Stream.SourceIdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Edge:Stream:SourceIdleTimeout must be positive");
+        }
+
+        if (options.Features.MemoryCustomers < 0)
+        {
+            errors.Add("Edge:Features:MemoryCustomers must not be negative");
+        }
+
+        if (options.Features.BackfillBatch < 1)
+        {
+            errors.Add("Edge:Features:BackfillBatch must be at least 1");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Features.DefinitionsFile))
+        {
+            if (!File.Exists(options.Features.DefinitionsFile))
+            {
+                errors.Add($"Edge:Features:DefinitionsFile '{options.Features.DefinitionsFile}' does not exist");
+            }
+            else
+            {
+                try
+                {
+                    EdgeProfile.Core.Features.FeatureSet.Parse(File.ReadAllText(options.Features.DefinitionsFile));
+                }
+                catch (EdgeProfile.Core.Features.FeatureDefinitionException ex)
+                {
+                    errors.Add($"Edge:Features:DefinitionsFile '{options.Features.DefinitionsFile}': {ex.Message}");
+                }
+            }
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

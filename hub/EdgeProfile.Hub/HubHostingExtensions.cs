@@ -1,5 +1,6 @@
 using EdgeProfile.Hub.Api;
 using EdgeProfile.Hub.Enrollment;
+using EdgeProfile.Hub.Features;
 using EdgeProfile.Hub.Hosting;
 using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Storage;
@@ -21,7 +22,7 @@ public static class HubHostingExtensions
 
     /// <summary>
     /// Binds and validates <see cref="HubOptions"/> (section <c>Hub</c>, checked at start), registers storage,
-    /// enrollment, uplink and profile services, gRPC with store authentication, and one-port HTTP/1.1 + h2c.
+    /// enrollment, uplink, profile and feature-registry services, gRPC with store authentication, and one-port HTTP/1.1 + h2c.
     /// </summary>
     public static WebApplicationBuilder AddHub(this WebApplicationBuilder builder)
     {
@@ -42,6 +43,8 @@ public static class HubHostingExtensions
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<StoreAuthInterceptor>();
         services.AddHostedService<HubInitializer>();
+        services.AddSingleton<DefinitionRegistry>();
+        services.AddHostedService<DefinitionRegistryInitializer>(); // after HubInitializer: needs the open database
 
         services.AddGrpc(options =>
         {
@@ -53,7 +56,7 @@ public static class HubHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps the gRPC services (enrollment, uplink) and the REST API on the same endpoints.</summary>
+    /// <summary>Maps the gRPC services (enrollment, uplink, feature registry) and the REST API on the same endpoints.</summary>
     public static WebApplication MapHub(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -62,6 +65,7 @@ public static class HubHostingExtensions
         app.Use(HubApi.RequireOperatorAsync);
         app.MapGrpcService<EnrollmentService>();
         app.MapGrpcService<UplinkService>();
+        app.MapGrpcService<FeatureRegistryService>();
         HubApi.Map(app);
         return app;
     }

@@ -1,5 +1,7 @@
 using EdgeProfile.Core.Customers;
+using EdgeProfile.Core.Features;
 using EdgeProfile.Core.Profiles;
+using EdgeProfile.Edge.Features;
 using EdgeProfile.Edge.Ingest;
 using EdgeProfile.Edge.Log;
 using EdgeProfile.Edge.Uplink;
@@ -38,7 +40,7 @@ public static class EdgeApi
             });
         });
 
-        app.MapGet("/api/stats", (EdgeStats s, IOptions<EdgeOptions> o) =>
+        app.MapGet("/api/stats", (EdgeStats s, FeatureRuntime features, IOptions<EdgeOptions> o) =>
         {
             var oldest = s.OldestOutboxUnixMs;
             return Results.Json(new
@@ -56,15 +58,29 @@ public static class EdgeApi
                     budgetBytes = o.Value.Uplink.DiskBudgetMb * 1024 * 1024,
                     overflowCustomers = s.OverflowCustomers,
                 },
+                features = new
+                {
+                    revision = features.AppliedRevision,
+                    definitions = features.Engine.Set.Definitions.Count,
+                    backfillPending = features.BackfillPending,
+                    backfilling = features.BackfillDefinitions,
+                    watermark = features.Engine.Watermarks.Current is var wm && wm > DateTimeOffset.MinValue.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds(wm) : (DateTimeOffset?)null,
+                },
                 modelVersion = (string?)null,
             });
         });
 
-        app.MapGet("/api/profiles/{*customerKey}", (string customerKey, EdgeDatabase db, EdgeIdentity identity, IOptions<EdgeOptions> o) =>
+        app.MapGet("/api/profiles/{*customerKey}", (string customerKey, string? asOf, EdgeDatabase db, EdgeIdentity identity, FeatureRuntime features, TimeProvider clock, IOptions<EdgeOptions> o) =>
         {
             if (!CustomerKey.TryParse(Uri.UnescapeDataString(customerKey), out var key))
             {
                 return Results.Json(new { error = $"'{customerKey}' is not a customer key (kind:value with kind one of {CustomerKey.KindList})" }, statusCode: 400);
+            }
+
+            DateTimeOffset at = clock.GetUtcNow();
+            if (asOf is not null && !DateTimeOffset.TryParse(asOf, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out at))
+            {
+                return Results.Json(new { error = $"asOf '{asOf}' is not a time (use RFC 3339, e.g. 2026-11-29T10:00:00Z)" }, statusCode: 400);
             }
 
             key = identity.Pseudonymizer.Canonical(key);
@@ -74,30 +90,43 @@ public static class EdgeApi
                 return Results.Json(new { error = $"no customer {key} at store {o.Value.StoreId}" }, statusCode: 404);
             }
 
-            var asOf = DateTimeOffset.UtcNow > profile.LastSeen ? DateTimeOffset.UtcNow : profile.LastSeen;
-            var view = ProfileMath.View(profile, asOf);
+            var engine = features.Engine;
+            var asOfMs = at.ToUnixTimeMilliseconds();
+            var state = features.Find(db, profile.CustomerKey) ?? new CustomerState(profile.CustomerKey);
+            var readings = engine.Read(state, asOfMs);
+            var view = ProfileMath.View(profile, at > profile.LastSeen || asOf is not null ? at : profile.LastSeen);
+            var tags = view.Tags.ToList();
+            var affinity = FeatureViews.Affinity(readings);
+            if (affinity is not null)
+            {
+                tags.AddRange(InterestTags.From(affinity));
+            }
+
             return Results.Json(new
             {
                 storeId = o.Value.StoreId,
                 customerKey = view.CustomerKey,
                 identifiers = view.Identifiers,
-                asOf = view.AsOf,
-                features = new object[]
+                asOf = at,
+                features = readings.Select(r => FeatureViews.View(r, asOfMs)),
+                categoryAffinities = affinity?.Value.Ranking?.Select(r => new { category = r.Value, weight = r.Weight, share = Math.Round(r.Share, 4) }) ?? [],
+                featureSet = new { revision = features.AppliedRevision, definitions = engine.Set.Definitions.Count, backfillPending = features.BackfillPending },
+                summary = new
                 {
-                    Feature("visits_7d", view.Visits7d, view),
-                    Feature("visits_30d", view.Visits30d, view),
-                    Feature("spend_7d", view.Spend7d, view),
-                    Feature("spend_30d", view.Spend30d, view),
-                    Feature("events_total", view.EventsTotal, view),
-                    Feature("last_category", view.LastCategory, view),
-                    Feature("last_channel", view.LastChannel, view),
-                    Feature("channels", view.Channels, view),
+                    visits7d = view.Visits7d,
+                    visits30d = view.Visits30d,
+                    spend7d = view.Spend7d,
+                    spend30d = view.Spend30d,
+                    eventsTotal = view.EventsTotal,
+                    lastCategory = view.LastCategory,
+                    lastChannel = view.LastChannel,
+                    channels = view.Channels,
                 },
                 firstSeen = view.FirstSeen,
                 lastSeen = view.LastSeen,
-                tags = view.Tags.Select(t => new { name = t.Name, reason = t.Reason, reasonZh = t.ReasonZh }),
+                tags = tags.Select(t => new { name = t.Name, reason = t.Reason, reasonZh = t.ReasonZh }),
                 scores = Array.Empty<object>(),
-                reasons = view.Tags.Select(t => $"{t.Name}: {t.Reason}"),
+                reasons = tags.Select(t => $"{t.Name}: {t.Reason}"),
             });
         });
 
@@ -109,13 +138,4 @@ public static class EdgeApi
 
         return app;
     }
-
-    private static object Feature(string name, object? value, ProfileView view) => new
-    {
-        name,
-        value,
-        asOf = view.AsOf,
-        updatedAt = view.LastSeen,
-        freshnessSeconds = Math.Max(0, (view.AsOf - view.LastSeen).TotalSeconds),
-    };
 }

@@ -16,17 +16,17 @@ public sealed class IngestPipeline
     private readonly EdgeIdentity _identity;
     private readonly LogWriter _writer;
     private readonly TimeProvider _clock;
-    private readonly EventValidator _validator;
+    private readonly EventDecoder _decoder;
 
     /// <summary>Creates the pipeline.</summary>
-    public IngestPipeline(IOptions<EdgeOptions> options, EdgeIdentity identity, LogWriter writer, TimeProvider clock)
+    public IngestPipeline(IOptions<EdgeOptions> options, EdgeIdentity identity, LogWriter writer, EventDecoder decoder, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _identity = identity;
         _writer = writer;
         _clock = clock;
-        _validator = new EventValidator(clock, _options.MaxClockSkew);
+        _decoder = decoder;
     }
 
     /// <summary>
@@ -54,28 +54,7 @@ public sealed class IngestPipeline
             return null;
         }
 
-        var store = _options.StoreId;
-        DecodeResult result;
-        try
-        {
-            result = kind switch
-            {
-                TopicKind.Protobuf => ProtobufEventReader.Decode(payload, topicStore, _validator),
-                TopicKind.Device => JsonEventReader.Decode(payload, store, _validator, defaultStoreId: store),
-                _ => JsonEventReader.Decode(payload, topicStore, _validator),
-            };
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // A decoder bug must cost one message, never the agent or its neighbours.
-            result = DecodeResult.Invalid("message", $"could not be decoded ({ex.GetType().Name}: {ex.Message})");
-        }
-
-        if (result.Event is { } e && !string.Equals(e.StoreId, store, StringComparison.Ordinal))
-        {
-            result = DecodeResult.Invalid("storeId", $"'{e.StoreId}' is not served by this edge (Edge:StoreId={store})");
-        }
-
+        var result = _decoder.Decode(kind, topicStore, payload);
         var format = kind == TopicKind.Protobuf ? PayloadFormat.Protobuf : PayloadFormat.Json;
         var keys = result.Event is { } ev
             ? _identity.Pseudonymizer.KeysOf(ev.Customer).Select(k => k.ToString()).ToArray()

@@ -7,7 +7,7 @@ namespace EdgeProfile.Edge.Log;
 /// <summary>Turns a store profile into the pseudonymised delta that crosses the store boundary.</summary>
 internal static class DeltaFactory
 {
-    public static byte[] Encode(StoreProfile profile, long nowUnixMs)
+    public static byte[] Encode(StoreProfile profile, long nowUnixMs, IReadOnlyList<string>? featureTags = null)
     {
         var view = ProfileMath.View(profile, profile.LastSeen, withReasons: false);
         var delta = new ProfileDelta
@@ -25,6 +25,11 @@ internal static class DeltaFactory
         };
         delta.Identifiers.AddRange(view.Identifiers);
         delta.Tags.AddRange(view.Tags.Select(t => t.Name));
+        if (featureTags is not null)
+        {
+            delta.Tags.AddRange(featureTags);
+        }
+
         return delta.ToByteArray();
     }
 }

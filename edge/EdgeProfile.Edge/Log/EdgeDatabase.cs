@@ -9,7 +9,7 @@ namespace EdgeProfile.Edge.Log;
 /// </summary>
 public sealed class EdgeDatabase
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private readonly string _connectionString;
     private readonly string _synchronous;
@@ -77,6 +77,38 @@ public sealed class EdgeDatabase
             return;
         }
 
+        if (version < 1)
+        {
+            CreateVersion1(c);
+        }
+
+        // Version 2: the stream engine's state, checkpointed in the same transactions as the log.
+        Exec(c, """
+            BEGIN;
+            CREATE TABLE IF NOT EXISTS feature_state (
+                customer_key TEXT PRIMARY KEY,
+                updated_at_ms INTEGER NOT NULL,
+                state BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS late_events (
+                event_id TEXT PRIMARY KEY,
+                customer_key TEXT NOT NULL,
+                occurred_at_ms INTEGER NOT NULL,
+                watermark_ms INTEGER NOT NULL,
+                received_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS engine_meta (
+                name TEXT PRIMARY KEY,
+                value BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS backfill_pending (
+                customer_key TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS events_by_customer ON events(customer_key, occurred_at_ms);
+            INSERT OR IGNORE INTO backfill_pending(customer_key) SELECT customer_key FROM profiles;
+            PRAGMA user_version = 2;
+            COMMIT;
+            """);
+    }
+
+    private static void CreateVersion1(SqliteConnection c)
+    {
         Exec(c, """
             BEGIN;
             CREATE TABLE IF NOT EXISTS events (

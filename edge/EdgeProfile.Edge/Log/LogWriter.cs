@@ -1,6 +1,10 @@
 using System.Threading.Channels;
+using System.Collections.Concurrent;
 using EdgeProfile.Core.Events;
+using EdgeProfile.Core.Features;
 using EdgeProfile.Core.Profiles;
+using EdgeProfile.Edge.Features;
+using EdgeProfile.Edge.Ingest;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,9 +15,11 @@ namespace EdgeProfile.Edge.Log;
 /// <summary>
 /// The single writer of the edge database. Takes decoded messages from a bounded queue and commits them in groups:
 /// one transaction appends the events (idempotent on eventId), records dead letters, updates the store profiles and
-/// writes the outbox deltas; only then are the messages' completions released (and so their PUBACKs sent).
+/// writes the outbox deltas; only then are the messages' completions released (and so their PUBACKs sent). The
+/// stream engine runs inside the same transaction (see <see cref="FeatureWriter"/>), and new feature definitions are
+/// applied and backfilled here, between batches.
 /// </summary>
-public sealed partial class LogWriter : BackgroundService
+public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 {
     private static readonly TimeSpan IdleTick = TimeSpan.FromSeconds(1);
     private const int MaxDeadLetterBytes = 80 * 1024;
@@ -30,13 +36,15 @@ public sealed partial class LogWriter : BackgroundService
     private readonly Dictionary<string, StoreProfile> _profileCache = new(StringComparer.Ordinal);
     private readonly long _budgetBytes;
     private readonly bool _uplink;
-    private long _watermarkMs;
+    private readonly FeatureRuntime _runtime;
+    private readonly FeatureWriter _features;
+    private readonly ConcurrentQueue<(FeatureSet Set, TaskCompletionSource Done)> _pendingSets = new();
     private long _deadLetterRows;
     private long _lastFullWarning;
     private long _lastRefillTick;
 
     /// <summary>Creates the writer; the database is opened when the host starts it.</summary>
-    public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, TimeProvider clock, ILogger<LogWriter> logger)
+    public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, FeatureRuntime runtime, EventDecoder decoder, TimeProvider clock, ILogger<LogWriter> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _db = db;
@@ -46,6 +54,8 @@ public sealed partial class LogWriter : BackgroundService
         _clock = clock;
         _logger = logger;
         _budgetBytes = _options.Uplink.DiskBudgetMb * 1024 * 1024;
+        _runtime = runtime;
+        _features = new FeatureWriter(runtime, decoder);
 
         // A standalone edge (no hub) keeps no outbox; once it is given a hub, the latest state of every customer it
         // already knows is queued for it (see SeedUplink).
@@ -62,6 +72,23 @@ public sealed partial class LogWriter : BackgroundService
     /// Throws <see cref="ChannelClosedException"/> once the agent is stopping: the caller must not acknowledge.
     /// </summary>
     public ValueTask SubmitAsync(IngestItem item, CancellationToken cancellationToken) => _queue.Writer.WriteAsync(item, cancellationToken);
+
+    /// <inheritdoc />
+    public long AppliedRevision => _runtime.AppliedRevision;
+
+    /// <inheritdoc />
+    public Task ApplyAsync(FeatureSet set, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingSets.Enqueue((set, done));
+        if (!_queue.Writer.TryWrite(IngestItem.Tick))
+        {
+            // The queue is full: the writer is busy and looks at pending sets after every batch anyway.
+        }
+
+        return done.Task.WaitAsync(cancellationToken);
+    }
 
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -105,6 +132,16 @@ public sealed partial class LogWriter : BackgroundService
                 CommitBatch(conn, sql, batch);
             }
 
+            if (!_pendingSets.IsEmpty)
+            {
+                ApplyPendingSets(conn);
+            }
+
+            if (_features.BackfillRunning)
+            {
+                Backfill(conn, sql);
+            }
+
             if (_stats.OverflowCustomers > 0 && (tick || Environment.TickCount64 - _lastRefillTick >= IdleTick.TotalMilliseconds))
             {
                 TryRefillFromOverflow(conn, sql);
@@ -133,7 +170,6 @@ public sealed partial class LogWriter : BackgroundService
     private void CommitBatch(SqliteConnection conn, Statements sql, List<IngestItem> batch)
     {
         long stored = 0, duplicates = 0, dead = 0, late = 0, outboxRows = 0, outboxBytes = 0, overflow = 0;
-        var watermark = _watermarkMs;
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var touched = new HashSet<StoreProfile>();
         if (_profileCache.Count > MaxCachedCustomers)
@@ -166,12 +202,11 @@ public sealed partial class LogWriter : BackgroundService
                 }
 
                 stored++;
-                if (occurredMs < watermark - (long)_options.AllowedLateness.TotalMilliseconds)
+                if (_features.Process(sql, primaryKey, e, item.ReceivedAt.ToUnixTimeMilliseconds()) == EventOutcome.Late)
                 {
                     late++;
                 }
 
-                watermark = Math.Max(watermark, occurredMs);
                 var profile = LoadProfile(sql, primaryKey, e);
                 ProfileMath.Apply(profile, e, item.CustomerKeys);
                 foreach (var key in item.CustomerKeys)
@@ -189,7 +224,7 @@ public sealed partial class LogWriter : BackgroundService
                     continue;
                 }
 
-                var delta = DeltaFactory.Encode(profile, now);
+                var delta = DeltaFactory.Encode(profile, now, _features.InterestTagNames(primaryKey, profile.LastSeen.ToUnixTimeMilliseconds()));
                 if (_stats.OutboxBytes + outboxBytes + delta.Length > _budgetBytes)
                 {
                     overflow += sql.InsertOverflow(primaryKey);
@@ -206,7 +241,8 @@ public sealed partial class LogWriter : BackgroundService
                 sql.UpsertProfile(profile.CustomerKey, now, ProfileJson.Serialize(profile));
             }
 
-            sql.AddCounters(stored, duplicates, dead, late, watermark);
+            _features.Flush(sql, now);
+            sql.AddCounters(stored, duplicates, dead, late);
             _deadLetterRows += dead;
             if (_deadLetterRows > _options.DeadLetters.MaxCount)
             {
@@ -222,6 +258,7 @@ public sealed partial class LogWriter : BackgroundService
             LogCommitFailed(_logger, ex, batch.Count);
             _keyCache.Clear();
             _profileCache.Clear();
+            _features.RolledBack(conn);
             foreach (var item in batch)
             {
                 item.Fail(ex);
@@ -230,7 +267,7 @@ public sealed partial class LogWriter : BackgroundService
             return;
         }
 
-        _watermarkMs = watermark;
+        _features.Committed();
         _stats.AddCommitted(stored, duplicates, dead, late, outboxRows, outboxBytes, now, overflow);
         foreach (var item in batch)
         {
@@ -317,6 +354,53 @@ public sealed partial class LogWriter : BackgroundService
         }
     }
 
+    private void ApplyPendingSets(SqliteConnection conn)
+    {
+        while (_pendingSets.TryDequeue(out var pending))
+        {
+            try
+            {
+                // The hub's revision is authoritative: a lower one means the hub's registry was replaced, and its set
+                // is served all the same. Only the very revision already served is skipped.
+                if (pending.Set.Revision == _runtime.AppliedRevision && pending.Set.Revision != 0)
+                {
+                    pending.Done.TrySetResult();
+                    continue;
+                }
+
+                var added = _features.Apply(conn, pending.Set);
+                LogSetApplied(_logger, pending.Set.Revision, pending.Set.Definitions.Count, added.Count, _runtime.BackfillPending);
+                pending.Done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                LogSetFailed(_logger, ex, pending.Set.Revision);
+                pending.Done.TrySetException(ex);
+            }
+        }
+    }
+
+    private void Backfill(SqliteConnection conn, Statements sql)
+    {
+        try
+        {
+            var left = _features.BackfillStep(conn, sql, _options.Features.BackfillBatch, _clock.GetUtcNow().ToUnixTimeMilliseconds());
+            if (left > 0)
+            {
+                // Come back for the next slice after whatever ingest has queued meanwhile.
+                _queue.Writer.TryWrite(IngestItem.Tick);
+            }
+            else
+            {
+                LogBackfillDone(_logger, _runtime.AppliedRevision);
+            }
+        }
+        catch (Exception ex)
+        {
+            LogBackfillFailed(_logger, ex);
+        }
+    }
+
     /// <summary>
     /// First start with a hub: every customer profiled while standalone is queued (through the overflow list, which
     /// the writer drains into the outbox as room allows), so the hub gets their latest state.
@@ -348,7 +432,7 @@ public sealed partial class LogWriter : BackgroundService
             SeedUplink(conn);
         }
 
-        _watermarkMs = Counter("watermark_ms");
+        _features.Load(conn);
         _deadLetterRows = EdgeDatabase.Scalar<long>(conn, "SELECT COUNT(*) FROM dead_letters");
         var backlog = EdgeDatabase.Scalar<long>(conn, "SELECT COUNT(*) FROM outbox");
         var bytes = EdgeDatabase.Scalar<long>(conn, "SELECT COALESCE(SUM(length(payload)),0) FROM outbox");
@@ -360,6 +444,18 @@ public sealed partial class LogWriter : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event log {Path} open: {Events} events stored, {Backlog} deltas waiting for the hub")]
     private static partial void LogOpened(ILogger logger, string path, long events, long backlog);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Feature definitions of revision {Revision} served: {Count} definitions, {Added} new or changed, backfilling {Customers} customers from the log")]
+    private static partial void LogSetApplied(ILogger logger, long revision, int count, int added, long customers);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Feature definitions of revision {Revision} could not be applied; the previous ones stay in service")]
+    private static partial void LogSetFailed(ILogger logger, Exception ex, long revision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Feature backfill of revision {Revision} finished")]
+    private static partial void LogBackfillDone(ILogger logger, long revision);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Feature backfill step failed; it is retried on the next turn")]
+    private static partial void LogBackfillFailed(ILogger logger, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event log drained and closed ({Events} events stored)")]
     private static partial void LogDrained(ILogger logger, long events);

@@ -20,10 +20,13 @@ internal sealed class Statements : IDisposable
     private readonly sqlite3_stmt _insertOutbox;
     private readonly sqlite3_stmt _insertOverflow;
     private readonly sqlite3_stmt _addCounter;
-    private readonly sqlite3_stmt _maxCounter;
     private readonly sqlite3_stmt _trimDead;
     private readonly sqlite3_stmt _takeOverflow;
     private readonly sqlite3_stmt _deleteOverflow;
+    private readonly sqlite3_stmt _selectFeatureState;
+    private readonly sqlite3_stmt _upsertFeatureState;
+    private readonly sqlite3_stmt _insertLate;
+    private readonly sqlite3_stmt _setMeta;
     private readonly sqlite3_stmt[] _all;
 
     public Statements(SqliteConnection connection)
@@ -38,11 +41,14 @@ internal sealed class Statements : IDisposable
         _insertOutbox = Prepare("INSERT INTO outbox(created_at_ms,customer_key,payload) VALUES(?1,?2,?3)");
         _insertOverflow = Prepare("INSERT OR IGNORE INTO outbox_overflow(customer_key) VALUES(?1)");
         _addCounter = Prepare("INSERT INTO counters(name,value) VALUES(?1,?2) ON CONFLICT(name) DO UPDATE SET value=value+excluded.value");
-        _maxCounter = Prepare("INSERT INTO counters(name,value) VALUES(?1,?2) ON CONFLICT(name) DO UPDATE SET value=max(value,excluded.value)");
         _trimDead = Prepare("DELETE FROM dead_letters WHERE id <= (SELECT MAX(id) FROM dead_letters) - ?1");
         _takeOverflow = Prepare("SELECT customer_key FROM outbox_overflow LIMIT ?1");
         _deleteOverflow = Prepare("DELETE FROM outbox_overflow WHERE customer_key=?1");
-        _all = [_insertEvent, _insertDead, _selectKey, _insertKey, _selectProfile, _upsertProfile, _insertOutbox, _insertOverflow, _addCounter, _maxCounter, _trimDead, _takeOverflow, _deleteOverflow];
+        _selectFeatureState = Prepare("SELECT state FROM feature_state WHERE customer_key=?1");
+        _upsertFeatureState = Prepare("INSERT INTO feature_state(customer_key,updated_at_ms,state) VALUES(?1,?2,?3) ON CONFLICT(customer_key) DO UPDATE SET updated_at_ms=excluded.updated_at_ms, state=excluded.state");
+        _insertLate = Prepare("INSERT OR IGNORE INTO late_events(event_id,customer_key,occurred_at_ms,watermark_ms,received_at_ms) VALUES(?1,?2,?3,?4,?5)");
+        _setMeta = Prepare("INSERT INTO engine_meta(name,value) VALUES(?1,?2) ON CONFLICT(name) DO UPDATE SET value=excluded.value");
+        _all = [_selectFeatureState, _upsertFeatureState, _insertLate, _setMeta, _insertEvent, _insertDead, _selectKey, _insertKey, _selectProfile, _upsertProfile, _insertOutbox, _insertOverflow, _addCounter, _trimDead, _takeOverflow, _deleteOverflow];
     }
 
     public bool InsertEvent(string eventId, string type, long occurredMs, long receivedMs, string customerKey, string topic, int format, ReadOnlySpan<byte> payload)
@@ -112,13 +118,12 @@ internal sealed class Statements : IDisposable
         return Done(_insertOverflow);
     }
 
-    public void AddCounters(long stored, long duplicates, long dead, long late, long watermarkMs)
+    public void AddCounters(long stored, long duplicates, long dead, long late)
     {
         if (stored > 0) Counter(_addCounter, "events_stored", stored);
         if (duplicates > 0) Counter(_addCounter, "duplicates", duplicates);
         if (dead > 0) Counter(_addCounter, "dead_lettered", dead);
         if (late > 0) Counter(_addCounter, "late_events", late);
-        if (stored > 0) Counter(_maxCounter, "watermark_ms", watermarkMs);
     }
 
     public int TrimDeadLetters(int keep)
@@ -153,6 +158,54 @@ internal sealed class Statements : IDisposable
         }
 
         return keys;
+    }
+
+    public byte[]? SelectFeatureState(string customerKey)
+    {
+        var s = _selectFeatureState;
+        Text(s, 1, customerKey);
+        try
+        {
+            var rc = raw.sqlite3_step(s);
+            if (rc == raw.SQLITE_ROW)
+            {
+                return raw.sqlite3_column_blob(s, 0).ToArray();
+            }
+
+            Check(rc, raw.SQLITE_DONE);
+            return null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(s);
+        }
+    }
+
+    public void UpsertFeatureState(string customerKey, long atMs, ReadOnlySpan<byte> state)
+    {
+        var s = _upsertFeatureState;
+        Text(s, 1, customerKey);
+        raw.sqlite3_bind_int64(s, 2, atMs);
+        raw.sqlite3_bind_blob(s, 3, state);
+        Done(s);
+    }
+
+    public void InsertLate(string eventId, string customerKey, long occurredMs, long watermarkMs, long receivedMs)
+    {
+        var s = _insertLate;
+        Text(s, 1, eventId);
+        Text(s, 2, customerKey);
+        raw.sqlite3_bind_int64(s, 3, occurredMs);
+        raw.sqlite3_bind_int64(s, 4, watermarkMs);
+        raw.sqlite3_bind_int64(s, 5, receivedMs);
+        Done(s);
+    }
+
+    public void SetMeta(string name, ReadOnlySpan<byte> value)
+    {
+        Text(_setMeta, 1, name);
+        raw.sqlite3_bind_blob(_setMeta, 2, value);
+        Done(_setMeta);
     }
 
     public void Dispose()

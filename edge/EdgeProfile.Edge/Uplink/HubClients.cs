@@ -26,6 +26,7 @@ public sealed class HubClients : IDisposable
         });
         Enrollment = new V1.Enrollment.EnrollmentClient(_channel);
         Uplink = new V1.Uplink.UplinkClient(_channel);
+        Features = new V1.FeatureRegistry.FeatureRegistryClient(_channel);
     }
 
     /// <summary>The enrollment service.</summary>
@@ -33,6 +34,9 @@ public sealed class HubClients : IDisposable
 
     /// <summary>The uplink service.</summary>
     public V1.Uplink.UplinkClient Uplink { get; }
+
+    /// <summary>The feature-definition registry.</summary>
+    public V1.FeatureRegistry.FeatureRegistryClient Features { get; }
 
     /// <summary>The call metadata that authenticates a store.</summary>
     public static Metadata StoreHeaders(string storeId, string credential) => new()

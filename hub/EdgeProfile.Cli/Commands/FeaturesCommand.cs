@@ -9,9 +9,12 @@ public static class FeaturesCommand
     public static Command Create()
     {
         var features = new Command("features", "Feature definitions, values, training sets and automatic feature synthesis");
-        // hub-registry-commands (list, describe, register): added by FeaturesRegistryCommands
-        // edge-commands (get, training-set): added by FeaturesEdgeCommands
-        // synthesize-command: added by FeaturesSynthesizeCommand
+        features.Subcommands.Add(FeaturesRegistryCommands.List());
+        features.Subcommands.Add(FeaturesRegistryCommands.Describe());
+        features.Subcommands.Add(FeaturesRegistryCommands.Register());
+        features.Subcommands.Add(FeaturesEdgeCommands.Get());
+        features.Subcommands.Add(FeaturesEdgeCommands.TrainingSet());
+        features.Subcommands.Add(FeaturesSynthesizeCommand.Create());
         return features;
     }
 }

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using EdgeProfile.Core.Features;
 using EdgeProfile.Hub.Api;
+using EdgeProfile.Hub.Features;
 
 namespace EdgeProfile.Cli.HubApi;
 
@@ -90,6 +92,41 @@ public sealed class HubRestClient : IDisposable
         var path = "api/profiles/" + Uri.EscapeDataString(customerKey);
         var json = await SendAsync(HttpMethod.Get, path, null, $"get profile {customerKey}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
         return json is null ? null : (Deserialize<GlobalProfile>(json, "GET /api/profiles"), json);
+    }
+
+    /// <summary><c>GET /api/features</c>: the registry's current feature set (its revision and definitions).</summary>
+    public async Task<(FeatureSet Set, string Json)> GetFeaturesAsync(CancellationToken cancellationToken)
+    {
+        var json = await SendAsync(HttpMethod.Get, "api/features", null, "list feature definitions", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (FeatureSet.Parse(json ?? ""), json!);
+        }
+        catch (FeatureDefinitionException ex)
+        {
+            throw new CliException($"the hub at {BaseUrl} answered GET /api/features with definitions this CLI cannot read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary><c>GET /api/features/{name}</c>: every version of a definition with the changes between them; null when the hub never had it (404).</summary>
+    public async Task<(FeatureHistory History, string Json)?> GetFeatureAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var path = "api/features/" + Uri.EscapeDataString(name);
+        var json = await SendAsync(HttpMethod.Get, path, null, $"describe feature {name}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
+        return json is null ? null : (Deserialize<FeatureHistory>(json, "GET /api/features/{name}"), json);
+    }
+
+    /// <summary>
+    /// <c>POST /api/features</c>: registers a FeatureSet JSON (or one definition JSON), all or nothing. Returns the
+    /// registry revision afterwards and what happened to each name.
+    /// </summary>
+    public async Task<(FeatureChangeResult Result, string Json)> RegisterFeaturesAsync(string featureJson, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(featureJson);
+        using var body = new StringContent(featureJson, System.Text.Encoding.UTF8, "application/json");
+        var json = await SendAsync(HttpMethod.Post, "api/features", body, "register feature definitions", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<FeatureChangeResult>(json, "POST /api/features"), json!);
     }
 
     /// <inheritdoc />

@@ -90,8 +90,10 @@ internal static class HubApi
         // Catch-all so that a key containing "/" still reaches the handler (and gets a 400 or 404 in the API's shape).
         api.MapGet("/profiles/{**customerKey}", GetProfileAsync);
 
+        FeatureApi.Map(api);
+
         // Unknown /api paths answer in the API's error shape too.
-        api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, POST /api/enrollments"));
+        api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, /api/features, POST /api/enrollments"));
     }
 
     private static async Task<IResult> CreateEnrollmentAsync(HttpRequest request, StoreRegistry registry, ILogger<StoreRegistry> logger, CancellationToken ct)

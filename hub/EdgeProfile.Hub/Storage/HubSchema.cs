@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -76,6 +76,39 @@ internal static class HubSchema
         CREATE INDEX profile_aliases_profile ON profile_aliases(profile_id);
         """;
 
+    // The feature-definition registry (Features/DefinitionRegistry.cs).
+    private const string V2 = """
+        -- One row: the registry revision, +1 per committed change (0 before the defaults are seeded).
+        CREATE TABLE feature_registry (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            revision   INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+
+        -- One row per feature name; rowid keeps the order names were first registered in.
+        CREATE TABLE feature_names (
+            name             TEXT NOT NULL UNIQUE,
+            current_version  INTEGER NOT NULL,
+            retired          INTEGER NOT NULL DEFAULT 0,
+            retired_at       INTEGER,
+            retired_revision INTEGER
+        );
+
+        -- Every version of every definition, never changed once written.
+        CREATE TABLE feature_definitions (
+            name       TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            definition TEXT NOT NULL,               -- canonical FeatureDefinition JSON, version included
+            owner      TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            revision   INTEGER NOT NULL,            -- the registry revision that introduced it
+            PRIMARY KEY (name, version)
+        ) WITHOUT ROWID;
+        """;
+
+    // Step i brings a file from schema version i to i + 1.
+    private static readonly string[] Steps = [V1, V2];
+
     public static void Migrate(SqliteConnection connection, string path)
     {
         var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
@@ -94,7 +127,7 @@ internal static class HubSchema
         using (var command = connection.CreateCommand())
         {
             command.Transaction = tx;
-            command.CommandText = V1 + $"\nPRAGMA user_version = {CurrentVersion};";
+            command.CommandText = string.Join('\n', Steps[version..CurrentVersion]) + $"\nPRAGMA user_version = {CurrentVersion};";
             command.ExecuteNonQuery();
         }
 

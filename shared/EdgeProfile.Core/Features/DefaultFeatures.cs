@@ -82,11 +82,12 @@ public static class DefaultFeatures
             Owner = "edgeprofile",
         };
 
+        defs.Add(Life("events_total", "Events of any type, all time", Agg(AggregationKind.Count)));
         defs.Add(Life("days_since_last_event", "Days since the customer's latest event", Agg(AggregationKind.TimeSinceLast)));
         defs.Add(Life("days_since_last_purchase", "Days since the latest purchase", Agg(AggregationKind.TimeSinceLast), EventType.Purchase));
         defs.Add(Life("lifetime_spend", "Money spent on purchases, all time", Agg(AggregationKind.Sum, FeatureField.Amount), EventType.Purchase));
         defs.Add(Life("lifetime_purchases", "Purchases, all time", Agg(AggregationKind.Count), EventType.Purchase));
-        defs.Add(Life("channels", "Distinct channels the customer used", Agg(AggregationKind.DistinctCount, FeatureField.Channel)));
+        defs.Add(Life("distinct_channels", "Distinct channels the customer used", Agg(AggregationKind.DistinctCount, FeatureField.Channel)));
         defs.Add(Life("last_category", "Category of the latest event that had one", Agg(AggregationKind.LastValue, FeatureField.Category)));
         defs.Add(Life("last_channel", "Channel of the latest event", Agg(AggregationKind.LastValue, FeatureField.Channel)));
         defs.Add(Life("preferred_hours", "Hours of day (UTC) with the most activity", Agg(AggregationKind.TopK, FeatureField.Hour) with { K = 3 }));

@@ -13,13 +13,13 @@ public sealed record FeatureDefinition
     public required string Name { get; init; }
 
     /// <summary>Version, from 1; <see cref="Id"/> spells it <c>name@v2</c>.</summary>
-    public int Version { get; init; } = 1;
+    public int Version { get; set; } = 1;
 
     /// <summary>The entity the value is keyed by; only <c>customer</c> today.</summary>
-    public string Entity { get; init; } = "customer";
+    public string Entity { get; set; } = "customer";
 
     /// <summary>Event types that feed the feature; empty means every type.</summary>
-    public IReadOnlyList<EventType> EventTypes { get; init; } = [];
+    public IReadOnlyList<EventType> EventTypes { get; set; } = [];
 
     /// <summary>Only events whose category path starts with this (case-insensitive, level by level); null for all.</summary>
     public string? CategoryPrefix { get; init; }
@@ -34,10 +34,10 @@ public sealed record FeatureDefinition
     public TimeSpan? Ttl { get; init; }
 
     /// <summary>What the value means, for people.</summary>
-    public string Description { get; init; } = "";
+    public string Description { get; set; } = "";
 
     /// <summary>Who answers for the definition (a team or a person).</summary>
-    public string Owner { get; init; } = "";
+    public string Owner { get; set; } = "";
 
     /// <summary><c>name@vN</c>.</summary>
     public string Id => $"{Name}@v{Version}";
@@ -173,16 +173,16 @@ public sealed record AggregationSpec
     public required AggregationKind Kind { get; init; }
 
     /// <summary>The field read.</summary>
-    public FeatureField Field { get; init; } = FeatureField.None;
+    public FeatureField Field { get; set; } = FeatureField.None;
 
     /// <summary>For top-k: how many values.</summary>
-    public int K { get; init; } = 3;
+    public int K { get; set; } = 3;
 
     /// <summary>For top-k: weight per event type (wire name, e.g. <c>purchase</c>); missing types weigh 1.</summary>
     public IReadOnlyDictionary<string, double>? Weights { get; init; }
 
     /// <summary>For a ratio part: the event types it counts (empty: the definition's).</summary>
-    public IReadOnlyList<EventType> EventTypes { get; init; } = [];
+    public IReadOnlyList<EventType> EventTypes { get; set; } = [];
 
     /// <summary>For ratio: the numerator.</summary>
     public AggregationSpec? Numerator { get; init; }

@@ -15,7 +15,7 @@ public sealed partial record FeatureSet
     public long Revision { get; init; }
 
     /// <summary>The definitions: one version per name.</summary>
-    public IReadOnlyList<FeatureDefinition> Definitions { get; init; } = [];
+    public IReadOnlyList<FeatureDefinition> Definitions { get; set; } = [];
 
     /// <summary>The definition of <paramref name="name"/>, or null.</summary>
     public FeatureDefinition? Find(string name) => Definitions.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.Ordinal));

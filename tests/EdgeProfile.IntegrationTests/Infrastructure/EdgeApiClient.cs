@@ -64,7 +64,7 @@ public sealed class EdgeApiClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<JsonElement> GetJsonAsync(string path)
+    public async Task<JsonElement> GetJsonAsync(string path)
     {
         using var response = await _http.GetAsync(new Uri(path, UriKind.Relative));
         response.EnsureSuccessStatusCode();

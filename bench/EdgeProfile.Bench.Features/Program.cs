@@ -1,0 +1,374 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using EdgeProfile.Core.Features;
+using EdgeProfile.Edge;
+using EdgeProfile.Edge.Features;
+using EdgeProfile.Edge.Log;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+// The feature pipeline end to end: MQTT ingest -> durable log -> stream engine (the default feature set) -> online
+// store, with the edge in this process. Peers in the same invocation: the same edge serving no features (the cost
+// of the engine), and Debian's redis-server GET for online reads. See bench/README.md.
+var settings = Settings.Parse(args);
+Console.WriteLine($"bench-features: {settings}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; default feature set: {DefaultFeatures.Set.Definitions.Count} definitions");
+
+var events = Workload.Generate(settings.Events, settings.Customers, DateTimeOffset.UtcNow.AddHours(-6));
+var noFeatures = Path.Combine(Path.GetTempPath(), $"ep-bench-nofeatures-{Environment.ProcessId}.json");
+File.WriteAllText(noFeatures, "{ \"definitions\": [] }");
+
+var plain = await Edge.ThroughputAsync(settings, events, "none", $"--Edge:Features:DefinitionsFile={noFeatures}");
+var ours = await Edge.ThroughputAsync(settings, events, "default");
+var (latency, reads, http, definitions) = await Edge.LatencyAndReadsAsync(settings, events);
+var redis = await Redis.GetLatencyAsync(settings.Reads);
+File.Delete(noFeatures);
+
+Console.WriteLine();
+Console.WriteLine($"| pipeline (QoS 1, {settings.Publishers} publishers x {settings.InFlight} in flight, {settings.Events:N0} events, {settings.Customers:N0} customers) | with {DefaultFeatures.Set.Definitions.Count} features | no features (same edge) | ratio |");
+Console.WriteLine("|---|---:|---:|---:|");
+Console.WriteLine($"| events/s | {ours.Rate:N0} | {plain.Rate:N0} | {ours.Rate / plain.Rate:F2}x |");
+Console.WriteLine($"| process CPU per event (edge + publishers) | {ours.CpuMicros:F1} µs | {plain.CpuMicros:F1} µs | {ours.CpuMicros / plain.CpuMicros:F2}x |");
+Console.WriteLine($"| events/s per core busy (events / CPU-seconds) | {ours.PerCore:N0} | {plain.PerCore:N0} | |");
+Console.WriteLine($"| reference: Flink Nexmark sliding-window query, per core (published figure, not run here) | ≈ 22,000 | | {ours.PerCore / 22_000:F2}x |");
+Console.WriteLine();
+Console.WriteLine($"Event-to-feature latency at {settings.Rate:N0} events/s (publish -> PUBACK; the PUBACK is sent after the commit that updated all {definitions} features), {latency.Count:N0} samples after warm-up:");
+Console.WriteLine("| latency | EdgeProfile | goal | seed's Flink pipeline claim |");
+Console.WriteLine("|---|---:|---:|---:|");
+Console.WriteLine($"| p50 | {latency.P50:F2} ms | | |");
+Console.WriteLine($"| p99 | {latency.P99:F2} ms | 20 ms | 100 ms |");
+Console.WriteLine($"| max | {latency.Max:F2} ms | | |");
+Console.WriteLine();
+Console.WriteLine($"Online reads, {settings.Reads:N0} random customers, one at a time:");
+Console.WriteLine("| read | p50 | p99 | ops/s |");
+Console.WriteLine("|---|---:|---:|---:|");
+Console.WriteLine($"| EdgeProfile online store, in process (state + all {definitions} values with status and lineage) | {reads.P50 * 1000:F1} µs | {reads.P99 * 1000:F1} µs | {reads.OpsPerSecond:N0} |");
+Console.WriteLine($"| EdgeProfile local API GET /api/profiles/KEY (HTTP keep-alive, JSON) | {http.P50 * 1000:F1} µs | {http.P99 * 1000:F1} µs | {http.OpsPerSecond:N0} |");
+Console.WriteLine(redis is null
+    ? "| redis-server GET (redis-benchmark -c 1 -d 512) | not installed (apt-get install redis-server redis-tools) | | |"
+    : $"| redis-server GET (redis-benchmark -c 1 -d 512) | {redis.P50 * 1000:F1} µs | {redis.P99 * 1000:F1} µs | {redis.OpsPerSecond:N0} |");
+if (redis is not null)
+{
+    Console.WriteLine($"| ratio online store / redis | {reads.P50 / redis.P50:F2}x | {reads.P99 / redis.P99:F2}x | |");
+}
+
+return 0;
+
+internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads)
+{
+    public static Settings Parse(string[] args)
+    {
+        var s = new Settings(60_000, 5_000, 4, 64, 5_000, 10_000, 20_000);
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            var v = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            s = args[i] switch
+            {
+                "--events" => s with { Events = v },
+                "--customers" => s with { Customers = v },
+                "--publishers" => s with { Publishers = v },
+                "--in-flight" => s with { InFlight = v },
+                "--rate" => s with { Rate = v },
+                "--latency-samples" => s with { LatencySamples = v },
+                "--reads" => s with { Reads = v },
+                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --reads)"),
+            };
+        }
+
+        return s;
+    }
+}
+
+internal sealed record Throughput(double Rate, double CpuMicros, double PerCore);
+
+internal sealed record Percentiles(int Count, double P50, double P99, double Max, double OpsPerSecond)
+{
+    public static Percentiles Of(List<double> ms, double seconds)
+    {
+        ms.Sort();
+        double At(double q) => ms[Math.Min(ms.Count - 1, (int)Math.Ceiling(q * ms.Count) - 1)];
+        return new Percentiles(ms.Count, At(0.50), At(0.99), ms[^1], ms.Count / seconds);
+    }
+}
+
+internal static class Workload
+{
+    private static readonly string[] Types = ["view", "view", "view", "search", "add_to_cart", "purchase", "like", "video_watch", "visit", "return"];
+    private static readonly string[] Categories = ["Baby & Toddler > Strollers", "Baby & Toddler > Formula", "Women > Dresses", "Men > Shoes", "Electronics > Phones", "Home > Kitchen", "Food > Snacks", "Beauty > Skin Care"];
+    private static readonly string[] Channels = ["pos", "app", "web"];
+
+    /// <summary>Events spread over customers, in event-time order one millisecond apart.</summary>
+    public static List<byte[]> Generate(int count, int customers, DateTimeOffset start, string prefix = "b")
+    {
+        var random = new Random(42);
+        var list = new List<byte[]>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var price = Math.Round(1 + random.NextDouble() * 300, 2);
+            var e = new JsonObject
+            {
+                ["eventId"] = $"{prefix}-{i}",
+                ["type"] = Types[random.Next(Types.Length)],
+                ["occurredAt"] = start.AddMilliseconds(i).ToString("O", CultureInfo.InvariantCulture),
+                ["storeId"] = "bench",
+                ["channel"] = Channels[random.Next(Channels.Length)],
+                ["customer"] = new JsonObject { ["loyaltyId"] = $"B-{random.Next(customers)}" },
+                ["product"] = new JsonObject { ["sku"] = $"SKU-{random.Next(500)}", ["category"] = Categories[random.Next(Categories.Length)], ["price"] = price },
+                ["quantity"] = 1,
+                ["amount"] = price,
+            };
+            list.Add(Encoding.UTF8.GetBytes(e.ToJsonString()));
+        }
+
+        return list;
+    }
+}
+
+internal static class Edge
+{
+    public static async Task<Throughput> ThroughputAsync(Settings s, List<byte[]> events, string label, params string[] extra)
+    {
+        var dir = Directory.CreateTempSubdirectory("ep-bench-features-");
+        try
+        {
+            await using var app = await StartAsync(dir.FullName, extra);
+            var port = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EdgeOptions>>().Value.Mqtt.Port;
+            // Warm-up: a tenth of the events (other ids), not measured.
+            await PublishAllAsync(port, Workload.Generate(events.Count / 10, s.Customers, DateTimeOffset.UtcNow.AddHours(-7), "warm"), s.Publishers, s.InFlight);
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            await PublishAllAsync(port, events, s.Publishers, s.InFlight);
+            var seconds = watch.Elapsed.TotalSeconds;
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            var stats = app.Services.GetRequiredService<EdgeStats>();
+            if (stats.EventsStored != events.Count + (events.Count / 10))
+            {
+                throw new InvalidOperationException($"expected {events.Count + (events.Count / 10)} stored, got {stats.EventsStored}");
+            }
+
+            Console.WriteLine($"  {label}: {events.Count / seconds:N0} events/s, {cpu / events.Count * 1e6:F1} µs CPU/event");
+            return new Throughput(events.Count / seconds, cpu / events.Count * 1e6, events.Count / cpu);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    public static async Task<(Percentiles Latency, Percentiles Reads, Percentiles Http, int Definitions)> LatencyAndReadsAsync(Settings s, List<byte[]> events)
+    {
+        var dir = Directory.CreateTempSubdirectory("ep-bench-features-");
+        try
+        {
+            await using var app = await StartAsync(dir.FullName);
+            var port = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EdgeOptions>>().Value.Mqtt.Port;
+            // The customers' history first, at full speed.
+            await PublishAllAsync(port, events, s.Publishers, s.InFlight);
+
+            // Then a paced stream at the target rate; each event's latency is publish -> PUBACK.
+            var warm = 2_000;
+            var paced = Workload.Generate(s.LatencySamples + warm, s.Customers, DateTimeOffset.UtcNow.AddMinutes(-1), "lat");
+            var samples = new List<double>(paced.Count);
+            using (var client = await ConnectAsync(port, "bench-latency"))
+            {
+                var interval = Stopwatch.Frequency / (double)s.Rate;
+                var start = Stopwatch.GetTimestamp();
+                var pending = new List<Task>();
+                var gate = new object();
+                for (var i = 0; i < paced.Count; i++)
+                {
+                    var due = start + (long)(i * interval);
+                    while (Stopwatch.GetTimestamp() < due)
+                    {
+                        if (due - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000)
+                        {
+                            await Task.Delay(1);
+                        }
+                    }
+
+                    var measured = i >= warm;
+                    pending.Add(PublishTimedAsync(client, paced[i], due, measured ? samples : null, gate));
+                }
+
+                await Task.WhenAll(pending);
+            }
+
+            var latency = Percentiles.Of(samples, 1);
+            var runtime = app.Services.GetRequiredService<FeatureRuntime>();
+            var db = app.Services.GetRequiredService<EdgeDatabase>();
+            var random = new Random(1);
+            var keys = Enumerable.Range(0, s.Reads).Select(_ => $"loyalty:B-{random.Next(s.Customers)}").ToList();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var reads = new List<double>(keys.Count);
+            var total = Stopwatch.StartNew();
+            var definitions = 0;
+            foreach (var key in keys)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                var state = runtime.Find(db, key);
+                var values = state is null ? [] : runtime.Engine.Read(state, now);
+                reads.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                definitions = Math.Max(definitions, values.Count);
+            }
+
+            var readStats = Percentiles.Of(reads, total.Elapsed.TotalSeconds);
+            using var http = new HttpClient { BaseAddress = app.ApiAddress() };
+            var httpSamples = new List<double>(keys.Count);
+            total.Restart();
+            foreach (var key in keys)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var response = await http.GetAsync(new Uri("/api/profiles/" + key, UriKind.Relative));
+                _ = await response.Content.ReadAsByteArrayAsync();
+                httpSamples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+
+            return (latency, readStats, Percentiles.Of(httpSamples, total.Elapsed.TotalSeconds), definitions);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static async Task PublishTimedAsync(IMqttClient client, byte[] payload, long due, List<double>? samples, object gate)
+    {
+        var result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("ep/v1/bench/events").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        var ms = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
+        if (!result.IsSuccess)
+        {
+            throw new InvalidOperationException($"publish failed: {result.ReasonCode}");
+        }
+
+        if (samples is not null)
+        {
+            lock (gate)
+            {
+                samples.Add(ms);
+            }
+        }
+    }
+
+    private static async Task<WebApplication> StartAsync(string dataDir, params string[] extra)
+    {
+        string[] args =
+        [
+            "--Edge:StoreId=bench",
+            $"--Edge:DataDir={dataDir}",
+            $"--Edge:Mqtt:Port={FreePort()}",
+            "--Edge:Http:Urls=http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Warning",
+            .. extra,
+        ];
+        var app = EdgeApp.Build(args);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static async Task PublishAllAsync(int port, List<byte[]> events, int publishers, int inFlight)
+    {
+        var slices = Enumerable.Range(0, publishers).Select(p => events.Where((_, i) => i % publishers == p).ToList()).ToList();
+        await Task.WhenAll(slices.Select(async (slice, p) =>
+        {
+            using var client = await ConnectAsync(port, $"bench-pub-{p}-{Guid.NewGuid():N}");
+            using var gate = new SemaphoreSlim(inFlight);
+            var tasks = new List<Task>(slice.Count);
+            foreach (var payload in slice)
+            {
+                await gate.WaitAsync();
+                tasks.Add(PublishAsync(client, payload, gate));
+            }
+
+            await Task.WhenAll(tasks);
+        }));
+    }
+
+    private static async Task PublishAsync(IMqttClient client, byte[] payload, SemaphoreSlim gate)
+    {
+        try
+        {
+            var result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("ep/v1/bench/events").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            if (!result.IsSuccess)
+            {
+                throw new InvalidOperationException($"publish failed: {result.ReasonCode}");
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static async Task<IMqttClient> ConnectAsync(int port, string id)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(id).WithCleanSession().Build());
+        return client;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
+
+internal static class Redis
+{
+    /// <summary>redis-server on a free port, one value of 512 bytes set, then redis-benchmark GET with one connection.</summary>
+    public static async Task<Percentiles?> GetLatencyAsync(int requests)
+    {
+        if (!File.Exists("/usr/bin/redis-server") || !File.Exists("/usr/bin/redis-benchmark"))
+        {
+            return null;
+        }
+
+        int port;
+        using (var l = new TcpListener(IPAddress.Loopback, 0))
+        {
+            l.Start();
+            port = ((IPEndPoint)l.LocalEndpoint).Port;
+        }
+
+        using var server = Process.Start(new ProcessStartInfo("/usr/bin/redis-server", $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        try
+        {
+            await Task.Delay(500);
+            await RunAsync($"-p {port} -t set -n 1000 -d 512 -q");
+            var output = await RunAsync($"-p {port} -t get -n {requests} -c 1 -d 512");
+            // "latency summary (msec):" then a header line "avg min p50 p95 p99 max" and a values line.
+            var lines = output.Split('\n', StringSplitOptions.TrimEntries);
+            var at = Array.FindIndex(lines, l => l.StartsWith("latency summary", StringComparison.Ordinal));
+            var header = lines[at + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var values = lines[at + 2].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            double Col(string name) => values[Array.IndexOf(header, name)];
+            var throughputLine = lines.First(l => l.StartsWith("throughput summary", StringComparison.Ordinal));
+            var ops = double.Parse(throughputLine.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            return new Percentiles(requests, Col("p50"), Col("p99"), Col("max"), ops);
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<string> RunAsync(string args)
+    {
+        using var p = Process.Start(new ProcessStartInfo("/usr/bin/redis-benchmark", args) { RedirectStandardOutput = true, UseShellExecute = false })!;
+        var text = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return text.Replace('\r', '\n');
+    }
+}

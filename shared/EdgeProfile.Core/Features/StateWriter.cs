@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace EdgeProfile.Core.Features;
+
+/// <summary>
+/// Appends the compact binary state format: zig-zag varints for integers and times, length-prefixed UTF-8 strings
+/// (length + 1, so 0 spells null), little-endian doubles.
+/// </summary>
+internal sealed class StateWriter(int capacity = 256)
+{
+    private byte[] _buffer = new byte[Math.Max(capacity, 16)];
+    private int _length;
+
+    public void Byte(byte value)
+    {
+        Ensure(1);
+        _buffer[_length++] = value;
+    }
+
+    public void Bool(bool value) => Byte(value ? (byte)1 : (byte)0);
+
+    public void VarUInt(ulong value)
+    {
+        Ensure(10);
+        while (value >= 0x80)
+        {
+            _buffer[_length++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        _buffer[_length++] = (byte)value;
+    }
+
+    public void VarInt(long value) => VarUInt((ulong)((value << 1) ^ (value >> 63)));
+
+    public void Double(double value)
+    {
+        Ensure(8);
+        BinaryPrimitives.WriteDoubleLittleEndian(_buffer.AsSpan(_length), value);
+        _length += 8;
+    }
+
+    public void Decimal(decimal value)
+    {
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        Ensure(16);
+        for (var i = 0; i < 4; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(_length), bits[i]);
+            _length += 4;
+        }
+    }
+
+    public void String(string? value)
+    {
+        if (value is null)
+        {
+            VarUInt(0);
+            return;
+        }
+
+        var bytes = Encoding.UTF8.GetByteCount(value);
+        VarUInt((ulong)bytes + 1);
+        Ensure(bytes);
+        _length += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(_length));
+    }
+
+    public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+    private void Ensure(int more)
+    {
+        if (_length + more <= _buffer.Length)
+        {
+            return;
+        }
+
+        Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
+    }
+}

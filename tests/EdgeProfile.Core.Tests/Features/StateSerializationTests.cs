@@ -1,0 +1,101 @@
+using EdgeProfile.Core.Events;
+using EdgeProfile.Core.Features;
+using static EdgeProfile.Core.Tests.Features.StreamTestKit;
+
+namespace EdgeProfile.Core.Tests.Features;
+
+public sealed class StateSerializationTests
+{
+    [Fact]
+    public void Round_trip_in_the_middle_of_a_stream_changes_no_emission_outcome_or_reading()
+    {
+        for (var seed = 0; seed < 60; seed++)
+        {
+            var stream = StreamPropertyTests.Generate(seed, eventCount: 80);
+            var cut = new Random(seed).Next(1, stream.Arrivals.Count);
+            var straight = Run(stream, cut: null);
+            var restarted = Run(stream, cut);
+            Assert.Equal(straight.Emissions, restarted.Emissions);
+            Assert.Equal(straight.Outcomes, restarted.Outcomes);
+            Assert.Equal(straight.Readings, restarted.Readings);
+            Assert.Equal(straight.Bytes, restarted.Bytes);
+        }
+    }
+
+    private static (List<string> Emissions, List<EventOutcome> Outcomes, List<string> Readings, List<byte[]> Bytes) Run(StreamPropertyTests.RandomStream stream, int? cut)
+    {
+        var engine = new FeatureEngine(WindowSet, stream.Options);
+        var states = new SortedDictionary<string, CustomerState>(StringComparer.Ordinal);
+        var emissions = new List<string>();
+        var sink = new ListSink(emissions);
+        var outcomes = new List<EventOutcome>();
+        for (var i = 0; i < stream.Arrivals.Count; i++)
+        {
+            if (i == cut)
+            {
+                // A restart: everything goes through bytes and a new engine.
+                var tracker = WatermarkTracker.Deserialize(engine.Watermarks.Serialize(), stream.Options);
+                engine = new FeatureEngine(WindowSet, stream.Options, tracker);
+                foreach (var key in states.Keys.ToList())
+                {
+                    var bytes = states[key].Serialize();
+                    Assert.Equal(1, bytes[0]);
+                    states[key] = CustomerState.Deserialize(bytes);
+                    Assert.Equal(bytes, states[key].Serialize());
+                }
+            }
+
+            var (k, e) = stream.Arrivals[i];
+            var state = states.TryGetValue(k, out var s) ? s : states[k] = new CustomerState(k);
+            outcomes.Add(engine.Process(state, e, sink));
+        }
+
+        var t = engine.Watermarks.Current;
+        var readings = states.Values.SelectMany(s => engine.Read(s, t)).Select(Show).ToList();
+        foreach (var s in states.Values)
+        {
+            engine.Advance(s, long.MaxValue, sink);
+        }
+
+        return (emissions, outcomes, readings, states.Values.Select(s => s.Serialize()).ToList());
+    }
+
+    [Fact]
+    public void Restored_state_keeps_customer_and_definitions()
+    {
+        var engine = new FeatureEngine(WindowSet, new StreamOptions());
+        var state = new CustomerState("loyalty:L-9");
+        engine.Process(state, Event("a", Epoch, EventType.Purchase, amount: 12.5, category: "Baby & Toddler > Toys"));
+        var restored = CustomerState.Deserialize(state.Serialize());
+        Assert.Equal("loyalty:L-9", restored.CustomerKey);
+        Assert.Equal(state.DefinitionIds.Order(StringComparer.Ordinal), restored.DefinitionIds.Order(StringComparer.Ordinal));
+        Assert.True(restored.Has("spend_tum@v1"));
+        Assert.Equal(12.5, engine.Read(restored, WindowSet.Find("spend_life")!, Epoch).Value.Number);
+        restored.Remove("spend_life@v1");
+        Assert.False(restored.Has("spend_life@v1"));
+        Assert.Equal(FeatureStatus.Missing, engine.Read(restored, WindowSet.Find("spend_life")!, Epoch).Status);
+    }
+
+    [Fact]
+    public void Corrupt_or_foreign_bytes_are_refused()
+    {
+        var engine = new FeatureEngine(WindowSet, new StreamOptions());
+        var state = new CustomerState("c");
+        engine.Process(state, Event("a", Epoch, EventType.Purchase, amount: 3));
+        var bytes = state.Serialize();
+        for (var n = 0; n < bytes.Length; n += 1 + (n / 40))
+        {
+            Assert.Throws<InvalidDataException>(() => CustomerState.Deserialize(bytes.AsSpan(0, n)));
+        }
+
+        var future = (byte[])bytes.Clone();
+        future[0] = 2;
+        Assert.Throws<InvalidDataException>(() => CustomerState.Deserialize(future));
+        Assert.Throws<InvalidDataException>(() => CustomerState.Deserialize([.. bytes, 0]));
+    }
+
+    private sealed class ListSink(List<string> into) : IWindowResultSink
+    {
+        public void Emit(WindowResult result) => into.Add(Show(result));
+    }
+}
