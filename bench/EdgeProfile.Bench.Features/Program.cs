@@ -211,8 +211,7 @@ internal static class Edge
             foreach (var key in keys)
             {
                 var t0 = Stopwatch.GetTimestamp();
-                var state = runtime.Find(db, key);
-                var values = state is null ? [] : runtime.Engine.Read(state, now);
+                var values = runtime.Read(db, key, now) ?? [];
                 reads.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 definitions = Math.Max(definitions, values.Count);
             }

@@ -152,8 +152,20 @@ public sealed class EdgeOptions
         /// <summary>A feature-set JSON file served until a hub publishes definitions (empty: the built-in defaults).</summary>
         public string DefinitionsFile { get; set; } = "";
 
-        /// <summary>Customers whose feature state the online store keeps in memory (the rest is read from SQLite).</summary>
-        public int MemoryCustomers { get; set; } = 100_000;
+        /// <summary>
+        /// Customers whose live feature state the writer keeps in memory; past this a checkpoint is written and the
+        /// memory starts over (the others are read from their checkpoint).
+        /// </summary>
+        public int MemoryCustomers { get; set; } = 20_000;
+
+        /// <summary>
+        /// How often the live feature state is checkpointed with its log position. After a crash the events since the
+        /// checkpoint are replayed from the log at start.
+        /// </summary>
+        public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+        /// <summary>Changed customers that make a checkpoint due before the interval has passed.</summary>
+        public int CheckpointCustomers { get; set; } = 10_000;
 
         /// <summary>Customers re-computed per writer turn while a new definition is backfilled from the log.</summary>
         public int BackfillBatch { get; set; } = 500;

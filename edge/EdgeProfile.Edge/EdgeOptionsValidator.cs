@@ -137,6 +137,16 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add("Edge:Features:MemoryCustomers must not be negative");
         }
 
+        if (options.Features.CheckpointInterval <= TimeSpan.Zero)
+        {
+            errors.Add("Edge:Features:CheckpointInterval must be positive");
+        }
+
+        if (options.Features.CheckpointCustomers < 1)
+        {
+            errors.Add("Edge:Features:CheckpointCustomers must be at least 1");
+        }
+
         if (options.Features.BackfillBatch < 1)
         {
             errors.Add("Edge:Features:BackfillBatch must be at least 1");

@@ -63,6 +63,9 @@ public sealed class FeatureCrashTests(ITestOutputHelper output)
             $"--Edge:Mqtt:Port={mqttPort}",
             $"--Edge:Http:Urls=http://127.0.0.1:{httpPort}",
             "--Edge:Log:Durability=process",
+            // Frequent checkpoints, so that kills land before, between and after them and recovery replays from one.
+            "--Edge:Features:CheckpointInterval=00:00:00.2",
+            "--Edge:Features:CheckpointCustomers=50",
         ];
         using var api = new EdgeApiClient(new Uri($"http://127.0.0.1:{httpPort}"));
         foreach (var killAt in kills)

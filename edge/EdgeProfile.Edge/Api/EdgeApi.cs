@@ -92,8 +92,7 @@ public static class EdgeApi
 
             var engine = features.Engine;
             var asOfMs = at.ToUnixTimeMilliseconds();
-            var state = features.Find(db, profile.CustomerKey) ?? new CustomerState(profile.CustomerKey);
-            var readings = engine.Read(state, asOfMs);
+            var readings = features.Read(db, profile.CustomerKey, asOfMs) ?? engine.Read(new CustomerState(profile.CustomerKey), asOfMs);
             var view = ProfileMath.View(profile, at > profile.LastSeen || asOf is not null ? at : profile.LastSeen);
             var tags = view.Tags.ToList();
             var affinity = FeatureViews.Affinity(readings);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using EdgeProfile.Core.Features;
 using EdgeProfile.Edge.Log;
 using Microsoft.Extensions.Options;
@@ -6,13 +5,14 @@ using Microsoft.Extensions.Options;
 namespace EdgeProfile.Edge.Features;
 
 /// <summary>
-/// The edge's online feature store as readers see it: the engine that serves the current definitions, the
-/// committed per-customer state (memory for customers the writer touched, then SQLite) and the backfill progress. Only the log writer changes it.
+/// The edge's online feature store as readers see it: the engine serving the current definitions, the live
+/// per-customer state the log writer keeps in memory (read under a lock, so a value is visible as soon as the batch
+/// that changed it commits), the last checkpoint in SQLite for everyone else, and the backfill progress.
+/// Only the log writer changes it.
 /// </summary>
-public sealed class FeatureRuntime
+public sealed class FeatureRuntime : IDisposable
 {
-    private readonly ConcurrentDictionary<string, byte[]> _memory = new(StringComparer.Ordinal);
-    private readonly int _memoryLimit;
+    private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private FeatureEngine _engine;
     private long _appliedRevision;
     private long _backfillPending;
@@ -33,7 +33,6 @@ public sealed class FeatureRuntime
         InitialSet = string.IsNullOrWhiteSpace(o.Features.DefinitionsFile)
             ? DefaultFeatures.Set
             : FeatureSet.Parse(File.ReadAllText(o.Features.DefinitionsFile)) with { Revision = 0 };
-        _memoryLimit = o.Features.MemoryCustomers;
         _engine = new FeatureEngine(InitialSet, StreamOptions);
     }
 
@@ -55,22 +54,61 @@ public sealed class FeatureRuntime
     /// <summary>Ids (<c>name@vN</c>) of the definitions being backfilled.</summary>
     public IReadOnlyList<string> BackfillDefinitions => Volatile.Read(ref _backfillDefinitions);
 
-    /// <summary>The committed state of a customer (by primary key), or null when the customer has none.</summary>
-    public CustomerState? Find(EdgeDatabase db, string customerKey)
+    /// <summary>Customers whose live state is in memory.</summary>
+    public int LiveCustomers
+    {
+        get
+        {
+            _gate.EnterReadLock();
+            try
+            {
+                return Live.Count;
+            }
+            finally
+            {
+                _gate.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>The live state of customers the writer touched since their last eviction; guarded by the gate.</summary>
+    internal Dictionary<string, CustomerState> Live { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Every value of the current definitions for a customer (by primary key) as of <paramref name="asOfMs"/>; null
+    /// when the customer has no feature state at all.
+    /// </summary>
+    public IReadOnlyList<FeatureReading>? Read(EdgeDatabase db, string customerKey, long asOfMs)
     {
         ArgumentNullException.ThrowIfNull(db);
-        if (_memory.TryGetValue(customerKey, out var bytes))
+        var engine = Engine;
+        _gate.EnterReadLock();
+        try
         {
-            return CustomerState.Deserialize(bytes);
+            if (Live.TryGetValue(customerKey, out var live))
+            {
+                return engine.Read(live, asOfMs);
+            }
+        }
+        finally
+        {
+            _gate.ExitReadLock();
         }
 
+        // Not live: its last checkpoint is its current state (the writer checkpoints before it evicts), unless the
+        // writer takes it up meanwhile, in which case this read is simply one commit old.
         using var c = db.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT state FROM feature_state WHERE customer_key = $k";
         cmd.Parameters.AddWithValue("$k", customerKey);
-        // Only the writer fills the memory: a reader that put what it read here could overwrite a newer commit.
-        return cmd.ExecuteScalar() is byte[] stored ? CustomerState.Deserialize(stored) : null;
+        return cmd.ExecuteScalar() is byte[] stored ? engine.Read(CustomerState.Deserialize(stored), asOfMs) : null;
     }
+
+    /// <inheritdoc />
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>Holds the write side of the gate: readers wait until it is disposed.</summary>
+    internal WriteScope Write() => new(_gate);
 
     internal void Publish(FeatureEngine engine, long revision)
     {
@@ -84,22 +122,17 @@ public sealed class FeatureRuntime
         Volatile.Write(ref _backfillDefinitions, definitions);
     }
 
-    /// <summary>Keeps a committed state in memory (bounded: past the limit the memory starts over).</summary>
-    internal void Remember(string customerKey, byte[] state)
+    /// <summary>The write side of the gate, as a scope.</summary>
+    internal readonly struct WriteScope : IDisposable
     {
-        if (_memoryLimit == 0)
+        private readonly ReaderWriterLockSlim _gate;
+
+        public WriteScope(ReaderWriterLockSlim gate)
         {
-            return;
+            _gate = gate;
+            _gate.EnterWriteLock();
         }
 
-        if (_memory.Count >= _memoryLimit && !_memory.ContainsKey(customerKey))
-        {
-            _memory.Clear();
-        }
-
-        _memory[customerKey] = state;
+        public void Dispose() => _gate.ExitWriteLock();
     }
-
-    /// <summary>Forgets memory copies (after a rolled-back commit or a definition change).</summary>
-    internal void ForgetAll() => _memory.Clear();
 }

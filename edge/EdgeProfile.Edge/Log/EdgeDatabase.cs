@@ -82,7 +82,8 @@ public sealed class EdgeDatabase
             CreateVersion1(c);
         }
 
-        // Version 2: the stream engine's state, checkpointed in the same transactions as the log.
+        // Version 2: the stream engine's state, checkpointed in the same transactions as the log. An upgraded log has
+        // no checkpoint yet, so the writer replays all of it through the engine at its first start.
         Exec(c, """
             BEGIN;
             CREATE TABLE IF NOT EXISTS feature_state (
@@ -101,7 +102,6 @@ public sealed class EdgeDatabase
             CREATE TABLE IF NOT EXISTS backfill_pending (
                 customer_key TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS events_by_customer ON events(customer_key, occurred_at_ms);
-            INSERT OR IGNORE INTO backfill_pending(customer_key) SELECT customer_key FROM profiles;
             PRAGMA user_version = 2;
             COMMIT;
             """);

@@ -55,7 +55,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         _logger = logger;
         _budgetBytes = _options.Uplink.DiskBudgetMb * 1024 * 1024;
         _runtime = runtime;
-        _features = new FeatureWriter(runtime, decoder);
+        _features = new FeatureWriter(runtime, decoder, _options);
 
         // A standalone edge (no hub) keeps no outbox; once it is given a hub, the latest state of every customer it
         // already knows is queued for it (see SeedUplink).
@@ -134,12 +134,17 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
             if (!_pendingSets.IsEmpty)
             {
-                ApplyPendingSets(conn);
+                ApplyPendingSets(conn, sql);
             }
 
             if (_features.BackfillRunning)
             {
                 Backfill(conn, sql);
+            }
+
+            if (tick)
+            {
+                CheckpointFeatures(conn, sql, force: false);
             }
 
             if (_stats.OverflowCustomers > 0 && (tick || Environment.TickCount64 - _lastRefillTick >= IdleTick.TotalMilliseconds))
@@ -149,6 +154,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         }
 
         await ticks.ConfigureAwait(false);
+        CheckpointFeatures(conn, sql, force: true);
         LogDrained(_logger, _stats.EventsStored);
     }
 
@@ -168,6 +174,15 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     }
 
     private void CommitBatch(SqliteConnection conn, Statements sql, List<IngestItem> batch)
+    {
+        // Readers of live feature state wait for the batch (a few milliseconds) and then see it committed.
+        using (_runtime.Write())
+        {
+            CommitBatchLocked(conn, sql, batch);
+        }
+    }
+
+    private void CommitBatchLocked(SqliteConnection conn, Statements sql, List<IngestItem> batch)
     {
         long stored = 0, duplicates = 0, dead = 0, late = 0, outboxRows = 0, outboxBytes = 0, overflow = 0;
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -202,7 +217,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                 }
 
                 stored++;
-                if (_features.Process(sql, primaryKey, e, item.ReceivedAt.ToUnixTimeMilliseconds()) == EventOutcome.Late)
+                if (_features.Process(sql, sql.LastRowId, primaryKey, e, item.ReceivedAt.ToUnixTimeMilliseconds()) == EventOutcome.Late)
                 {
                     late++;
                 }
@@ -241,7 +256,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                 sql.UpsertProfile(profile.CustomerKey, now, ProfileJson.Serialize(profile));
             }
 
-            _features.Flush(sql, now);
+            _features.BeforeCommit(sql, now);
             sql.AddCounters(stored, duplicates, dead, late);
             _deadLetterRows += dead;
             if (_deadLetterRows > _options.DeadLetters.MaxCount)
@@ -258,7 +273,15 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
             LogCommitFailed(_logger, ex, batch.Count);
             _keyCache.Clear();
             _profileCache.Clear();
-            _features.RolledBack(conn);
+            try
+            {
+                _features.RolledBack(conn);
+            }
+            catch (Exception recoverError)
+            {
+                LogCommitFailed(_logger, recoverError, 0);
+            }
+
             foreach (var item in batch)
             {
                 item.Fail(ex);
@@ -354,7 +377,20 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         }
     }
 
-    private void ApplyPendingSets(SqliteConnection conn)
+    private void CheckpointFeatures(SqliteConnection conn, Statements sql, bool force)
+    {
+        try
+        {
+            _features.Checkpoint(conn, sql, _clock.GetUtcNow().ToUnixTimeMilliseconds(), force);
+        }
+        catch (Exception ex)
+        {
+            // The log holds every event: the next checkpoint (or a replay at start) covers these.
+            LogCheckpointFailed(_logger, ex);
+        }
+    }
+
+    private void ApplyPendingSets(SqliteConnection conn, Statements sql)
     {
         while (_pendingSets.TryDequeue(out var pending))
         {
@@ -368,7 +404,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                     continue;
                 }
 
-                var added = _features.Apply(conn, pending.Set);
+                var added = _features.Apply(conn, sql, pending.Set, _clock.GetUtcNow().ToUnixTimeMilliseconds());
                 LogSetApplied(_logger, pending.Set.Revision, pending.Set.Definitions.Count, added.Count, _runtime.BackfillPending);
                 pending.Done.TrySetResult();
             }
@@ -450,6 +486,9 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Feature definitions of revision {Revision} could not be applied; the previous ones stay in service")]
     private static partial void LogSetFailed(ILogger logger, Exception ex, long revision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Feature checkpoint failed; events since the last one stay in the log and are replayed at start")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Feature backfill of revision {Revision} finished")]
     private static partial void LogBackfillDone(ILogger logger, long revision);

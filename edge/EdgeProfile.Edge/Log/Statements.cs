@@ -65,6 +65,9 @@ internal sealed class Statements : IDisposable
         return Done(s) == 1;
     }
 
+    /// <summary>The rowid of the last insert on the connection (for events: their <c>seq</c>).</summary>
+    public long LastRowId => raw.sqlite3_last_insert_rowid(_db);
+
     public void InsertDead(long receivedMs, string topic, string field, string reason, int size, ReadOnlySpan<byte> payload)
     {
         var s = _insertDead;
