@@ -12,21 +12,6 @@ public sealed partial class DemoTests(ITestOutputHelper output)
     private const int Events = 3000;
     private static readonly string[] Edges = ["store-001", "store-002", "store-003", "cdn-001"];
 
-    /// <summary>The CLI next to the tests (the test project references EdgeProfile.Cli).</summary>
-    private static string CliDll
-    {
-        get
-        {
-            var beside = Path.Combine(AppContext.BaseDirectory, "edgeprofile.dll");
-            if (File.Exists(beside) && File.Exists(Path.ChangeExtension(beside, ".runtimeconfig.json")))
-            {
-                return beside;
-            }
-
-            throw new FileNotFoundException($"edgeprofile.dll (with its runtimeconfig) not found in {AppContext.BaseDirectory}; build the test project");
-        }
-    }
-
     [Fact]
     public async Task Demo_runs_a_hub_and_four_edges_and_prints_counts_profiles_and_where_to_look()
     {
@@ -38,7 +23,7 @@ public sealed partial class DemoTests(ITestOutputHelper output)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[CliDll, "demo", "--events", Events.ToString(CultureInfo.InvariantCulture), "--customers", "300",
+        foreach (var arg in (string[])[CliProcess.Dll, "demo", "--events", Events.ToString(CultureInfo.InvariantCulture), "--customers", "300",
                      "--hub-port", "0", "--mqtt-base-port", "0", "--http-base-port", "0", "--data-dir", dir.Sub("data")])
         {
             psi.ArgumentList.Add(arg);

@@ -50,6 +50,12 @@ public static class FeaturesEdgeCommands
                 return ExitCodes.Ok;
             }
 
+            if (Console.IsOutputRedirected)
+            {
+                // Piped into a file or grep: one row per feature rather than names wrapped at 80 columns.
+                AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200);
+            }
+
             var root = doc.RootElement;
             var set = root.GetProperty("featureSet");
             var table = new Table().Border(TableBorder.Rounded)

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+
+namespace EdgeProfile.IntegrationTests.Infrastructure;
+
+/// <summary>The <c>edgeprofile</c> CLI next to the tests (the test project references EdgeProfile.Cli), run as a child process.</summary>
+public static class CliProcess
+{
+    /// <summary>Path of <c>edgeprofile.dll</c>.</summary>
+    public static string Dll
+    {
+        get
+        {
+            var beside = Path.Combine(AppContext.BaseDirectory, "edgeprofile.dll");
+            if (File.Exists(beside) && File.Exists(Path.ChangeExtension(beside, ".runtimeconfig.json")))
+            {
+                return beside;
+            }
+
+            throw new FileNotFoundException($"edgeprofile.dll (with its runtimeconfig) not found in {AppContext.BaseDirectory}; build the test project");
+        }
+    }
+
+    /// <summary>Runs the CLI with <paramref name="args"/> to completion; returns exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args)
+    {
+        var psi = new ProcessStartInfo(EdgeProcess.DotnetHost)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["COLUMNS"] = "200";
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"edgeprofile {string.Join(' ', args)} did not finish in {timeout}");
+        }
+
+        return (p.ExitCode, await stdout, await stderr);
+    }
+}
