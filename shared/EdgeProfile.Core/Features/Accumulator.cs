@@ -19,7 +19,7 @@ internal abstract class Accumulator
     public const byte TopKTag = 6;
     public const byte RatioTag = 7;
 
-    /// <summary>Pane start (sliding/tumbling, hop-aligned), session start (its first event), or long.MinValue (lifetime).</summary>
+    /// <summary>Pane start (sliding/tumbling, hop-aligned), session start (its first event), or 0 (lifetime).</summary>
     public long Start;
 
     /// <summary>Events added.</summary>
@@ -190,34 +190,25 @@ internal sealed class CountAccumulator : Accumulator
 }
 
 /// <summary>
-/// Count, sum, min and max of a numeric field. The sum is kept as a <see cref="decimal"/> for values between 1e-9
-/// and 1e15 in magnitude (money, quantities, hours), which makes it exact and therefore independent of the order of
-/// additions; values outside that range (and NaN, infinities) go to a double sum.
+/// Count, sum, min and max of a numeric field. The sum is exact (<see cref="ExactSum"/>), so it does not depend on the
+/// order of additions; values it cannot hold (NaN, infinities, beyond 2^111) go to a plain double sum.
 /// </summary>
 internal sealed class NumericAccumulator : Accumulator
 {
-    private const double ExactMax = 1e15;
-    private const double ExactMin = 1e-9;
-
     public long N;
-    public decimal Exact;
+    public ExactSum Exact;
     public double Inexact;
     public double Min = double.PositiveInfinity;
     public double Max = double.NegativeInfinity;
 
     public override byte Tag => NumericTag;
 
-    public double Sum => (double)Exact + Inexact;
+    public double Sum => Inexact == 0 ? Exact.ToDouble() : Exact.ToDouble() + Inexact;
 
     public void Add(double v)
     {
         N++;
-        var a = Math.Abs(v);
-        if (a <= ExactMax && (a >= ExactMin || v == 0))
-        {
-            Exact += (decimal)v;
-        }
-        else
+        if (!Exact.TryAdd(v))
         {
             Inexact += v;
         }
@@ -235,7 +226,7 @@ internal sealed class NumericAccumulator : Accumulator
         }
 
         N += o.N;
-        Exact += o.Exact;
+        Exact.Add(o.Exact);
         Inexact += o.Inexact;
         Min = Math.Min(Min, o.Min);
         Max = Math.Max(Max, o.Max);
@@ -244,7 +235,7 @@ internal sealed class NumericAccumulator : Accumulator
     public override void Clear()
     {
         N = 0;
-        Exact = 0;
+        Exact = default;
         Inexact = 0;
         Min = double.PositiveInfinity;
         Max = double.NegativeInfinity;
@@ -258,7 +249,7 @@ internal sealed class NumericAccumulator : Accumulator
             return;
         }
 
-        w.Decimal(Exact);
+        Exact.Write(w);
         w.Double(Inexact);
         w.Double(Min);
         w.Double(Max);
@@ -272,8 +263,22 @@ internal sealed class NumericAccumulator : Accumulator
             return;
         }
 
-        Exact = r.Decimal();
-        Inexact = r.Double();
+        if (r.Version == 1)
+        {
+            // Version 1 kept the sum as a decimal: carried over as its nearest double.
+            var legacy = (double)r.LegacyDecimal();
+            Exact = default;
+            if (!Exact.TryAdd(legacy))
+            {
+                Inexact = legacy;
+            }
+        }
+        else
+        {
+            Exact = ExactSum.Read(ref r);
+        }
+
+        Inexact += r.Double();
         Min = r.Double();
         Max = r.Double();
     }

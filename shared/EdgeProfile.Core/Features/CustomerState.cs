@@ -7,7 +7,8 @@ namespace EdgeProfile.Core.Features;
 /// </summary>
 public sealed class CustomerState
 {
-    private const byte FormatVersion = 1;
+    /// <summary>2: exact sums (256-bit fixed point); 1 (still read): sums as decimals.</summary>
+    private const byte FormatVersion = 2;
 
     private readonly Dictionary<string, DefinitionState> _states = new(StringComparer.Ordinal);
     private StreamPlan? _boundPlan;
@@ -83,10 +84,12 @@ public sealed class CustomerState
     {
         var r = new StateReader(data);
         var version = r.Byte();
-        if (version != FormatVersion)
+        if (version is < 1 or > FormatVersion)
         {
-            throw new InvalidDataException($"customer state: format version {version} is not supported (expected {FormatVersion})");
+            throw new InvalidDataException($"customer state: format version {version} is not supported (expected 1 to {FormatVersion})");
         }
+
+        r.Version = version;
 
         var state = new CustomerState(r.RequiredString());
         var n = r.Count();

@@ -4,9 +4,17 @@ namespace EdgeProfile.Core.Features;
 /// The event-time stream engine of customer features. <see cref="Process"/> applies one accepted event to every
 /// definition of <see cref="Set"/> that takes it (sliding and tumbling windows as panes of one hop, sessions per
 /// customer, lifetime), advances the watermarks, emits windows the watermark closed and purges state no longer
-/// needed. <see cref="Read"/> serves online values with status and lineage. Values never depend on the arrival order
-/// of the same accepted events. Not thread-safe: one engine per partition of customers and its own
-/// <see cref="WatermarkTracker"/>; never call it from inside a sink.
+/// needed. <see cref="Read"/> serves online values with status and lineage.
+/// <para>
+/// Values never depend on the arrival order of the same accepted events: sums are exact (rounded once, when read),
+/// last values break time ties by event id, top-k weights are counted per weight. A distinct count keeps at most
+/// 10,000 values per pane, session or window and reads min(true count, 10,000).
+/// </para>
+/// <para>
+/// State is purged per customer when that customer is processed or advanced, so call <see cref="Advance"/> for
+/// customers without events now and then (it also emits their closed windows). Not thread-safe: one engine per
+/// partition of customers, with its own <see cref="WatermarkTracker"/>; never call it from inside a sink.
+/// </para>
 /// </summary>
 public sealed class FeatureEngine
 {
@@ -141,7 +149,9 @@ public sealed class FeatureEngine
     /// <summary>
     /// One definition as of <paramref name="asOfMs"/>: tumbling — the window containing it; sliding — the window
     /// <c>[E − size, E)</c> with <c>E = floor(T/hop)·hop + hop</c>; session — the latest session starting at or before
-    /// it; lifetime — everything held.
+    /// it; lifetime — everything held. Exact for moments not older than the watermark minus the allowed lateness
+    /// (older panes, and sessions other than the latest, are purged). Status: missing when the definition never got
+    /// an event for the customer, stale when its latest event is more than the TTL before <paramref name="asOfMs"/>.
     /// </summary>
     public FeatureReading Read(CustomerState state, FeatureDefinition definition, long asOfMs)
     {
@@ -394,7 +404,7 @@ public sealed class FeatureEngine
 
         // Most events close nothing: the customer's earliest deadlines say so without visiting every definition.
         var purgeThrough = StreamMath.Sub(watermarkMs, _latenessMs);
-        if (purgeThrough < state.PurgeAt && (sink is null || watermarkMs < state.FireAt))
+        if ((purgeThrough < state.PurgeAt || state.PurgeAt == long.MaxValue) && (sink is null || watermarkMs < state.FireAt || state.FireAt == long.MaxValue))
         {
             return;
         }
@@ -405,8 +415,9 @@ public sealed class FeatureEngine
         var slotFire = state.SlotFireAt;
         for (var i = 0; i < slots.Length; i++)
         {
-            // Only definitions with a deadline due (or unknown) are visited.
-            if (slotPurge[i] > purgeThrough && (sink is null || slotFire[i] > watermarkMs))
+            // Only definitions with a deadline due (or unknown) are visited; MaxValue means never (even at the end of a stream).
+            if ((slotPurge[i] > purgeThrough || slotPurge[i] == long.MaxValue)
+                && (sink is null || slotFire[i] > watermarkMs || slotFire[i] == long.MaxValue))
             {
                 purgeAt = Math.Min(purgeAt, slotPurge[i]);
                 fireAt = Math.Min(fireAt, slotFire[i]);
@@ -415,7 +426,7 @@ public sealed class FeatureEngine
 
             var st = slots[i];
             var cd = defs[i];
-            if (st is null)
+            if (st is null || cd.Kind == WindowKind.Lifetime)
             {
                 slotPurge[i] = slotFire[i] = long.MaxValue;
                 continue;
@@ -427,7 +438,7 @@ public sealed class FeatureEngine
             }
 
             var changed = false;
-            if (sink is not null && slotFire[i] <= watermarkMs)
+            if (sink is not null && slotFire[i] <= watermarkMs && slotFire[i] != long.MaxValue)
             {
                 if (cd.Kind == WindowKind.Session)
                 {
@@ -441,7 +452,7 @@ public sealed class FeatureEngine
                 changed = true;
             }
 
-            if (slotPurge[i] <= purgeThrough)
+            if (slotPurge[i] <= purgeThrough && slotPurge[i] != long.MaxValue)
             {
                 if (cd.Kind == WindowKind.Session)
                 {

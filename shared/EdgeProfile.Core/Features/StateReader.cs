@@ -11,6 +11,9 @@ internal ref struct StateReader(ReadOnlySpan<byte> data)
 
     public readonly bool AtEnd => _position == _data.Length;
 
+    /// <summary>The format version of the data being read (set by the reader of the header), for older layouts.</summary>
+    public int Version { get; set; }
+
     public byte Byte()
     {
         Need(1);
@@ -66,7 +69,8 @@ internal ref struct StateReader(ReadOnlySpan<byte> data)
         return v;
     }
 
-    public decimal Decimal()
+    /// <summary>A decimal as format version 1 wrote it (four little-endian 32-bit parts).</summary>
+    public decimal LegacyDecimal()
     {
         Need(16);
         Span<int> bits = stackalloc int[4];

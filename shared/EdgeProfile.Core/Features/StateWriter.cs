@@ -41,18 +41,6 @@ internal sealed class StateWriter(int capacity = 256)
         _length += 8;
     }
 
-    public void Decimal(decimal value)
-    {
-        Span<int> bits = stackalloc int[4];
-        decimal.GetBits(value, bits);
-        Ensure(16);
-        for (var i = 0; i < 4; i++)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(_length), bits[i]);
-            _length += 4;
-        }
-    }
-
     public void String(string? value)
     {
         if (value is null)

@@ -39,36 +39,36 @@ internal static class BruteForce
         switch (d.Window.Kind)
         {
             case WindowKind.Tumbling:
-            {
-                var size = (long)d.Window.Size.TotalMilliseconds;
-                foreach (var g in events.GroupBy(e => Floor(e.TimestampMs, size)))
                 {
-                    yield return (g.Key, g.Key + size, g.ToList());
-                }
+                    var size = (long)d.Window.Size.TotalMilliseconds;
+                    foreach (var g in events.GroupBy(e => Floor(e.TimestampMs, size)))
+                    {
+                        yield return (g.Key, g.Key + size, g.ToList());
+                    }
 
-                break;
-            }
+                    break;
+                }
 
             case WindowKind.Sliding:
-            {
-                var size = (long)d.Window.Size.TotalMilliseconds;
-                var hop = (long)d.Window.Hop.TotalMilliseconds;
-                var starts = new SortedSet<long>();
-                foreach (var e in events)
                 {
-                    for (var s = Floor(e.TimestampMs, hop); s > e.TimestampMs - size; s -= hop)
+                    var size = (long)d.Window.Size.TotalMilliseconds;
+                    var hop = (long)d.Window.Hop.TotalMilliseconds;
+                    var starts = new SortedSet<long>();
+                    foreach (var e in events)
                     {
-                        starts.Add(s);
+                        for (var s = Floor(e.TimestampMs, hop); s > e.TimestampMs - size; s -= hop)
+                        {
+                            starts.Add(s);
+                        }
                     }
-                }
 
-                foreach (var s in starts)
-                {
-                    yield return (s, s + size, events.Where(e => e.TimestampMs >= s && e.TimestampMs < s + size).ToList());
-                }
+                    foreach (var s in starts)
+                    {
+                        yield return (s, s + size, events.Where(e => e.TimestampMs >= s && e.TimestampMs < s + size).ToList());
+                    }
 
-                break;
-            }
+                    break;
+                }
 
             case WindowKind.Session:
                 foreach (var s in Sessions(events, (long)d.Window.Gap.TotalMilliseconds))
@@ -112,29 +112,29 @@ internal static class BruteForce
         switch (spec.Kind)
         {
             case AggregationKind.TopK:
-            {
-                var weighted = events
-                    .Where(e => spec.WeightOf(e.Type) > 0 && e.Text(spec.Field) is not null)
-                    .GroupBy(e => e.Text(spec.Field)!, StringComparer.Ordinal)
-                    .Select(g => (Value: g.Key, Weight: g.Sum(e => spec.WeightOf(e.Type))))
-                    .ToList();
-                var total = weighted.Sum(x => x.Weight);
-                return new FeatureValue(Ranking: weighted
-                    .OrderByDescending(x => x.Weight).ThenBy(x => x.Value, StringComparer.Ordinal)
-                    .Take(spec.K)
-                    .Select(x => new RankedValue(x.Value, x.Weight, x.Weight / total))
-                    .ToList());
-            }
+                {
+                    var weighted = events
+                        .Where(e => spec.WeightOf(e.Type) > 0 && e.Text(spec.Field) is not null)
+                        .GroupBy(e => e.Text(spec.Field)!, StringComparer.Ordinal)
+                        .Select(g => (Value: g.Key, Weight: g.Sum(e => spec.WeightOf(e.Type))))
+                        .ToList();
+                    var total = weighted.Sum(x => x.Weight);
+                    return new FeatureValue(Ranking: weighted
+                        .OrderByDescending(x => x.Weight).ThenBy(x => x.Value, StringComparer.Ordinal)
+                        .Take(spec.K)
+                        .Select(x => new RankedValue(x.Value, x.Weight, x.Weight / total))
+                        .ToList());
+                }
 
             case AggregationKind.LastValue:
-            {
-                var numeric = spec.Field is FeatureField.Amount or FeatureField.Quantity or FeatureField.Price or FeatureField.Hour or FeatureField.Day;
-                var last = events
-                    .Where(e => numeric ? e.Number(spec.Field) is not null : e.Text(spec.Field) is not null)
-                    .OrderBy(e => e.TimestampMs).ThenBy(e => e.EventId, StringComparer.Ordinal)
-                    .LastOrDefault();
-                return last is null ? FeatureValue.None : numeric ? new FeatureValue(last.Number(spec.Field)) : new FeatureValue(Text: last.Text(spec.Field));
-            }
+                {
+                    var numeric = spec.Field is FeatureField.Amount or FeatureField.Quantity or FeatureField.Price or FeatureField.Hour or FeatureField.Day;
+                    var last = events
+                        .Where(e => numeric ? e.Number(spec.Field) is not null : e.Text(spec.Field) is not null)
+                        .OrderBy(e => e.TimestampMs).ThenBy(e => e.EventId, StringComparer.Ordinal)
+                        .LastOrDefault();
+                    return last is null ? FeatureValue.None : numeric ? new FeatureValue(last.Number(spec.Field)) : new FeatureValue(Text: last.Text(spec.Field));
+                }
 
             default:
                 return Number(spec, events, asOfMs) is { } n ? new FeatureValue(n) : FeatureValue.None;
@@ -179,25 +179,25 @@ internal static class BruteForce
         switch (d.Window.Kind)
         {
             case WindowKind.Tumbling:
-            {
-                var size = (long)d.Window.Size.TotalMilliseconds;
-                var start = Floor(t, size);
-                return (start, start + size, events.Where(e => e.TimestampMs >= start && e.TimestampMs < start + size).ToList());
-            }
+                {
+                    var size = (long)d.Window.Size.TotalMilliseconds;
+                    var start = Floor(t, size);
+                    return (start, start + size, events.Where(e => e.TimestampMs >= start && e.TimestampMs < start + size).ToList());
+                }
 
             case WindowKind.Sliding:
-            {
-                var size = (long)d.Window.Size.TotalMilliseconds;
-                var hop = (long)d.Window.Hop.TotalMilliseconds;
-                var end = Floor(t, hop) + hop;
-                return (end - size, end, events.Where(e => e.TimestampMs >= end - size && e.TimestampMs < end).ToList());
-            }
+                {
+                    var size = (long)d.Window.Size.TotalMilliseconds;
+                    var hop = (long)d.Window.Hop.TotalMilliseconds;
+                    var end = Floor(t, hop) + hop;
+                    return (end - size, end, events.Where(e => e.TimestampMs >= end - size && e.TimestampMs < end).ToList());
+                }
 
             case WindowKind.Session:
-            {
-                var session = Sessions(events, (long)d.Window.Gap.TotalMilliseconds).LastOrDefault(s => s.Start <= t);
-                return session.Events is null ? (null, null, []) : (session.Start, session.End, session.Events);
-            }
+                {
+                    var session = Sessions(events, (long)d.Window.Gap.TotalMilliseconds).LastOrDefault(s => s.Start <= t);
+                    return session.Events is null ? (null, null, []) : (session.Start, session.End, session.Events);
+                }
 
             default:
                 return (null, null, events);

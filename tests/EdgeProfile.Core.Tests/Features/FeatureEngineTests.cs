@@ -263,6 +263,29 @@ public sealed class FeatureEngineTests
     }
 
     [Fact]
+    public void Sums_are_exact_whatever_the_order()
+    {
+        var sum = new FeatureDefinition { Name = "spend", Window = WindowSpec.Lifetime, Aggregation = Agg(AggregationKind.Sum, FeatureField.Amount) };
+        var mean = sum with { Name = "mean_spend", Aggregation = Agg(AggregationKind.Mean, FeatureField.Amount) };
+        var amounts = new[] { 1e15, 0.1, -1e15, 0.2, 1e-30, -7.25 };
+        var orders = new[] { new[] { 0, 1, 2, 3, 4, 5 }, [1, 0, 2, 3, 5, 4], [2, 3, 1, 0, 4, 5], [5, 4, 3, 2, 1, 0] };
+        foreach (var order in orders)
+        {
+            var engine = new FeatureEngine(SetOf(sum, mean), new StreamOptions { MaxOutOfOrderness = TimeSpan.FromDays(1) });
+            var state = new CustomerState("c");
+            foreach (var i in order)
+            {
+                engine.Process(state, Event($"e{i}", Epoch + i, EventType.Purchase, amount: amounts[i]));
+            }
+
+            // In doubles, (1e15 + 0.1) − 1e15 is 0.125; exactly it is 0.1, and 0.1 + 0.2 − 7.25 rounds once.
+            var exact = (double)(0.1m + 0.2m - 7.25m);
+            Assert.Equal(exact, engine.Read(state, sum, Epoch).Value.Number);
+            Assert.Equal(exact / 6, engine.Read(state, mean, Epoch).Value.Number);
+        }
+    }
+
+    [Fact]
     public void Distinct_count_is_capped_at_ten_thousand_values()
     {
         var def = new FeatureDefinition { Name = "skus", Window = WindowSpec.Lifetime, Aggregation = Agg(AggregationKind.DistinctCount, FeatureField.Sku) };
