@@ -159,13 +159,10 @@ public sealed class EdgeOptions
         public int MemoryCustomers { get; set; } = 20_000;
 
         /// <summary>
-        /// How often the live feature state is checkpointed with its log position. After a crash the events since the
-        /// checkpoint are replayed from the log at start.
+        /// Changed customers checkpointed per committed batch at least (the longest-changed first; more when many are
+        /// waiting). After a crash the events newer than their checkpoints are replayed from the log at start.
         /// </summary>
-        public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-        /// <summary>Changed customers that make a checkpoint due before the interval has passed.</summary>
-        public int CheckpointCustomers { get; set; } = 10_000;
+        public int CheckpointSlice { get; set; } = 64;
 
         /// <summary>Customers re-computed per writer turn while a new definition is backfilled from the log.</summary>
         public int BackfillBatch { get; set; } = 500;

@@ -137,14 +137,9 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add("Edge:Features:MemoryCustomers must not be negative");
         }
 
-        if (options.Features.CheckpointInterval <= TimeSpan.Zero)
+        if (options.Features.CheckpointSlice < 1)
         {
-            errors.Add("Edge:Features:CheckpointInterval must be positive");
-        }
-
-        if (options.Features.CheckpointCustomers < 1)
-        {
-            errors.Add("Edge:Features:CheckpointCustomers must be at least 1");
+            errors.Add("Edge:Features:CheckpointSlice must be at least 1");
         }
 
         if (options.Features.BackfillBatch < 1)

@@ -63,9 +63,8 @@ public sealed class FeatureCrashTests(ITestOutputHelper output)
             $"--Edge:Mqtt:Port={mqttPort}",
             $"--Edge:Http:Urls=http://127.0.0.1:{httpPort}",
             "--Edge:Log:Durability=process",
-            // Frequent checkpoints, so that kills land before, between and after them and recovery replays from one.
-            "--Edge:Features:CheckpointInterval=00:00:00.2",
-            "--Edge:Features:CheckpointCustomers=50",
+            // Small checkpoint slices, so that at every kill many customers are behind their checkpoint by different amounts.
+            "--Edge:Features:CheckpointSlice=4",
         ];
         using var api = new EdgeApiClient(new Uri($"http://127.0.0.1:{httpPort}"));
         foreach (var killAt in kills)

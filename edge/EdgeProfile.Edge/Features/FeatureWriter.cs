@@ -10,13 +10,14 @@ using Microsoft.Data.Sqlite;
 namespace EdgeProfile.Edge.Features;
 
 /// <summary>
-/// The stream engine inside the log writer. Every stored event updates its customer's live state in memory; the
-/// changed states, the watermarks and the log position they include (<c>events.seq</c>) are checkpointed together,
-/// in the same transaction as a batch of events, every <c>Edge:Features:CheckpointInterval</c> or sooner when many
-/// customers changed. After a crash the edge loads the checkpoint and replays the log after that position in the
-/// original order, so the state equals a run without the crash (exactly-once state) while a customer's state is
-/// written once per checkpoint instead of once per event. Late events go to the side output; new definitions are
-/// backfilled from the log a slice of customers at a time. Used only on the writer's thread.
+/// The stream engine inside the log writer. Every stored event updates its customer's live state in memory. State is
+/// checkpointed incrementally, in the same transactions as the events: each batch writes the customers that have been
+/// dirty longest (a slice, so no batch stalls on thousands of them), each stamped with the log position
+/// (<c>events.seq</c>) it includes, plus the watermarks and the oldest position not yet in any checkpoint. After a
+/// crash the edge loads the checkpoints and replays the log from that position, each event into the customers whose
+/// checkpoint does not include it yet, skipping the events the side output recorded as late — so the state equals a
+/// run without the crash (exactly-once state). New definitions are backfilled from the log a slice of customers at a
+/// time. Used only on the writer's thread.
 /// </summary>
 internal sealed class FeatureWriter
 {
@@ -24,21 +25,21 @@ internal sealed class FeatureWriter
     private const string RevisionKey = "feature_set_revision";
     private const string WatermarksKey = "watermarks";
     private const string BackfillKey = "backfill_definitions";
-    private const string CheckpointKey = "checkpoint_seq";
+    private const string ReplayFromKey = "replay_from_seq";
 
     private readonly FeatureRuntime _runtime;
     private readonly EventDecoder _decoder;
     private readonly EdgeOptions _options;
-    private readonly HashSet<CustomerState> _dirty = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<CustomerState, long> _dirtySince = new(ReferenceEqualityComparer.Instance);
+    private readonly Queue<CustomerState> _dirtyOrder = new();
+    private readonly List<CustomerState> _written = [];
     private FeatureEngine _engine;
     private long _revision;
     private List<FeatureDefinition> _backfill = [];
     private long _backfillPending;
     private long _lastSeq;
-    private long _checkpointSeq;
-    private long _lastCheckpointTick = Environment.TickCount64;
-    private bool _checkpointInTransaction;
     private bool _evictAfterCommit;
+    private Dictionary<string, long>? _storedSeq;
     private FeatureEngine? _affinityFor;
     private FeatureDefinition? _affinity;
 
@@ -52,8 +53,8 @@ internal sealed class FeatureWriter
 
     public bool BackfillRunning => _backfillPending > 0;
 
-    /// <summary>Events applied since the last checkpoint (replayed after a crash).</summary>
-    public long EventsSinceCheckpoint => _lastSeq - _checkpointSeq;
+    /// <summary>Customers whose live state is newer than their checkpoint.</summary>
+    public int DirtyCustomers => _dirtySince.Count;
 
     private Dictionary<string, CustomerState> Live => _runtime.Live;
 
@@ -90,10 +91,18 @@ internal sealed class FeatureWriter
         }
         else
         {
-            _dirty.Add(state);
+            MarkDirty(state, seq);
         }
 
         return outcome;
+    }
+
+    private void MarkDirty(CustomerState state, long seq)
+    {
+        if (_dirtySince.TryAdd(state, seq))
+        {
+            _dirtyOrder.Enqueue(state);
+        }
     }
 
     /// <summary>The interest tags (names only) of a customer's category affinity as of <paramref name="asOfMs"/>, for the uplink delta.</summary>
@@ -118,62 +127,56 @@ internal sealed class FeatureWriter
     }
 
     /// <summary>
-    /// Before a batch commits: checkpoints into its transaction when the interval has passed, many customers changed,
-    /// or memory must be freed (or when <paramref name="force"/>).
+    /// Before a batch commits: checkpoints, into its transaction, the customers dirty longest (all of them when
+    /// <paramref name="force"/>d or when memory must be freed), then the watermarks and the replay position.
     /// </summary>
     public void BeforeCommit(Statements sql, long nowMs, bool force = false)
     {
         var f = _options.Features;
         _evictAfterCommit = Live.Count > f.MemoryCustomers;
-        var due = force || _evictAfterCommit || _dirty.Count >= f.CheckpointCustomers
-                  || Environment.TickCount64 - _lastCheckpointTick >= f.CheckpointInterval.TotalMilliseconds;
-        if (!due || (_dirty.Count == 0 && _lastSeq == _checkpointSeq))
+        var budget = force || _evictAfterCommit ? int.MaxValue : Math.Max(f.CheckpointSlice, _dirtyOrder.Count / 8);
+        _written.Clear();
+        while (budget-- > 0 && _dirtyOrder.TryDequeue(out var state))
         {
-            _checkpointInTransaction = false;
-            return;
+            sql.UpsertFeatureState(state.CustomerKey, nowMs, _lastSeq, state.Serialize());
+            _written.Add(state);
         }
 
-        foreach (var state in _dirty)
-        {
-            sql.UpsertFeatureState(state.CustomerKey, nowMs, state.Serialize());
-        }
-
+        var replayFrom = _dirtyOrder.TryPeek(out var oldest) ? _dirtySince[oldest] : _lastSeq + 1;
         sql.SetMeta(WatermarksKey, _engine.Watermarks.Serialize());
-        sql.SetMeta(CheckpointKey, Encoding.UTF8.GetBytes(_lastSeq.ToString(CultureInfo.InvariantCulture)));
-        _checkpointInTransaction = true;
+        sql.SetMeta(ReplayFromKey, Encoding.UTF8.GetBytes(replayFrom.ToString(CultureInfo.InvariantCulture)));
     }
 
     /// <summary>The transaction committed.</summary>
     public void Committed()
     {
-        if (_checkpointInTransaction)
+        foreach (var state in _written)
         {
-            _dirty.Clear();
-            _checkpointSeq = _lastSeq;
-            _lastCheckpointTick = Environment.TickCount64;
-            _checkpointInTransaction = false;
-            if (_evictAfterCommit)
-            {
-                // Everything live is on disk now: start the memory over.
-                Live.Clear();
-                _evictAfterCommit = false;
-            }
+            _dirtySince.Remove(state);
         }
+
+        _written.Clear();
+        if (_evictAfterCommit && _dirtySince.Count == 0)
+        {
+            // Everything live is on disk now: start the memory over.
+            Live.Clear();
+        }
+
+        _evictAfterCommit = false;
     }
 
-    /// <summary>The transaction rolled back: the live state ran ahead of the log; rebuild it from the checkpoint (write lock held).</summary>
+    /// <summary>The transaction rolled back: the live state ran ahead of the log; rebuild it from the checkpoints (write lock held).</summary>
     public void RolledBack(SqliteConnection conn)
     {
-        _checkpointInTransaction = false;
+        _written.Clear();
         _evictAfterCommit = false;
         Recover(conn);
     }
 
-    /// <summary>Writes a checkpoint in its own transaction when one is due (idle ticks) or <paramref name="force"/>d (shutdown).</summary>
+    /// <summary>Idle ticks write a slice of the dirty customers; shutdown (<paramref name="force"/>) writes them all.</summary>
     public void Checkpoint(SqliteConnection conn, Statements sql, long nowMs, bool force)
     {
-        if ((_dirty.Count == 0 && _lastSeq == _checkpointSeq)
-            || (!force && Environment.TickCount64 - _lastCheckpointTick < _options.Features.CheckpointInterval.TotalMilliseconds))
+        if (_dirtySince.Count == 0)
         {
             return;
         }
@@ -181,7 +184,7 @@ internal sealed class FeatureWriter
         using (_runtime.Write())
         {
             using var tx = conn.BeginTransaction();
-            BeforeCommit(sql, nowMs, force: true);
+            BeforeCommit(sql, nowMs, force);
             tx.Commit();
             Committed();
         }
@@ -291,7 +294,7 @@ internal sealed class FeatureWriter
                         }
                     }
 
-                    _dirty.Add(state);
+                    MarkDirty(state, _lastSeq + 1);
                     doneParam.Value = key;
                     done.ExecuteNonQuery();
                 }
@@ -304,8 +307,7 @@ internal sealed class FeatureWriter
         {
             using (_runtime.Write())
             {
-                _checkpointInTransaction = false;
-                Recover(conn);
+                RolledBack(conn);
             }
 
             throw;
@@ -318,38 +320,59 @@ internal sealed class FeatureWriter
     }
 
     /// <summary>
-    /// (Write lock held.) Rebuilds the live state: the checkpointed watermarks, then every event after the checkpoint replayed through the
-    /// engine in log order (exactly as it was first processed), then a checkpoint.
+    /// (Write lock held.) Rebuilds the live state: the checkpointed watermarks (as of the last commit), then every
+    /// logged event from the replay position on, in log order, into each customer whose checkpoint does not include
+    /// it yet (late events stay out, as they did online), then a checkpoint of everything replayed.
     /// </summary>
     private void Recover(SqliteConnection conn)
     {
         Live.Clear();
-        _dirty.Clear();
+        _dirtySince.Clear();
+        _dirtyOrder.Clear();
         var watermarks = Meta(conn, WatermarksKey) is { } wm ? WatermarkTracker.Deserialize(wm, _runtime.StreamOptions) : null;
         _engine = new FeatureEngine(_engine.Set with { Revision = _revision }, _runtime.StreamOptions, watermarks);
-        _checkpointSeq = MetaLong(conn, CheckpointKey);
-        _lastSeq = _checkpointSeq;
+        var replayFrom = Math.Max(1, MetaLong(conn, ReplayFromKey));
+        _lastSeq = EdgeDatabase.Scalar<long>(conn, "SELECT COALESCE(MAX(seq), 0) FROM events");
+        long replayed = 0;
         using var tx = conn.BeginTransaction();
         using var sql = new Statements(conn);
-        using (var cmd = conn.CreateCommand())
+        _storedSeq = new Dictionary<string, long>(StringComparer.Ordinal);
+        try
         {
+            using var cmd = conn.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = "SELECT seq, customer_key, topic, format, payload, received_at_ms FROM events WHERE seq > $s ORDER BY seq";
-            cmd.Parameters.AddWithValue("$s", _checkpointSeq);
+            cmd.CommandText = """
+                SELECT e.seq, e.customer_key, e.topic, e.format, e.payload FROM events e
+                WHERE e.seq >= $s AND NOT EXISTS (SELECT 1 FROM late_events l WHERE l.event_id = e.event_id)
+                ORDER BY e.seq
+                """;
+            cmd.Parameters.AddWithValue("$s", replayFrom);
             using var r = cmd.ExecuteReader();
+            var all = _engine.Set.Definitions;
             while (r.Read())
             {
                 var seq = r.GetInt64(0);
-                if (_decoder.DecodeStored(r.GetString(2), (PayloadFormat)r.GetInt32(3), (byte[])r.GetValue(4)) is { } e)
+                var key = r.GetString(1);
+                var state = State(sql, key);
+                if (seq <= _storedSeq.GetValueOrDefault(key))
                 {
-                    Process(sql, seq, r.GetString(1), e, r.GetInt64(5));
+                    continue; // already in its checkpoint
                 }
 
-                _lastSeq = seq;
+                if (_decoder.DecodeStored(r.GetString(2), (PayloadFormat)r.GetInt32(3), (byte[])r.GetValue(4)) is { } e)
+                {
+                    _engine.Replay(state, FeatureInput.From(e), all);
+                    MarkDirty(state, seq);
+                    replayed++;
+                }
             }
         }
+        finally
+        {
+            _storedSeq = null;
+        }
 
-        Replayed = _lastSeq - _checkpointSeq;
+        Replayed = replayed;
         BeforeCommit(sql, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), force: true);
         tx.Commit();
         Committed();
@@ -367,10 +390,11 @@ internal sealed class FeatureWriter
         }
 
         CustomerState state;
-        if (sql.SelectFeatureState(customerKey) is { } bytes)
+        if (sql.SelectFeatureState(customerKey) is { } stored)
         {
-            state = CustomerState.Deserialize(bytes);
+            state = CustomerState.Deserialize(stored.State);
             Prune(state, null);
+            _storedSeq?.Add(customerKey, stored.Seq);
         }
         else
         {

@@ -89,6 +89,7 @@ public sealed class EdgeDatabase
             CREATE TABLE IF NOT EXISTS feature_state (
                 customer_key TEXT PRIMARY KEY,
                 updated_at_ms INTEGER NOT NULL,
+                seq INTEGER NOT NULL,
                 state BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS late_events (
                 event_id TEXT PRIMARY KEY,

@@ -44,8 +44,8 @@ internal sealed class Statements : IDisposable
         _trimDead = Prepare("DELETE FROM dead_letters WHERE id <= (SELECT MAX(id) FROM dead_letters) - ?1");
         _takeOverflow = Prepare("SELECT customer_key FROM outbox_overflow LIMIT ?1");
         _deleteOverflow = Prepare("DELETE FROM outbox_overflow WHERE customer_key=?1");
-        _selectFeatureState = Prepare("SELECT state FROM feature_state WHERE customer_key=?1");
-        _upsertFeatureState = Prepare("INSERT INTO feature_state(customer_key,updated_at_ms,state) VALUES(?1,?2,?3) ON CONFLICT(customer_key) DO UPDATE SET updated_at_ms=excluded.updated_at_ms, state=excluded.state");
+        _selectFeatureState = Prepare("SELECT state, seq FROM feature_state WHERE customer_key=?1");
+        _upsertFeatureState = Prepare("INSERT INTO feature_state(customer_key,updated_at_ms,seq,state) VALUES(?1,?2,?3,?4) ON CONFLICT(customer_key) DO UPDATE SET updated_at_ms=excluded.updated_at_ms, seq=excluded.seq, state=excluded.state");
         _insertLate = Prepare("INSERT OR IGNORE INTO late_events(event_id,customer_key,occurred_at_ms,watermark_ms,received_at_ms) VALUES(?1,?2,?3,?4,?5)");
         _setMeta = Prepare("INSERT INTO engine_meta(name,value) VALUES(?1,?2) ON CONFLICT(name) DO UPDATE SET value=excluded.value");
         _all = [_selectFeatureState, _upsertFeatureState, _insertLate, _setMeta, _insertEvent, _insertDead, _selectKey, _insertKey, _selectProfile, _upsertProfile, _insertOutbox, _insertOverflow, _addCounter, _trimDead, _takeOverflow, _deleteOverflow];
@@ -163,7 +163,8 @@ internal sealed class Statements : IDisposable
         return keys;
     }
 
-    public byte[]? SelectFeatureState(string customerKey)
+    /// <summary>A customer's checkpointed feature state and the log position it includes, or null.</summary>
+    public (byte[] State, long Seq)? SelectFeatureState(string customerKey)
     {
         var s = _selectFeatureState;
         Text(s, 1, customerKey);
@@ -172,7 +173,7 @@ internal sealed class Statements : IDisposable
             var rc = raw.sqlite3_step(s);
             if (rc == raw.SQLITE_ROW)
             {
-                return raw.sqlite3_column_blob(s, 0).ToArray();
+                return (raw.sqlite3_column_blob(s, 0).ToArray(), raw.sqlite3_column_int64(s, 1));
             }
 
             Check(rc, raw.SQLITE_DONE);
@@ -184,12 +185,13 @@ internal sealed class Statements : IDisposable
         }
     }
 
-    public void UpsertFeatureState(string customerKey, long atMs, ReadOnlySpan<byte> state)
+    public void UpsertFeatureState(string customerKey, long atMs, long seq, ReadOnlySpan<byte> state)
     {
         var s = _upsertFeatureState;
         Text(s, 1, customerKey);
         raw.sqlite3_bind_int64(s, 2, atMs);
-        raw.sqlite3_bind_blob(s, 3, state);
+        raw.sqlite3_bind_int64(s, 3, seq);
+        raw.sqlite3_bind_blob(s, 4, state);
         Done(s);
     }
 
