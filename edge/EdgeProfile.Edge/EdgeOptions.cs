@@ -159,10 +159,10 @@ public sealed class EdgeOptions
         public int MemoryCustomers { get; set; } = 20_000;
 
         /// <summary>
-        /// Changed customers checkpointed per committed batch at least (the longest-changed first; more when many are
-        /// waiting). After a crash the events newer than their checkpoints are replayed from the log at start.
+        /// About how long after it changed a customer's feature state is checkpointed (spread over the batches, the
+        /// longest-changed first). After a crash the events newer than the checkpoints are replayed from the log at start.
         /// </summary>
-        public int CheckpointSlice { get; set; } = 64;
+        public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
         /// <summary>Customers re-computed per writer turn while a new definition is backfilled from the log.</summary>
         public int BackfillBatch { get; set; } = 500;

@@ -137,9 +137,9 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add("Edge:Features:MemoryCustomers must not be negative");
         }
 
-        if (options.Features.CheckpointSlice < 1)
+        if (options.Features.CheckpointInterval <= TimeSpan.Zero)
         {
-            errors.Add("Edge:Features:CheckpointSlice must be at least 1");
+            errors.Add("Edge:Features:CheckpointInterval must be positive");
         }
 
         if (options.Features.BackfillBatch < 1)

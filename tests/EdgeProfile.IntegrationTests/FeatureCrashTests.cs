@@ -63,8 +63,8 @@ public sealed class FeatureCrashTests(ITestOutputHelper output)
             $"--Edge:Mqtt:Port={mqttPort}",
             $"--Edge:Http:Urls=http://127.0.0.1:{httpPort}",
             "--Edge:Log:Durability=process",
-            // Small checkpoint slices, so that at every kill many customers are behind their checkpoint by different amounts.
-            "--Edge:Features:CheckpointSlice=4",
+            // Short checkpoint interval: at every kill many customers are checkpointed, each at a different log position.
+            "--Edge:Features:CheckpointInterval=00:00:00.3",
         ];
         using var api = new EdgeApiClient(new Uri($"http://127.0.0.1:{httpPort}"));
         foreach (var killAt in kills)

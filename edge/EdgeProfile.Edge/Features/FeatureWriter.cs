@@ -12,7 +12,8 @@ namespace EdgeProfile.Edge.Features;
 /// <summary>
 /// The stream engine inside the log writer. Every stored event updates its customer's live state in memory. State is
 /// checkpointed incrementally, in the same transactions as the events: each batch writes the customers that have been
-/// dirty longest (a slice, so no batch stalls on thousands of them), each stamped with the log position
+/// dirty longest (a share sized so that each is written about <c>Edge:Features:CheckpointInterval</c> after it changed,
+/// so no batch stalls on thousands of them), each stamped with the log position
 /// (<c>events.seq</c>) it includes, plus the watermarks and the oldest position not yet in any checkpoint. After a
 /// crash the edge loads the checkpoints and replays the log from that position, each event into the customers whose
 /// checkpoint does not include it yet, skipping the events the side output recorded as late — so the state equals a
@@ -39,6 +40,7 @@ internal sealed class FeatureWriter
     private long _backfillPending;
     private long _lastSeq;
     private bool _evictAfterCommit;
+    private long _lastBudgetTick = Environment.TickCount64;
     private Dictionary<string, long>? _storedSeq;
     private FeatureEngine? _affinityFor;
     private FeatureDefinition? _affinity;
@@ -134,7 +136,14 @@ internal sealed class FeatureWriter
     {
         var f = _options.Features;
         _evictAfterCommit = Live.Count > f.MemoryCustomers;
-        var budget = force || _evictAfterCommit ? int.MaxValue : Math.Max(f.CheckpointSlice, _dirtyOrder.Count / 8);
+        // Spread over the batches so that each changed customer is written about one interval after it changed:
+        // every commit stays short, and the replay after a crash covers about one interval of events.
+        var tick = Environment.TickCount64;
+        var elapsed = Math.Max(0, tick - _lastBudgetTick);
+        _lastBudgetTick = tick;
+        var budget = force || _evictAfterCommit
+            ? int.MaxValue
+            : (int)Math.Min(int.MaxValue, Math.Ceiling(_dirtySince.Count * elapsed / Math.Max(1.0, f.CheckpointInterval.TotalMilliseconds)));
         _written.Clear();
         while (budget-- > 0 && _dirtyOrder.TryDequeue(out var state))
         {
