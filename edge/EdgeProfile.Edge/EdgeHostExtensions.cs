@@ -41,6 +41,7 @@ public static class EdgeHostExtensions
 
         services.AddHostedService<EnrollmentStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<LogWriter>());
+        services.AddHostedService<WalCheckpointer>();
         services.AddHostedService<UplinkService>();
         services.AddHostedService<DefinitionSubscriber>();
 

@@ -103,6 +103,8 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     {
         await Task.Yield();
         using var conn = _db.Open();
+        // The WAL is copied back by WalCheckpointer on its own connection, never inside one of these commits.
+        EdgeDatabase.Exec(conn, "PRAGMA wal_autocheckpoint=0;");
         using var sql = new Statements(conn);
         LoadState(conn);
         var batch = new List<IngestItem>(_options.Log.MaxBatch);
