@@ -95,7 +95,7 @@ public static class EdgeApi
             var readings = features.Read(db, profile.CustomerKey, asOfMs) ?? engine.Read(new CustomerState(profile.CustomerKey), asOfMs);
             var view = ProfileMath.View(profile, at > profile.LastSeen || asOf is not null ? at : profile.LastSeen);
             var tags = view.Tags.ToList();
-            var affinity = FeatureViews.Affinity(readings);
+            var affinity = FeatureViews.Affinity(engine.Set, readings);
             if (affinity is not null)
             {
                 tags.AddRange(InterestTags.From(affinity));

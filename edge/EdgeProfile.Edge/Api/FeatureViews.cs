@@ -55,16 +55,12 @@ public static class FeatureViews
             : null;
     }
 
-    /// <summary>The reading of the category-affinity feature: the first top-k over top-level categories, longest window first.</summary>
-    public static FeatureReading? Affinity(IReadOnlyList<FeatureReading> readings)
+    /// <summary>The reading of the category-affinity feature (see <see cref="InterestTags.AffinityDefinition"/>), or null.</summary>
+    public static FeatureReading? Affinity(FeatureSet set, IReadOnlyList<FeatureReading> readings)
     {
         ArgumentNullException.ThrowIfNull(readings);
-        return readings
-            .Where(r => r.Definition.Aggregation.Kind == AggregationKind.TopK && r.Definition.Aggregation.Field == FeatureField.CategoryTop
-                        && r.Definition.Window.Kind is WindowKind.Sliding or WindowKind.Tumbling)
-            .OrderByDescending(r => string.Equals(r.Definition.Name, "category_affinity_30d", StringComparison.Ordinal))
-            .ThenByDescending(r => r.Definition.Window.Size)
-            .FirstOrDefault();
+        var definition = InterestTags.AffinityDefinition(set);
+        return definition is null ? null : readings.FirstOrDefault(r => string.Equals(r.Definition.Id, definition.Id, StringComparison.Ordinal));
     }
 
     private static DateTimeOffset? Time(long? ms) => ms is { } v && v > DateTimeOffset.MinValue.ToUnixTimeMilliseconds() && v < DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()

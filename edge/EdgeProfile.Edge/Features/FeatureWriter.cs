@@ -118,11 +118,7 @@ internal sealed class FeatureWriter
         if (!ReferenceEquals(_affinityFor, _engine))
         {
             _affinityFor = _engine;
-            _affinity = _engine.Set.Definitions
-                .Where(d => d.Aggregation.Kind == AggregationKind.TopK && d.Aggregation.Field == FeatureField.CategoryTop && d.Window.Kind is WindowKind.Sliding or WindowKind.Tumbling)
-                .OrderByDescending(d => string.Equals(d.Name, "category_affinity_30d", StringComparison.Ordinal))
-                .ThenByDescending(d => d.Window.Size)
-                .FirstOrDefault();
+            _affinity = InterestTags.AffinityDefinition(_engine.Set);
         }
 
         return _affinity is null ? [] : [.. InterestTags.From(_engine.Read(state, _affinity, asOfMs)).Select(t => t.Name)];

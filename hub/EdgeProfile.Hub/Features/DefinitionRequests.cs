@@ -26,9 +26,7 @@ internal static class DefinitionRequests
             throw new FeatureDefinitionException($"name: '{given}' differs from the name in the URL ('{routeName}')");
         }
 
-        var versionGiven = root.ContainsKey("version");
-        Complete(root);
-        return new SubmittedDefinition(FeatureSet.ParseDefinition(root.ToJsonString()), versionGiven, "");
+        return new SubmittedDefinition(FeatureSet.ParseDefinition(root.ToJsonString()), root.ContainsKey("version"), "");
     }
 
     /// <summary>
@@ -40,9 +38,7 @@ internal static class DefinitionRequests
         var root = ParseObject(body, "the body must be a feature set ({\"definitions\":[...]}) or one feature definition, a JSON object");
         if (!root.ContainsKey("definitions"))
         {
-            var versionGiven = root.ContainsKey("version");
-            Complete(root);
-            return [new SubmittedDefinition(FeatureSet.ParseDefinition(root.ToJsonString()), versionGiven, "")];
+            return [new SubmittedDefinition(FeatureSet.ParseDefinition(root.ToJsonString()), root.ContainsKey("version"), "")];
         }
 
         var given = new List<bool>();
@@ -51,55 +47,11 @@ internal static class DefinitionRequests
             foreach (var node in nodes)
             {
                 given.Add(node is JsonObject o && o.ContainsKey("version"));
-                if (node is JsonObject definition)
-                {
-                    Complete(definition);
-                }
             }
         }
 
         var set = FeatureSet.Parse(root.ToJsonString());
         return [.. set.Definitions.Select((d, i) => new SubmittedDefinition(d, given[i], $"definitions[{i}]."))];
-    }
-
-    /// <summary>
-    /// Fills the keys a definition may leave out with the model's defaults (version 1, entity customer, every event
-    /// type, field none, k 3...): the model's generated JSON reader sets a missing key to null or 0, not to the
-    /// property's default.
-    /// </summary>
-    private static void Complete(JsonObject definition)
-    {
-        Default(definition, "version", 1);
-        Default(definition, "entity", "customer");
-        Default(definition, "eventTypes", new JsonArray());
-        Default(definition, "description", "");
-        Default(definition, "owner", "");
-        if (definition["aggregation"] is JsonObject aggregation)
-        {
-            CompleteAggregation(aggregation);
-        }
-    }
-
-    private static void CompleteAggregation(JsonObject aggregation)
-    {
-        Default(aggregation, "field", "none");
-        Default(aggregation, "k", 3);
-        Default(aggregation, "eventTypes", new JsonArray());
-        foreach (var part in new[] { "numerator", "denominator" })
-        {
-            if (aggregation[part] is JsonObject o)
-            {
-                CompleteAggregation(o);
-            }
-        }
-    }
-
-    private static void Default(JsonObject o, string key, JsonNode value)
-    {
-        if (!o.ContainsKey(key))
-        {
-            o[key] = value;
-        }
     }
 
     private static JsonObject ParseObject(string body, string shape)

@@ -36,6 +36,21 @@ public static class InterestTags
         return known?.Tag ?? "interest_" + Slug(category);
     }
 
+    /// <summary>
+    /// The category-affinity definition of a set: the top-k over top-level categories in a sliding or tumbling window,
+    /// <c>category_affinity_30d</c> when present, else the longest window; null when the set has none.
+    /// </summary>
+    public static FeatureDefinition? AffinityDefinition(FeatureSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return set.Definitions
+            .Where(d => d.Aggregation.Kind == AggregationKind.TopK && d.Aggregation.Field == FeatureField.CategoryTop
+                        && d.Window.Kind is WindowKind.Sliding or WindowKind.Tumbling)
+            .OrderByDescending(d => string.Equals(d.Name, "category_affinity_30d", StringComparison.Ordinal))
+            .ThenByDescending(d => d.Window.Size)
+            .FirstOrDefault();
+    }
+
     /// <summary>Tags for the categories of <paramref name="affinity"/> (a reading of a top-k category feature).</summary>
     public static IReadOnlyList<ProfileTag> From(FeatureReading affinity)
     {
