@@ -178,6 +178,7 @@ internal static class Edge
             var gcPause0 = GC.GetTotalPauseDuration();
             var gen2 = GC.CollectionCount(2);
             var gen0 = GC.CollectionCount(0);
+            using var gcTrace = new EdgeProfile.Bench.Features.GcTrace(DateTime.UtcNow);
             using (var client = await ConnectAsync(port, "bench-latency"))
             {
                 // Paced in 1 ms steps: every step publishes the events that are due by then (a spin-wait per
@@ -204,6 +205,11 @@ internal static class Edge
 
             var latency = Percentiles.Of(samples, 1);
             Console.WriteLine($"  latency phase: GC paused {(GC.GetTotalPauseDuration() - gcPause0).TotalMilliseconds:F0} ms in {GC.CollectionCount(0) - gen0} collections ({GC.CollectionCount(2) - gen2} gen2); heap {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");
+            foreach (var line in gcTrace.Lines)
+            {
+                Console.WriteLine($"    {line}");
+            }
+
             var runtime = app.Services.GetRequiredService<FeatureRuntime>();
             var db = app.Services.GetRequiredService<EdgeDatabase>();
             var random = new Random(1);

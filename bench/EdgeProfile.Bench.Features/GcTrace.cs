@@ -1,0 +1,65 @@
+using System.Diagnostics.Tracing;
+using System.Globalization;
+
+namespace EdgeProfile.Bench.Features;
+
+/// <summary>
+/// Records each garbage collection in this process from the runtime's own events: generation, reason, pause (suspend
+/// to restart) and bytes promoted, with its time from <paramref name="origin"/>, so a latency tail can be laid beside
+/// the collections in it.
+/// </summary>
+internal sealed class GcTrace(DateTime origin) : EventListener
+{
+    private readonly List<string> _lines = [];
+    private readonly Lock _gate = new();
+    private long _suspendTicks;
+    private int _gen;
+    private int _reason;
+    private string _promoted = "";
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    protected override void OnEventSourceCreated(EventSource eventSource)
+    {
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(eventSource, EventLevel.Informational, (EventKeywords)0x1);
+        }
+    }
+
+    protected override void OnEventWritten(EventWrittenEventArgs e)
+    {
+        lock (_gate)
+        {
+            switch (e.EventName)
+            {
+                case "GCSuspendEEBegin_V1":
+                    _suspendTicks = e.TimeStamp.Ticks;
+                    break;
+                case "GCStart_V2":
+                    _gen = Convert.ToInt32(e.Payload![1], CultureInfo.InvariantCulture);
+                    _reason = Convert.ToInt32(e.Payload[2], CultureInfo.InvariantCulture);
+                    break;
+                case "GCHeapStats_V2":
+                    _promoted = string.Create(CultureInfo.InvariantCulture, $"promoted gen0 {Mb(e.Payload![1])} gen1 {Mb(e.Payload[3])} gen2 {Mb(e.Payload[5])} MiB; sizes gen0 {Mb(e.Payload[0])} gen1 {Mb(e.Payload[2])} gen2 {Mb(e.Payload[4])} MiB");
+                    break;
+                case "GCRestartEEEnd_V1" when _suspendTicks != 0:
+                    var pause = TimeSpan.FromTicks(e.TimeStamp.Ticks - _suspendTicks).TotalMilliseconds;
+                    _lines.Add(string.Create(CultureInfo.InvariantCulture, $"at +{(new DateTime(_suspendTicks, DateTimeKind.Utc) - origin).TotalMilliseconds:F0} ms: gen{_gen} reason {_reason} pause {pause:F1} ms; {_promoted}"));
+                    _suspendTicks = 0;
+                    break;
+            }
+        }
+    }
+
+    private static string Mb(object? bytes) => (Convert.ToDouble(bytes, CultureInfo.InvariantCulture) / (1024 * 1024)).ToString("F1", CultureInfo.InvariantCulture);
+}
