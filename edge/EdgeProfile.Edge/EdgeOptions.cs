@@ -57,6 +57,12 @@ public sealed class EdgeOptions
     /// <summary>Dead-letter store settings.</summary>
     public DeadLetterSettings DeadLetters { get; set; } = new();
 
+    /// <summary>
+    /// <c>Edge:Identity</c>: identifiers that never tie customers together at this store, in the hub's format
+    /// (<c>Hub:Identity</c>); at the edge only the blocked keys and values apply (the hub enforces the limits).
+    /// </summary>
+    public EdgeProfile.Core.Identity.IdentityRules Identity { get; set; } = new();
+
     /// <summary>The data directory after defaults.</summary>
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", "edge-" + StoreId) : DataDir;
 

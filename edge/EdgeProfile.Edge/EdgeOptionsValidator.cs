@@ -166,6 +166,7 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             }
         }
 
+        errors.AddRange(options.Identity.Validate("Edge:Identity"));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

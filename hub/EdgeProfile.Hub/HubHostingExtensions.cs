@@ -41,6 +41,8 @@ public static class HubHostingExtensions
         services.AddSingleton<StoreRegistry>();
         services.AddSingleton<DeltaWriter>();
         services.AddSingleton<ProfileReader>();
+        services.AddSingleton<HubIdentity>();
+        services.AddSingleton<IdentityAdmin>();
         services.AddSingleton<StoreAuthInterceptor>();
         services.AddHostedService<HubInitializer>();
         services.AddSingleton<DefinitionRegistry>();

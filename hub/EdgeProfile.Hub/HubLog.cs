@@ -47,6 +47,12 @@ internal static partial class HubLog
     [LoggerMessage(30, LogLevel.Debug, "Profile ep:{From} merged into ep:{Into}")]
     public static partial void ProfilesMerged(ILogger logger, string from, string into);
 
+    [LoggerMessage(31, LogLevel.Warning, "Store {StoreId}: identifier {Key} not linked to {Anchor}: {Reason}")]
+    public static partial void IdentityRejected(ILogger logger, string storeId, string key, string anchor, string reason);
+
+    [LoggerMessage(32, LogLevel.Information, "Merge {Merge} undone: {Count} identifier(s) moved from {From} back to {Restored}")]
+    public static partial void ProfileUnmerged(ILogger logger, long merge, string from, string restored, int count);
+
     [LoggerMessage(40, LogLevel.Error, "Unhandled error serving {Method} {Path}")]
     public static partial void ApiError(ILogger logger, Exception exception, string method, string path);
 }

@@ -36,6 +36,9 @@ public sealed class HubOptions
     /// <summary>How long a one-time enrollment token stays valid. Default 24 hours.</summary>
     public TimeSpan EnrollmentTokenTtl { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>Identity resolution rules, section <c>Hub:Identity</c>: blocked keys and values, per-kind limits, priority.</summary>
+    public EdgeProfile.Core.Identity.IdentityRules Identity { get; set; } = new();
+
     /// <summary>Binding errors found while reading the section; reported by the validator with their keys.</summary>
     internal List<string> BindingErrors { get; } = [];
 }

@@ -12,6 +12,7 @@ public sealed class CustomerKeyTests
     [InlineData("phone:+8613800000000", "phone", "+8613800000000")]
     [InlineData("card:tok_9", "card", "tok_9")]
     [InlineData("ep:42", "ep", "42")]
+    [InlineData("device:d-9", "device", "d-9")]
     [InlineData("loyalty:a:b", "loyalty", "a:b")]
     public void Good_keys_parse_into_kind_and_value(string text, string kind, string value)
     {
@@ -29,6 +30,8 @@ public sealed class CustomerKeyTests
     [InlineData(":L-1002")]
     [InlineData("member:L-1002")]
     [InlineData("LOYALTY:L-1002")]
+    [InlineData("device:")]
+    [InlineData("devices:d-9")]
     [InlineData("L-1002")]
     public void Bad_keys_do_not_parse(string? text)
     {
@@ -39,9 +42,15 @@ public sealed class CustomerKeyTests
     [Fact]
     public void Kind_list_names_every_kind()
     {
-        foreach (var kind in new[] { "loyalty", "app", "email", "phone", "card", "ep" })
+        foreach (var kind in new[] { "loyalty", "app", "email", "phone", "card", "ep", "device" })
         {
             Assert.Contains(kind, CustomerKey.KindList, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Kind_list_keeps_the_v1_kinds_first_so_quoted_error_messages_stay_as_they_were()
+    {
+        Assert.StartsWith("loyalty, app, email, phone, card, ep", CustomerKey.KindList, StringComparison.Ordinal);
     }
 }

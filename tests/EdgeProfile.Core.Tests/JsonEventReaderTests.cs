@@ -296,6 +296,67 @@ public sealed class JsonEventReaderTests
         AssertRejected(Decode(json), "customer.loyaltyId");
     }
 
+    [Fact]
+    public void Device_id_is_read_next_to_the_other_identifiers()
+    {
+        var json = EventJson.Example();
+        json["customer"]!["deviceId"] = "d-9";
+
+        var result = Decode(json);
+
+        Assert.True(result.IsValid, result.Reason);
+        Assert.Equal(new CustomerIds("L-1002", "u-77", "a@b.cn", "+8613800000000", "tok_9", "d-9"), result.Event!.Customer);
+    }
+
+    [Fact]
+    public void Event_without_device_id_reads_as_before()
+    {
+        var result = Decode(EventJson.Example());
+
+        Assert.True(result.IsValid, result.Reason);
+        Assert.Null(result.Event!.Customer.DeviceId);
+    }
+
+    [Fact]
+    public void Customer_with_only_a_device_id_is_accepted()
+    {
+        var json = EventJson.Example();
+        json["customer"] = new JsonObject { ["deviceId"] = "d-9" };
+
+        var result = Decode(json);
+
+        Assert.True(result.IsValid, result.Reason);
+        Assert.Equal(new CustomerIds(null, null, null, null, null, "d-9"), result.Event!.Customer);
+    }
+
+    [Fact]
+    public void Blank_device_id_is_no_identifier()
+    {
+        var json = EventJson.Example();
+        json["customer"] = new JsonObject { ["deviceId"] = "  " };
+
+        var result = Decode(json);
+
+        AssertRejected(result, "customer");
+        Assert.Contains("deviceId", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("appUserId")]
+    [InlineData("deviceId")]
+    public void App_user_and_device_id_of_256_chars_are_accepted_and_257_rejected_naming_them(string field)
+    {
+        var json = EventJson.Example();
+        json["customer"]![field] = new string('d', EventLimits.MaxIdentifierLength);
+        Assert.True(Decode(json).IsValid);
+
+        json["customer"]![field] = new string('d', EventLimits.MaxIdentifierLength + 1);
+        var result = Decode(json);
+
+        AssertRejected(result, "customer." + field);
+        Assert.Contains($"at most {EventLimits.MaxIdentifierLength}", result.Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("view")]
     [InlineData("add_to_cart")]
@@ -484,6 +545,9 @@ public sealed class JsonEventReaderTests
     [Theory]
     [InlineData("customer", "loyaltyId", "1002")]
     [InlineData("customer", "email", "[\"a@b.cn\"]")]
+    [InlineData("customer", "appUserId", "77")]
+    [InlineData("customer", "deviceId", "9")]
+    [InlineData("customer", "deviceId", "{\"id\":\"d-9\"}")]
     [InlineData("product", "price", "\"1299\"")]
     [InlineData("product", "sku", "123")]
     public void Wrong_json_type_inside_an_object_is_rejected_with_a_dotted_name(string parent, string child, string value)

@@ -109,6 +109,7 @@ public sealed class PseudonymizerTests
 
         Assert.Equal(new CustomerKey(CustomerKey.Loyalty, "L-1002"), p.Canonical(new CustomerKey(CustomerKey.Loyalty, "L-1002")));
         Assert.Equal(new CustomerKey(CustomerKey.App, "u-77"), p.Canonical(new CustomerKey(CustomerKey.App, "u-77")));
+        Assert.Equal(new CustomerKey(CustomerKey.Device, "d-9"), p.Canonical(new CustomerKey(CustomerKey.Device, "d-9")));
         Assert.Equal(new CustomerKey(CustomerKey.Profile, "abc"), p.Canonical(new CustomerKey(CustomerKey.Profile, "abc")));
     }
 
@@ -128,6 +129,38 @@ public sealed class PseudonymizerTests
             "phone:" + p.Hash(CustomerKey.Phone, "+8613800000000"),
         ], keys.Select(k => k.ToString()));
         Assert.DoesNotContain(keys, k => k.Value.Contains("a@b.cn", StringComparison.Ordinal) || k.Value.Contains("13800000000", StringComparison.Ordinal) || k.Value == "tok_9");
+    }
+
+    [Fact]
+    public void Device_key_comes_after_every_other_key_and_is_not_pseudonymised()
+    {
+        var p = new Pseudonymizer(KeyA);
+
+        var keys = p.KeysOf(new CustomerIds("L-1002", "u-77", "a@b.cn", "+8613800000000", "tok_9", "d-9"));
+
+        Assert.Equal(6, keys.Count);
+        Assert.Equal(new CustomerKey(CustomerKey.Device, "d-9"), keys[^1]);
+        Assert.Equal(p.KeysOf(new CustomerIds("L-1002", "u-77", "a@b.cn", "+8613800000000", "tok_9")), keys.Take(5));
+    }
+
+    [Fact]
+    public void Loyalty_and_device_keys_are_ordered_loyalty_then_device()
+    {
+        var p = new Pseudonymizer(KeyA);
+
+        var keys = p.KeysOf(new CustomerIds("L-1002", null, null, null, null, "d-9"));
+
+        Assert.Equal(["loyalty:L-1002", "device:d-9"], keys.Select(k => k.ToString()));
+    }
+
+    [Fact]
+    public void Device_id_alone_is_the_primary_key()
+    {
+        var p = new Pseudonymizer(KeyA);
+
+        var keys = p.KeysOf(new CustomerIds(null, null, null, null, null, "d-9"));
+
+        Assert.Equal("device:d-9", Assert.Single(keys).ToString());
     }
 
     [Fact]

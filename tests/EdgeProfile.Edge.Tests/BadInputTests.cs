@@ -32,6 +32,8 @@ public sealed class BadInputTests
         protoWrongChannel.Channel = "telepathy";
         var protoOtherStore = TestEvents.Proto("bad-pb-store");
         protoOtherStore.StoreId = "store-x";
+        var protoLongDevice = TestEvents.Proto("bad-pb-device");
+        protoLongDevice.Customer.DeviceId = new string('d', 257);
         return
         [
             new("broken JSON", json, Encoding.UTF8.GetBytes("{\"eventId\":\"bad-broken\",\"type\":"), "message"),
@@ -40,6 +42,8 @@ public sealed class BadInputTests
             new("amount as string", json, Mutated("bad-amount", e => e["amount"] = "1299.00"), "amount"),
             new("customer as array", json, Mutated("bad-customer-array", e => e["customer"] = new JsonArray("L-1")), "customer"),
             new("loyaltyId as number", json, Mutated("bad-loyalty", e => e["customer"]!["loyaltyId"] = 1002), "customer.loyaltyId"),
+            new("deviceId as number", json, Mutated("bad-device", e => e["customer"]!["deviceId"] = 9), "customer.deviceId"),
+            new("deviceId over 256 chars", json, Mutated("bad-device-long", e => e["customer"] = new JsonObject { ["deviceId"] = new string('d', 257) }), "customer.deviceId"),
             new("missing eventId", json, Mutated("unused", e => e.Remove("eventId")), "eventId"),
             new("missing occurredAt", json, Mutated("bad-no-time", e => e.Remove("occurredAt")), "occurredAt"),
             new("missing customer", json, Mutated("bad-no-customer", e => e.Remove("customer")), "customer"),
@@ -57,6 +61,7 @@ public sealed class BadInputTests
             new("JSON on the protobuf topic", pb, TestEvents.JsonBytes("bad-json-on-pb"), "message"),
             new("protobuf with unknown channel", pb, protoWrongChannel.ToByteArray(), "channel"),
             new("protobuf for another store", pb, protoOtherStore.ToByteArray(), "storeId"),
+            new("protobuf deviceId over 256 chars", pb, protoLongDevice.ToByteArray(), "customer.deviceId"),
             new("empty protobuf", pb, [], "message"),
         ];
     }

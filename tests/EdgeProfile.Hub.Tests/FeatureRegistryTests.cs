@@ -292,12 +292,16 @@ public sealed class FeatureRegistryTests
                 await hub.EnrollAsync("store-001");
             }
 
-            // Back to schema version 1, as a hub from before the registry left it.
+            // Back to schema version 1, as a hub from before the registry (and identity rules) left it.
             using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "hub.db")};Pooling=false"))
             {
                 connection.Open();
                 using var command = connection.CreateCommand();
-                command.CommandText = "DROP TABLE feature_definitions; DROP TABLE feature_names; DROP TABLE feature_registry; PRAGMA user_version = 1;";
+                command.CommandText = """
+                    DROP TABLE feature_definitions; DROP TABLE feature_names; DROP TABLE feature_registry;
+                    DROP TABLE identity_links; DROP TABLE identity_separations; DROP TABLE identity_audit;
+                    PRAGMA user_version = 1;
+                    """;
                 command.ExecuteNonQuery();
             }
 

@@ -68,7 +68,8 @@ public sealed class ProfileTests
         var store1 = await hub.EnrollAsync("store-001");
         var store2 = await hub.EnrollAsync("store-002");
         await store1.UploadAsync(Deltas.Of(1, "loyalty:L2"));
-        await store2.UploadAsync(Deltas.Of(1, "app:u2"), Deltas.Of(2, "app:u3", "app:u3", "app:u2"));
+        var card = "card:" + new Pseudonymizer(store2.PseudonymKey).Hash(CustomerKey.Card, "tok-3");
+        await store2.UploadAsync(Deltas.Of(1, "app:u2"), Deltas.Of(2, card, card, "app:u2"));
         var first = (await hub.ProfileAsync("loyalty:L2")).ProfileId;
         var second = (await hub.ProfileAsync("app:u2")).ProfileId;
         Assert.NotEqual(first, second);
@@ -80,7 +81,7 @@ public sealed class ProfileTests
         Assert.Equal(second, merged.ProfileId);
         Assert.Equal(merged.ProfileId, (await hub.ProfileAsync(first)).ProfileId);
         Assert.Equal(merged.ProfileId, (await hub.ProfileAsync(second)).ProfileId);
-        Assert.Equal(["app:u2", "app:u3", "loyalty:L2"], merged.Identifiers);
+        Assert.Equal(["app:u2", card, "loyalty:L2"], merged.Identifiers);
         Assert.Equal(2, merged.Global.StoresSeen);
     }
 

@@ -34,7 +34,7 @@ public static class ProtobufEventReader
             StoreId = Blank(pb.StoreId),
             Channel = Blank(pb.Channel),
             Customer = pb.Customer is { } c
-                ? new CustomerIds(Blank(c.LoyaltyId), Blank(c.AppUserId), Blank(c.Email), Blank(c.Phone), Blank(c.CardToken))
+                ? new CustomerIds(Blank(c.LoyaltyId), Blank(c.AppUserId), Blank(c.Email), Blank(c.Phone), Blank(c.CardToken), Blank(c.DeviceId))
                 : null,
             Product = pb.Product is { } p
                 ? new ProductInfo(Blank(p.Sku), Blank(p.Name), Blank(p.Category), p.HasPrice ? p.Price : null)

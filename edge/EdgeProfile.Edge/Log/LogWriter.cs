@@ -1,10 +1,13 @@
 using System.Threading.Channels;
 using System.Collections.Concurrent;
 using EdgeProfile.Core.Events;
+using EdgeProfile.Core.Customers;
 using EdgeProfile.Core.Features;
+using EdgeProfile.Core.Identity;
 using EdgeProfile.Core.Profiles;
 using EdgeProfile.Edge.Features;
 using EdgeProfile.Edge.Ingest;
+using EdgeProfile.Edge.Uplink;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -39,15 +42,20 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private readonly FeatureRuntime _runtime;
     private readonly FeatureWriter _features;
     private readonly ConcurrentQueue<(FeatureSet Set, TaskCompletionSource Done)> _pendingSets = new();
+    private readonly EdgeIdentity _identity;
+    private IdentityPolicy? _policy;
+    private Pseudonymizer? _policyPseudonymizer;
     private long _deadLetterRows;
     private long _lastFullWarning;
     private long _lastRefillTick;
 
     /// <summary>Creates the writer; the database is opened when the host starts it.</summary>
-    public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, FeatureRuntime runtime, EventDecoder decoder, TimeProvider clock, ILogger<LogWriter> logger)
+    public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, FeatureRuntime runtime, EventDecoder decoder,
+        EdgeIdentity identity, TimeProvider clock, ILogger<LogWriter> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _db = db;
+        _identity = identity;
         _stats = stats;
         _signal = signal;
         _options = options.Value;
@@ -228,7 +236,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                 ProfileMath.Apply(profile, e, item.CustomerKeys);
                 foreach (var key in item.CustomerKeys)
                 {
-                    if (!_keyCache.ContainsKey(key))
+                    if (!_keyCache.ContainsKey(key) && Policy.Blocked(key) is null)
                     {
                         sql.InsertKey(key, primaryKey);
                         _keyCache[key] = primaryKey;
@@ -310,10 +318,35 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         }
     }
 
+    /// <summary>
+    /// Blocked identifiers (Edge:Identity, e.g. a store tablet every customer uses) never tie customers together here,
+    /// as at the hub; compiled against the current pseudonymisation key, which enrollment may replace.
+    /// </summary>
+    private IdentityPolicy Policy
+    {
+        get
+        {
+            var pseudonymizer = _identity.Pseudonymizer;
+            if (_policy is null || !ReferenceEquals(pseudonymizer, _policyPseudonymizer))
+            {
+                _policy = new IdentityPolicy(_options.Identity, pseudonymizer.Hash);
+                _policyPseudonymizer = pseudonymizer;
+            }
+
+            return _policy;
+        }
+    }
+
     private string ResolveCustomer(Statements sql, IReadOnlyList<string> keys)
     {
+        var policy = Policy;
         foreach (var key in keys)
         {
+            if (policy.Blocked(key) is not null)
+            {
+                continue;
+            }
+
             if (_keyCache.TryGetValue(key, out var known))
             {
                 return known;

@@ -91,9 +91,10 @@ internal static class HubApi
         api.MapGet("/profiles/{**customerKey}", GetProfileAsync);
 
         FeatureApi.Map(api);
+        IdentityApi.Map(api);
 
         // Unknown /api paths answer in the API's error shape too.
-        api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, /api/features, POST /api/enrollments"));
+        api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, /api/identity/{key}, /api/features, POST /api/enrollments"));
     }
 
     private static async Task<IResult> CreateEnrollmentAsync(HttpRequest request, StoreRegistry registry, ILogger<StoreRegistry> logger, CancellationToken ct)

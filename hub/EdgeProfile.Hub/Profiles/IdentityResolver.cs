@@ -1,88 +1,157 @@
 using System.Security.Cryptography;
+using System.Text.Json;
+using EdgeProfile.Core.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Profiles;
 
 /// <summary>
-/// Maps customer keys to global profile ids inside a write transaction. All keys of one delta belong to one customer:
-/// unknown keys join the profile of the known ones, and keys that currently map to different profiles merge them
-/// (union-find without splits). The larger profile wins, then the older; the loser's id stays findable as an alias.
-/// Commands are prepared once per batch and reused for every delta.
+/// Maps the customer keys of one upload to a global profile inside the write transaction, under the hub's
+/// <see cref="IdentityPolicy"/> (<see cref="IdentityPlanner"/> decides; this class reads and writes the tables):
+/// blocked keys join nothing, a key that would break a per-kind limit or an operator's split keeps a profile of its
+/// own, and the rest join one profile, merging profiles where needed (the one with more keys survives, then the
+/// older; the absorbed id stays findable as an alias and the merge is audited so an operator can undo it). Every pair
+/// of keys is recorded with the store and time it came from. Idempotent: the same upload again changes nothing.
 /// </summary>
-internal sealed class IdentityResolver : IDisposable
+internal sealed class IdentityResolver : IIdentityView, IDisposable
 {
+    private readonly SqliteConnection _connection;
+    private readonly SqliteTransaction _tx;
+    private readonly IdentityPolicy _policy;
+    private readonly string _actor;
     private readonly SqliteCommand _find;
     private readonly SqliteCommand _insertKey;
     private readonly SqliteCommand _newProfile;
     private readonly SqliteCommand _profileInfo;
     private readonly SqliteCommand _addKeyCount;
-    private readonly SqliteCommand _repointKeys;
-    private readonly SqliteCommand _repointAliases;
-    private readonly SqliteCommand _addAlias;
-    private readonly SqliteCommand _deleteProfile;
+    private readonly SqliteCommand _kindCounts;
+    private readonly SqliteCommand _separated;
+    private readonly SqliteCommand _linkStatus;
+    private readonly SqliteCommand _upsertLink;
     private readonly long _now;
     private readonly ILogger _logger;
-    private readonly List<string> _missing = [];
-    private readonly List<string> _found = [];
 
-    public IdentityResolver(SqliteConnection connection, SqliteTransaction tx, long nowUnixMs, ILogger logger)
+    public IdentityResolver(SqliteConnection connection, SqliteTransaction tx, IdentityPolicy policy, string actor, long nowUnixMs, ILogger logger)
     {
+        _connection = connection;
+        _tx = tx;
+        _policy = policy;
+        _actor = actor;
         _now = nowUnixMs;
         _logger = logger;
-        _find = Prepare(connection, tx, "SELECT profile_id FROM identity_keys WHERE customer_key = $key;", "$key");
-        _insertKey = Prepare(connection, tx, "INSERT INTO identity_keys (customer_key, profile_id) VALUES ($key, $id);", "$key", "$id");
-        _newProfile = Prepare(connection, tx,
-            "INSERT INTO profiles (profile_id, created_at, key_count) VALUES ($id, $now, 0) ON CONFLICT (profile_id) DO NOTHING;", "$id", "$now");
-        _profileInfo = Prepare(connection, tx, "SELECT seq, key_count FROM profiles WHERE profile_id = $id;", "$id");
-        _addKeyCount = Prepare(connection, tx, "UPDATE profiles SET key_count = key_count + $n WHERE profile_id = $id;", "$n", "$id");
-        _repointKeys = Prepare(connection, tx, "UPDATE identity_keys SET profile_id = $to WHERE profile_id = $from;", "$to", "$from");
-        _repointAliases = Prepare(connection, tx, "UPDATE profile_aliases SET profile_id = $to WHERE profile_id = $from;", "$to", "$from");
-        _addAlias = Prepare(connection, tx, "INSERT OR REPLACE INTO profile_aliases (old_id, profile_id) VALUES ($from, $to);", "$from", "$to");
-        _deleteProfile = Prepare(connection, tx, "DELETE FROM profiles WHERE profile_id = $id;", "$id");
+        _find = Prepare("SELECT profile_id FROM identity_keys WHERE customer_key = $key;", "$key");
+        _insertKey = Prepare("INSERT INTO identity_keys (customer_key, profile_id) VALUES ($key, $id);", "$key", "$id");
+        _newProfile = Prepare("INSERT INTO profiles (profile_id, created_at, key_count) VALUES ($id, $now, 0) ON CONFLICT (profile_id) DO NOTHING;", "$id", "$now");
+        _profileInfo = Prepare("SELECT seq, key_count FROM profiles WHERE profile_id = $id;", "$id");
+        _addKeyCount = Prepare("UPDATE profiles SET key_count = key_count + $n WHERE profile_id = $id;", "$n", "$id");
+        _kindCounts = Prepare(
+            "SELECT substr(customer_key, 1, instr(customer_key, ':') - 1), count(*) FROM identity_keys WHERE profile_id = $id GROUP BY 1;", "$id");
+        _separated = Prepare("""
+            SELECT 1 FROM identity_separations s
+            JOIN identity_keys a ON a.customer_key = s.key_a
+            JOIN identity_keys b ON b.customer_key = s.key_b
+            WHERE (a.profile_id = $p AND b.profile_id = $q) OR (a.profile_id = $q AND b.profile_id = $p)
+            LIMIT 1;
+            """, "$p", "$q");
+        _linkStatus = Prepare("SELECT status FROM identity_links WHERE key_a = $a AND key_b = $b;", "$a", "$b");
+        _upsertLink = Prepare("""
+            INSERT INTO identity_links (key_a, key_b, store_id, first_at, last_at, status, reason)
+            VALUES ($a, $b, $store, $now, $now, $status, $reason)
+            ON CONFLICT (key_a, key_b) DO UPDATE SET last_at = excluded.last_at, status = excluded.status, reason = excluded.reason;
+            """, "$a", "$b", "$store", "$now", "$status", "$reason");
     }
 
-    /// <summary>Links <paramref name="keys"/> (distinct, canonical) to one global profile and returns its id (without "ep:").</summary>
-    public string Resolve(IReadOnlyList<string> keys)
+    /// <summary>
+    /// Links <paramref name="keys"/> (distinct, canonical, the store's primary key first) and returns the id (without
+    /// "ep:") of the profile the strongest accepted key belongs to, or null when every key is blocked.
+    /// </summary>
+    public string? Resolve(IReadOnlyList<string> keys)
     {
-        _missing.Clear();
-        _found.Clear();
-        foreach (var key in keys)
+        var plan = IdentityPlanner.Plan(keys, this, _policy);
+        string? profileId = plan.Profiles.Count switch
         {
-            _find.Parameters[0].Value = key;
-            if (_find.ExecuteScalar() is string id)
-            {
-                if (!_found.Contains(id))
-                {
-                    _found.Add(id);
-                }
-            }
-            else
-            {
-                _missing.Add(key);
-            }
-        }
-
-        var profileId = _found.Count switch
-        {
-            0 => CreateProfile(),
-            1 => _found[0],
-            _ => Merge(_found),
+            0 => plan.NewKeys.Count > 0 ? CreateProfile() : null,
+            1 => plan.Profiles[0],
+            _ => Merge(plan.Profiles),
         };
 
-        if (_missing.Count > 0)
+        if (profileId is not null && plan.NewKeys.Count > 0)
         {
             _insertKey.Parameters[1].Value = profileId;
-            foreach (var key in _missing)
+            foreach (var key in plan.NewKeys)
             {
                 _insertKey.Parameters[0].Value = key;
                 _insertKey.ExecuteNonQuery();
             }
 
-            AddKeyCount(profileId, _missing.Count);
+            AddKeyCount(profileId, plan.NewKeys.Count);
+        }
+
+        var anchor = Anchor(keys, plan);
+        foreach (var rejected in plan.Rejected)
+        {
+            if (!rejected.Blocked && ProfileOf(rejected.Key) is null)
+            {
+                // Kept out of this profile, but still a customer: a profile of its own.
+                var own = CreateProfile();
+                _insertKey.Parameters[0].Value = rejected.Key;
+                _insertKey.Parameters[1].Value = own;
+                _insertKey.ExecuteNonQuery();
+                AddKeyCount(own, 1);
+            }
+
+            if (anchor is not null && RecordLink(anchor, rejected.Key, rejected.Blocked ? "blocked" : "rejected", rejected.Reason))
+            {
+                HubLog.IdentityRejected(_logger, _actor, rejected.Key, anchor, rejected.Reason);
+                if (!rejected.Blocked)
+                {
+                    Audit("reject", profileId ?? "", ProfileOf(rejected.Key), [rejected.Key], rejected.Reason);
+                }
+            }
+        }
+
+        if (anchor is not null)
+        {
+            foreach (var key in keys)
+            {
+                if (key != anchor && plan.Rejected.All(r => r.Key != key))
+                {
+                    RecordLink(anchor, key, "linked", null);
+                }
+            }
         }
 
         return profileId;
+    }
+
+    /// <inheritdoc />
+    public string? ProfileOf(string key)
+    {
+        _find.Parameters[0].Value = key;
+        return _find.ExecuteScalar() as string;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, int> KindCounts(string profileId)
+    {
+        _kindCounts.Parameters[0].Value = profileId;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var reader = _kindCounts.ExecuteReader();
+        while (reader.Read())
+        {
+            counts[reader.GetString(0)] = reader.GetInt32(1);
+        }
+
+        return counts;
+    }
+
+    /// <inheritdoc />
+    public bool Separated(string profileA, string profileB)
+    {
+        _separated.Parameters[0].Value = profileA;
+        _separated.Parameters[1].Value = profileB;
+        return _separated.ExecuteScalar() is not null;
     }
 
     public void Dispose()
@@ -92,10 +161,43 @@ internal sealed class IdentityResolver : IDisposable
         _newProfile.Dispose();
         _profileInfo.Dispose();
         _addKeyCount.Dispose();
-        _repointKeys.Dispose();
-        _repointAliases.Dispose();
-        _addAlias.Dispose();
-        _deleteProfile.Dispose();
+        _kindCounts.Dispose();
+        _separated.Dispose();
+        _linkStatus.Dispose();
+        _upsertLink.Dispose();
+    }
+
+    /// <summary>The key the upload's pairs are recorded from: its strongest accepted key, else its first key.</summary>
+    private static string? Anchor(IReadOnlyList<string> keys, IdentityPlan plan)
+    {
+        string? best = null;
+        foreach (var key in keys)
+        {
+            if (plan.Rejected.Any(r => r.Key == key))
+            {
+                continue;
+            }
+
+            best ??= key;
+        }
+
+        return best ?? (keys.Count > 0 ? keys[0] : null);
+    }
+
+    /// <summary>Records the pair; true when its status is new or changed (so a rejection is logged once, not per upload).</summary>
+    private bool RecordLink(string a, string b, string status, string? reason)
+    {
+        _linkStatus.Parameters[0].Value = a;
+        _linkStatus.Parameters[1].Value = b;
+        var before = _linkStatus.ExecuteScalar() as string;
+        _upsertLink.Parameters[0].Value = a;
+        _upsertLink.Parameters[1].Value = b;
+        _upsertLink.Parameters[2].Value = _actor;
+        _upsertLink.Parameters[3].Value = _now;
+        _upsertLink.Parameters[4].Value = status;
+        _upsertLink.Parameters[5].Value = (object?)reason ?? DBNull.Value;
+        _upsertLink.ExecuteNonQuery();
+        return before != status;
     }
 
     private string CreateProfile()
@@ -113,9 +215,9 @@ internal sealed class IdentityResolver : IDisposable
         }
     }
 
-    private string Merge(List<string> ids)
+    private string Merge(IReadOnlyList<string> ids)
     {
-        string winner = ids[0];
+        var winner = ids[0];
         var (winnerSeq, winnerCount) = Info(winner);
         for (var i = 1; i < ids.Count; i++)
         {
@@ -128,23 +230,20 @@ internal sealed class IdentityResolver : IDisposable
 
         foreach (var loser in ids)
         {
-            if (loser == winner)
+            if (loser != winner)
             {
-                continue;
+                var absorbed = IdentityStore.KeysOf(_connection, _tx, loser);
+                IdentityStore.MoveProfile(_connection, _tx, loser, winner);
+                Audit("merge", winner, loser, absorbed, null);
+                HubLog.ProfilesMerged(_logger, loser, winner);
             }
-
-            var (_, loserCount) = Info(loser);
-            Set(_repointKeys, winner, loser);
-            Set(_repointAliases, winner, loser);
-            Set(_addAlias, loser, winner);
-            _deleteProfile.Parameters[0].Value = loser;
-            _deleteProfile.ExecuteNonQuery();
-            AddKeyCount(winner, loserCount);
-            HubLog.ProfilesMerged(_logger, loser, winner);
         }
 
         return winner;
     }
+
+    private void Audit(string action, string profileId, string? otherId, IReadOnlyList<string> keys, string? reason) =>
+        IdentityStore.Audit(_connection, _tx, _now, action, _actor, profileId, otherId, JsonSerializer.Serialize(keys), reason);
 
     private (long Seq, long KeyCount) Info(string id)
     {
@@ -165,17 +264,10 @@ internal sealed class IdentityResolver : IDisposable
         _addKeyCount.ExecuteNonQuery();
     }
 
-    private static void Set(SqliteCommand command, string first, string second)
+    private SqliteCommand Prepare(string sql, params string[] parameters)
     {
-        command.Parameters[0].Value = first;
-        command.Parameters[1].Value = second;
-        command.ExecuteNonQuery();
-    }
-
-    private static SqliteCommand Prepare(SqliteConnection connection, SqliteTransaction tx, string sql, params string[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = tx;
+        var command = _connection.CreateCommand();
+        command.Transaction = _tx;
         command.CommandText = sql;
         foreach (var name in parameters)
         {

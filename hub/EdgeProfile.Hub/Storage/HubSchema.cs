@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -106,8 +106,48 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
+    // Identity resolution under rules (Profiles/IdentityResolver.cs, Profiles/IdentityAdmin.cs).
+    private const string V3 = """
+        -- Every pair of identifiers a store uploaded together: key_a is the strongest accepted key of the upload.
+        -- status: linked | rejected (a limit or an operator's split kept key_b out) | blocked | split (undone by an operator).
+        CREATE TABLE identity_links (
+            key_a    TEXT NOT NULL,
+            key_b    TEXT NOT NULL,
+            store_id TEXT NOT NULL,                 -- the store that first sent the pair
+            first_at INTEGER NOT NULL,
+            last_at  INTEGER NOT NULL,
+            status   TEXT NOT NULL,
+            reason   TEXT,
+            PRIMARY KEY (key_a, key_b)
+        ) WITHOUT ROWID;
+        CREATE INDEX identity_links_b ON identity_links(key_b);
+
+        -- Pairs an operator split apart: the profiles holding them never merge again.
+        CREATE TABLE identity_separations (
+            key_a      TEXT NOT NULL,
+            key_b      TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (key_a, key_b)
+        ) WITHOUT ROWID;
+
+        -- Merges, rejections and unmerges, for the operator and for undoing a merge.
+        CREATE TABLE identity_audit (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            at         INTEGER NOT NULL,
+            action     TEXT NOT NULL,               -- merge | reject | unmerge
+            actor      TEXT NOT NULL,               -- the store whose upload did it, or operator
+            profile_id TEXT NOT NULL,               -- merge: the surviving profile; unmerge: the one split from
+            other_id   TEXT,                        -- merge: the absorbed profile; unmerge: the restored one
+            keys       TEXT NOT NULL,               -- JSON array: merge/unmerge: the absorbed profile's keys; reject: the key
+            reason     TEXT,
+            undone_by  INTEGER                      -- merge: the unmerge that reverted it
+        );
+        CREATE INDEX identity_audit_profile ON identity_audit(profile_id);
+        CREATE INDEX identity_audit_other ON identity_audit(other_id);
+        """;
+
     // Step i brings a file from schema version i to i + 1.
-    private static readonly string[] Steps = [V1, V2];
+    private static readonly string[] Steps = [V1, V2, V3];
 
     public static void Migrate(SqliteConnection connection, string path)
     {

@@ -17,10 +17,12 @@ internal sealed class DeltaWriter
     private readonly HubDatabase _db;
     private readonly TimeProvider _time;
     private readonly ILogger<DeltaWriter> _logger;
+    private readonly HubIdentity _identity;
 
-    public DeltaWriter(HubDatabase db, TimeProvider time, ILogger<DeltaWriter> logger)
+    public DeltaWriter(HubDatabase db, HubIdentity identity, TimeProvider time, ILogger<DeltaWriter> logger)
     {
         _db = db;
+        _identity = identity;
         _time = time;
         _logger = logger;
     }
@@ -88,7 +90,7 @@ internal sealed class DeltaWriter
     private void ApplyDeltas(SqliteConnection connection, SqliteTransaction tx, string storeId, DeltaBatch batch,
         IReadOnlyList<string[]> keySets, int skip, long now)
     {
-        using var identities = new IdentityResolver(connection, tx, now, _logger);
+        using var identities = new IdentityResolver(connection, tx, _identity.Policy, storeId, now, _logger);
         using var upsert = connection.CreateCommand();
         upsert.Transaction = tx;
         upsert.CommandText = """

@@ -2,7 +2,7 @@ namespace EdgeProfile.Core.Customers;
 
 /// <summary>
 /// A typed customer key (contracts.md §2): <c>loyalty:L-1002</c>, <c>app:u-77</c>, <c>email:&lt;hash&gt;</c>,
-/// <c>phone:&lt;hash&gt;</c>, <c>card:&lt;hash&gt;</c> or <c>ep:&lt;id&gt;</c>.
+/// <c>phone:&lt;hash&gt;</c>, <c>card:&lt;hash&gt;</c> or <c>ep:&lt;id&gt;</c>, and the additive <c>device:d-9</c>.
 /// </summary>
 public readonly record struct CustomerKey(string Kind, string Value)
 {
@@ -24,7 +24,11 @@ public readonly record struct CustomerKey(string Kind, string Value)
     /// <summary>A resolved profile id.</summary>
     public const string Profile = "ep";
 
-    private static readonly string[] Kinds = [Loyalty, App, Email, Phone, Card, Profile];
+    /// <summary>Device id (not personal, so kept in the clear like <see cref="Loyalty"/> and <see cref="App"/>).</summary>
+    public const string Device = "device";
+
+    // Device is appended after the v1 kinds so that KindList, which error messages quote, only grows at its end.
+    private static readonly string[] Kinds = [Loyalty, App, Email, Phone, Card, Profile, Device];
 
     /// <summary>Parses "kind:value"; fails on an unknown kind or an empty value.</summary>
     public static bool TryParse(string? text, out CustomerKey key)

@@ -57,7 +57,9 @@ public sealed class Pseudonymizer
     }
 
     /// <summary>
-    /// The customer's keys, most stable first: loyalty, app, card, email, phone. Personal ones are pseudonymised.
+    /// The customer's keys, most stable first: loyalty, app, card, email, phone, device. Personal ones are
+    /// pseudonymised. The first key is the customer's primary key at the edge; a device (possibly shared, replaced or
+    /// reset) is the weakest identifier, so it comes last and is primary only when it is the event's only identifier.
     /// </summary>
     public IReadOnlyList<CustomerKey> KeysOf(CustomerIds ids)
     {
@@ -68,6 +70,7 @@ public sealed class Pseudonymizer
         if (ids.CardToken is { } c) keys.Add(new CustomerKey(CustomerKey.Card, Hash(CustomerKey.Card, c)));
         if (ids.Email is { } e) keys.Add(new CustomerKey(CustomerKey.Email, Hash(CustomerKey.Email, e)));
         if (ids.Phone is { } p) keys.Add(new CustomerKey(CustomerKey.Phone, Hash(CustomerKey.Phone, p)));
+        if (ids.DeviceId is { } d) keys.Add(new CustomerKey(CustomerKey.Device, d));
         return keys;
     }
 

@@ -75,7 +75,7 @@ public sealed partial class EventValidator(TimeProvider clock, TimeSpan maxClock
 
         if (draft.Customer is null || !draft.Customer.Any)
         {
-            return DecodeResult.Invalid("customer", "at least one identifier (loyaltyId, appUserId, email, phone, cardToken) is required");
+            return DecodeResult.Invalid("customer", "at least one identifier (loyaltyId, appUserId, email, phone, cardToken, deviceId) is required");
         }
 
         if (CheckIdentifier("customer.loyaltyId", draft.Customer.LoyaltyId) is { } e1) return e1;
@@ -83,6 +83,7 @@ public sealed partial class EventValidator(TimeProvider clock, TimeSpan maxClock
         if (CheckIdentifier("customer.email", draft.Customer.Email) is { } e3) return e3;
         if (CheckIdentifier("customer.phone", draft.Customer.Phone) is { } e4) return e4;
         if (CheckIdentifier("customer.cardToken", draft.Customer.CardToken) is { } e5) return e5;
+        if (CheckIdentifier("customer.deviceId", draft.Customer.DeviceId) is { } e12) return e12;
 
         if (draft.Product is null)
         {

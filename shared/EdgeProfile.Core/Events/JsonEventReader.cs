@@ -195,7 +195,7 @@ public static class JsonEventReader
             return $"expected an object, got {Kind(reader.TokenType)}";
         }
 
-        string? loyalty = null, app = null, email = null, phone = null, card = null;
+        string? loyalty = null, app = null, email = null, phone = null, card = null, device = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             string? error;
@@ -224,6 +224,11 @@ public static class JsonEventReader
                 field = "customer.cardToken";
                 card = ReadString(ref reader, out error);
             }
+            else if (reader.ValueTextEquals("deviceId"u8))
+            {
+                field = "customer.deviceId";
+                device = ReadString(ref reader, out error);
+            }
             else
             {
                 reader.Read();
@@ -238,7 +243,7 @@ public static class JsonEventReader
         }
 
         field = "customer";
-        draft.Customer = new CustomerIds(Blank(loyalty), Blank(app), Blank(email), Blank(phone), Blank(card));
+        draft.Customer = new CustomerIds(Blank(loyalty), Blank(app), Blank(email), Blank(phone), Blank(card), Blank(device));
         return null;
     }
 
