@@ -16,6 +16,7 @@ public static class CliApp
         EnrollCommand.Create(),
         StoresCommand.Create(),
         ProfilesCommand.Create(),
+        IdentityCommand.Create(),
         ReplayCommand.Create(),
         FeaturesCommand.Create(),
     };

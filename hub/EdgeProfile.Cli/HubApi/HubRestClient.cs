@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -92,6 +93,23 @@ public sealed class HubRestClient : IDisposable
         var path = "api/profiles/" + Uri.EscapeDataString(customerKey);
         var json = await SendAsync(HttpMethod.Get, path, null, $"get profile {customerKey}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
         return json is null ? null : (Deserialize<GlobalProfile>(json, "GET /api/profiles"), json);
+    }
+
+    /// <summary><c>GET /api/identity/{key}</c>: how the key's profile came together; null when the hub has no such customer.</summary>
+    public async Task<(IdentityHistory History, string Json)?> GetIdentityAsync(string customerKey, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(customerKey);
+        var path = "api/identity/" + Uri.EscapeDataString(customerKey);
+        var json = await SendAsync(HttpMethod.Get, path, null, $"get the identity history of {customerKey}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
+        return json is null ? null : (Deserialize<IdentityHistory>(json, "GET /api/identity"), json);
+    }
+
+    /// <summary><c>POST /api/identity/merges/{seq}/unmerge</c>; null when there is no such audit record.</summary>
+    public async Task<(UnmergeResult Result, string Json)?> UnmergeAsync(long mergeSeq, CancellationToken cancellationToken)
+    {
+        var path = string.Create(CultureInfo.InvariantCulture, $"api/identity/merges/{mergeSeq}/unmerge");
+        var json = await SendAsync(HttpMethod.Post, path, null, $"undo merge {mergeSeq}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
+        return json is null ? null : (Deserialize<UnmergeResult>(json, "POST /api/identity/merges/{seq}/unmerge"), json);
     }
 
     /// <summary><c>GET /api/features</c>: the registry's current feature set (its revision and definitions).</summary>
