@@ -44,6 +44,7 @@ public static class EdgeHostExtensions
         services.AddHostedService<WalCheckpointer>();
         services.AddHostedService<UplinkService>();
         services.AddHostedService<DefinitionSubscriber>();
+        services.AddHostedService<DownlinkSubscriber>();
 
         var external = string.Equals(builder.Configuration["Edge:Mqtt:Mode"], "external", StringComparison.OrdinalIgnoreCase);
         if (external)

@@ -1,4 +1,5 @@
 using EdgeProfile.Hub.Api;
+using EdgeProfile.Hub.Downlink;
 using EdgeProfile.Hub.Enrollment;
 using EdgeProfile.Hub.Features;
 using EdgeProfile.Hub.Hosting;
@@ -42,6 +43,7 @@ public static class HubHostingExtensions
         services.AddSingleton<DeltaWriter>();
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<HubIdentity>();
+        services.AddSingleton<DownlinkQueue>();
         services.AddSingleton<IdentityAdmin>();
         services.AddSingleton<StoreAuthInterceptor>();
         services.AddHostedService<HubInitializer>();
@@ -68,6 +70,7 @@ public static class HubHostingExtensions
         app.MapGrpcService<EnrollmentService>();
         app.MapGrpcService<UplinkService>();
         app.MapGrpcService<FeatureRegistryService>();
+        app.MapGrpcService<DownlinkService>();
         HubApi.Map(app);
         return app;
     }

@@ -299,7 +299,8 @@ public sealed class FeatureRegistryTests
                 using var command = connection.CreateCommand();
                 command.CommandText = """
                     DROP TABLE feature_definitions; DROP TABLE feature_names; DROP TABLE feature_registry;
-                    DROP TABLE identity_links; DROP TABLE identity_separations; DROP TABLE identity_audit;
+                    DROP TABLE identity_links; DROP TABLE identity_separations; DROP TABLE identity_audit; DROP TABLE downlink;
+                    ALTER TABLE store_profiles DROP COLUMN searches; ALTER TABLE stores DROP COLUMN downlink_seq; ALTER TABLE stores DROP COLUMN downlink_acked;
                     PRAGMA user_version = 1;
                     """;
                 command.ExecuteNonQuery();

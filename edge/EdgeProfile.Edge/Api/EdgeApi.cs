@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
+using V1 = EdgeProfile.Contracts.V1;
+
 namespace EdgeProfile.Edge.Api;
 
 /// <summary>The local HTTP API of contracts.md §3, for store apps; needs no WAN.</summary>
@@ -95,6 +97,13 @@ public static class EdgeApi
             var readings = features.Read(db, profile.CustomerKey, asOfMs) ?? engine.Read(new CustomerState(profile.CustomerKey), asOfMs);
             var view = ProfileMath.View(profile, at > profile.LastSeen || asOf is not null ? at : profile.LastSeen);
             var tags = view.Tags.ToList();
+            V1.GlobalSummary? global;
+            using (var connection = db.Open())
+            {
+                global = GlobalProfileStore.Find(connection, view.Identifiers.Prepend(view.CustomerKey));
+            }
+
+            var globalReasons = GlobalReasons(global, o.Value.StoreId);
             var affinity = FeatureViews.Affinity(engine.Set, readings);
             if (affinity is not null)
             {
@@ -124,8 +133,30 @@ public static class EdgeApi
                 firstSeen = view.FirstSeen,
                 lastSeen = view.LastSeen,
                 tags = tags.Select(t => new { name = t.Name, reason = t.Reason, reasonZh = t.ReasonZh }),
+                global = global is null ? null : new
+                {
+                    profileId = global.ProfileId,
+                    identifiers = global.Identifiers,
+                    channels = global.Channels,
+                    stores = global.Stores,
+                    tags = global.Tags,
+                    searches = global.Searches.Select(x => new
+                    {
+                        storeId = x.StoreId,
+                        text = x.Search.Text,
+                        at = DateTimeOffset.FromUnixTimeMilliseconds(x.Search.AtUnixMs),
+                        channel = x.Search.Channel,
+                    }),
+                    lastSeen = global.LastSeenUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(global.LastSeenUnixMs) : (DateTimeOffset?)null,
+                    lastCategory = global.LastCategory.Length == 0 ? null : global.LastCategory,
+                    visits30d = global.Visits30D,
+                    spend30d = global.Spend30D,
+                    updatedAt = DateTimeOffset.FromUnixTimeMilliseconds(global.UpdatedAtUnixMs),
+                    reasons = globalReasons.Select(r => r.En),
+                    reasonsZh = globalReasons.Select(r => r.Zh),
+                },
                 scores = Array.Empty<object>(),
-                reasons = tags.Select(t => $"{t.Name}: {t.Reason}"),
+                reasons = tags.Select(t => $"{t.Name}: {t.Reason}").Concat(globalReasons.Select(r => r.En)),
             });
         });
 
@@ -136,5 +167,31 @@ public static class EdgeApi
         });
 
         return app;
+    }
+
+    /// <summary>What the hub's global view adds for this store, in English and Chinese: other channels and stores, searches elsewhere.</summary>
+    private static List<(string En, string Zh)> GlobalReasons(V1.GlobalSummary? global, string storeId)
+    {
+        var reasons = new List<(string En, string Zh)>();
+        if (global is null)
+        {
+            return reasons;
+        }
+
+        var others = global.Stores.Where(s => s != storeId).ToList();
+        if (others.Count > 0)
+        {
+            reasons.Add(($"one customer across {string.Join(", ", global.Channels)} (hub profile {global.ProfileId}, also seen at {string.Join(", ", others)})",
+                $"同一顾客跨渠道：{string.Join("、", global.Channels)}（总部档案 {global.ProfileId}，也出现在 {string.Join("、", others)}）"));
+        }
+
+        foreach (var s in global.Searches.Where(x => x.StoreId != storeId).Take(3))
+        {
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(s.Search.AtUnixMs).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+            reasons.Add(($"online interest: searched \"{s.Search.Text}\" via {s.Search.Channel} at {s.StoreId}, {at} UTC",
+                $"线上兴趣：{at} UTC 在 {s.StoreId}（{s.Search.Channel}）搜索过“{s.Search.Text}”"));
+        }
+
+        return reasons;
     }
 }

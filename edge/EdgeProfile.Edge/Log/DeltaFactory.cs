@@ -24,6 +24,11 @@ internal static class DeltaFactory
             EventsTotal = view.EventsTotal,
         };
         delta.Identifiers.AddRange(view.Identifiers);
+        foreach (var search in profile.Searches)
+        {
+            delta.Searches.Add(new SearchNote { Text = search.Text, AtUnixMs = search.At.ToUnixTimeMilliseconds(), Channel = search.Channel });
+        }
+
         delta.Tags.AddRange(view.Tags.Select(t => t.Name));
         if (featureTags is not null)
         {

@@ -9,7 +9,7 @@ namespace EdgeProfile.Edge.Log;
 /// </summary>
 public sealed class EdgeDatabase
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
 
     private readonly string _connectionString;
     private readonly string _synchronous;
@@ -82,8 +82,34 @@ public sealed class EdgeDatabase
             CreateVersion1(c);
         }
 
-        // Version 2: the stream engine's state, checkpointed in the same transactions as the log. An upgraded log has
-        // no checkpoint yet, so the writer replays all of it through the engine at its first start.
+        if (version < 2)
+        {
+            MigrateToVersion2(c);
+        }
+
+        // Version 3: the hub's global view of customers this store knows (Downlink.Watch), and how far it has been applied.
+        Exec(c, """
+            BEGIN;
+            CREATE TABLE IF NOT EXISTS global_profiles (
+                profile_id TEXT PRIMARY KEY,
+                summary BLOB NOT NULL,              -- GlobalSummary protobuf
+                updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS global_keys (
+                customer_key TEXT PRIMARY KEY,
+                profile_id TEXT NOT NULL) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS global_keys_profile ON global_keys(profile_id);
+            CREATE TABLE IF NOT EXISTS downlink_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                applied_seq INTEGER NOT NULL);
+            PRAGMA user_version = 3;
+            COMMIT;
+            """);
+    }
+
+    // Version 2: the stream engine's state, checkpointed in the same transactions as the log. An upgraded log has
+    // no checkpoint yet, so the writer replays all of it through the engine at its first start.
+    private static void MigrateToVersion2(SqliteConnection c)
+    {
         Exec(c, """
             BEGIN;
             CREATE TABLE IF NOT EXISTS feature_state (

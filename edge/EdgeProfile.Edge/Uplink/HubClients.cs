@@ -27,7 +27,11 @@ public sealed class HubClients : IDisposable
         Enrollment = new V1.Enrollment.EnrollmentClient(_channel);
         Uplink = new V1.Uplink.UplinkClient(_channel);
         Features = new V1.FeatureRegistry.FeatureRegistryClient(_channel);
+        Downlink = new V1.Downlink.DownlinkClient(_channel);
     }
+
+    /// <summary>What the hub pushes down to this store.</summary>
+    public V1.Downlink.DownlinkClient Downlink { get; }
 
     /// <summary>The enrollment service.</summary>
     public V1.Enrollment.EnrollmentClient Enrollment { get; }

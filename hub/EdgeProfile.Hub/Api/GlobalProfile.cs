@@ -8,4 +8,15 @@ public sealed record GlobalProfile(
     GlobalFeatures Global,
     IReadOnlyList<TagReason> Tags,
     IReadOnlyList<ProfileScore> Scores,
-    IReadOnlyList<string> Reasons);
+    IReadOnlyList<string> Reasons)
+{
+    /// <summary>The customer's latest searches at any store, newest first (at most 10).</summary>
+    public IReadOnlyList<StoreSearchEntry> Searches { get; init; } = [];
+}
+
+/// <summary>A search a customer made at a store.</summary>
+/// <param name="StoreId">The store (or CDN/app node) that saw it.</param>
+/// <param name="Text">The search text.</param>
+/// <param name="At">When.</param>
+/// <param name="Channel">Channel.</param>
+public sealed record StoreSearchEntry(string StoreId, string Text, DateTimeOffset At, string Channel);

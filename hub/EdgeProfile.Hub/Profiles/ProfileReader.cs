@@ -32,7 +32,8 @@ internal sealed class ProfileReader
     private static string? FindByKey(SqliteConnection connection, string key) =>
         Scalar(connection, "SELECT profile_id FROM identity_keys WHERE customer_key = $v;", key);
 
-    private static GlobalProfile Load(SqliteConnection connection, string profileId, CustomerKey askedFor)
+    /// <summary>The global profile <paramref name="profileId"/>, read on <paramref name="connection"/> (inside its current transaction, if any).</summary>
+    internal static GlobalProfile Load(SqliteConnection connection, string profileId, CustomerKey askedFor)
     {
         var identifiers = new List<string>();
         using (var command = connection.CreateCommand())
@@ -47,11 +48,12 @@ internal sealed class ProfileReader
         }
 
         var stores = new List<StoreProfileEntry>();
+        var searches = new List<StoreSearchEntry>();
         using (var command = connection.CreateCommand())
         {
             command.CommandText = """
                 SELECT sp.store_id, sp.customer_key, sp.visits_7d, sp.visits_30d, sp.spend_7d, sp.spend_30d, sp.last_seen,
-                       sp.last_category, sp.last_channel, sp.events_total, sp.tags, sp.updated_seq
+                       sp.last_category, sp.last_channel, sp.events_total, sp.tags, sp.updated_seq, sp.searches
                 FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
                 WHERE ik.profile_id = $id
                 ORDER BY sp.store_id, sp.customer_key;
@@ -73,6 +75,10 @@ internal sealed class ProfileReader
                     reader.GetInt64(9),
                     JsonSerializer.Deserialize<List<string>>(reader.GetString(10)) ?? [],
                     reader.GetInt64(11)));
+                foreach (var note in JsonSerializer.Deserialize<List<SearchJson>>(reader.GetString(12)) ?? [])
+                {
+                    searches.Add(new StoreSearchEntry(reader.GetString(0), note.Text, DateTimeOffset.FromUnixTimeMilliseconds(note.AtUnixMs), note.Channel));
+                }
             }
         }
 
@@ -112,8 +118,20 @@ internal sealed class ProfileReader
                 $"last seen {latest.LastSeen:O} at {latest.StoreId}{(latest.LastChannel is null ? "" : " via " + latest.LastChannel)}"));
         }
 
-        return new GlobalProfile("ep:" + profileId, identifiers, stores, global, tags, [], reasons);
+        if (searches.Count > 0)
+        {
+            var newest = searches.OrderByDescending(x => x.At).First();
+            reasons.Add(string.Create(CultureInfo.InvariantCulture, $"latest search \"{newest.Text}\" at {newest.StoreId} via {newest.Channel}, {newest.At:O}"));
+        }
+
+        return new GlobalProfile("ep:" + profileId, identifiers, stores, global, tags, [], reasons)
+        {
+            Searches = searches.OrderByDescending(x => x.At).ThenBy(x => x.StoreId, StringComparer.Ordinal).Take(10).ToList(),
+        };
     }
+
+    /// <summary>A search as the hub keeps it in <c>store_profiles.searches</c>.</summary>
+    internal sealed record SearchJson(string Text, long AtUnixMs, string Channel);
 
     private static string? Scalar(SqliteConnection connection, string sql, string value)
     {

@@ -106,8 +106,23 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
-    // Identity resolution under rules (Profiles/IdentityResolver.cs, Profiles/IdentityAdmin.cs).
+    // Identity resolution under rules (Profiles/IdentityResolver.cs, Profiles/IdentityAdmin.cs), stores' recent
+    // searches, and what is pushed down to stores (Downlink/).
     private const string V3 = """
+        ALTER TABLE store_profiles ADD COLUMN searches TEXT NOT NULL DEFAULT '[]';  -- JSON [{Text, AtUnixMs, Channel}]
+        ALTER TABLE stores ADD COLUMN downlink_seq INTEGER NOT NULL DEFAULT 0;      -- last number given to the store's items
+        ALTER TABLE stores ADD COLUMN downlink_acked INTEGER NOT NULL DEFAULT 0;    -- the store has applied up to this
+
+        -- Per store, in order: global summaries of customers the store knows, queued when they change elsewhere.
+        CREATE TABLE downlink (
+            store_id   TEXT NOT NULL,
+            seq        INTEGER NOT NULL,
+            profile_id TEXT NOT NULL,
+            payload    BLOB NOT NULL,               -- DownlinkItem protobuf
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (store_id, seq)
+        ) WITHOUT ROWID;
+
         -- Every pair of identifiers a store uploaded together: key_a is the strongest accepted key of the upload.
         -- status: linked | rejected (a limit or an operator's split kept key_b out) | blocked | split (undone by an operator).
         CREATE TABLE identity_links (

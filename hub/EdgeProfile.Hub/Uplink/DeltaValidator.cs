@@ -15,6 +15,7 @@ internal static class DeltaValidator
     private const int MaxTags = 64;
     private const int MaxTagLength = 64;
     private const int MaxTextLength = 512;
+    private const int MaxSearches = 16;
 
     public static string? Validate(DeltaBatch batch, out List<string[]> keySets)
     {
@@ -92,6 +93,11 @@ internal static class DeltaValidator
                 return $"{where}: last_category or last_channel is too long";
             }
 
+            if (d.Searches.Count > MaxSearches || d.Searches.Any(x => x.Text.Length is 0 or > MaxTextLength || x.Channel.Length > MaxTagLength || x.AtUnixMs < 0))
+            {
+                return $"{where}: at most {MaxSearches} searches, each with 1-{MaxTextLength} characters of text";
+            }
+
             keySets.Add([.. keys]);
         }
 
@@ -107,7 +113,7 @@ internal static class DeltaValidator
 
         if (!CustomerKey.TryParse(text, out var key) || key.Kind == CustomerKey.Profile)
         {
-            return $"'{text}' is not a typed store key (kind:value with kind one of loyalty, app, email, phone, card)";
+            return $"'{text}' is not a typed store key (kind:value with kind one of loyalty, app, email, phone, card, device)";
         }
 
         if (key.Kind is CustomerKey.Email or CustomerKey.Phone or CustomerKey.Card && !Pseudonymizer.IsPseudonym(key.Value))

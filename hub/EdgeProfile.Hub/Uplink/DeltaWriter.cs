@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EdgeProfile.Contracts.V1;
+using EdgeProfile.Hub.Downlink;
 using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Storage;
 using Grpc.Core;
@@ -18,11 +19,13 @@ internal sealed class DeltaWriter
     private readonly TimeProvider _time;
     private readonly ILogger<DeltaWriter> _logger;
     private readonly HubIdentity _identity;
+    private readonly DownlinkQueue _downlink;
 
-    public DeltaWriter(HubDatabase db, HubIdentity identity, TimeProvider time, ILogger<DeltaWriter> logger)
+    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, TimeProvider time, ILogger<DeltaWriter> logger)
     {
         _db = db;
         _identity = identity;
+        _downlink = downlink;
         _time = time;
         _logger = logger;
     }
@@ -42,7 +45,18 @@ internal sealed class DeltaWriter
     /// <param name="batch">A batch that passed <see cref="DeltaValidator"/>.</param>
     /// <param name="keySets">Each delta's distinct keys, from the validator.</param>
     /// <param name="cancellationToken">Cancels waiting for the writer, not a running transaction.</param>
-    public Task<UploadResult> ApplyAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, CancellationToken cancellationToken) =>
+    public async Task<UploadResult> ApplyAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, CancellationToken cancellationToken)
+    {
+        var result = await ApplyInTransactionAsync(storeId, batch, keySets, cancellationToken).ConfigureAwait(false);
+        if (result.Applied > 0)
+        {
+            _downlink.Notify();
+        }
+
+        return result;
+    }
+
+    private Task<UploadResult> ApplyInTransactionAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, CancellationToken cancellationToken) =>
         _db.WriteAsync((connection, tx) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -90,22 +104,24 @@ internal sealed class DeltaWriter
     private void ApplyDeltas(SqliteConnection connection, SqliteTransaction tx, string storeId, DeltaBatch batch,
         IReadOnlyList<string[]> keySets, int skip, long now)
     {
+        var touched = new HashSet<string>(StringComparer.Ordinal);
         using var identities = new IdentityResolver(connection, tx, _identity.Policy, storeId, now, _logger);
         using var upsert = connection.CreateCommand();
         upsert.Transaction = tx;
         upsert.CommandText = """
             INSERT INTO store_profiles (store_id, customer_key, identifiers, visits_7d, visits_30d, spend_7d, spend_30d,
-                last_seen, last_category, last_channel, tags, events_total, updated_at, updated_seq)
-            VALUES ($store, $key, $ids, $v7, $v30, $s7, $s30, $seen, $cat, $chan, $tags, $events, $updated, $seq)
+                last_seen, last_category, last_channel, tags, events_total, updated_at, updated_seq, searches)
+            VALUES ($store, $key, $ids, $v7, $v30, $s7, $s30, $seen, $cat, $chan, $tags, $events, $updated, $seq, $searches)
             ON CONFLICT (store_id, customer_key) DO UPDATE SET
                 identifiers = excluded.identifiers, visits_7d = excluded.visits_7d, visits_30d = excluded.visits_30d,
                 spend_7d = excluded.spend_7d, spend_30d = excluded.spend_30d, last_seen = excluded.last_seen,
                 last_category = excluded.last_category, last_channel = excluded.last_channel, tags = excluded.tags,
-                events_total = excluded.events_total, updated_at = excluded.updated_at, updated_seq = excluded.updated_seq
+                events_total = excluded.events_total, updated_at = excluded.updated_at, updated_seq = excluded.updated_seq,
+                searches = excluded.searches
             WHERE excluded.updated_seq > store_profiles.updated_seq;
             """;
         var p = new Dictionary<string, SqliteParameter>(StringComparer.Ordinal);
-        foreach (var name in (string[])["$store", "$key", "$ids", "$v7", "$v30", "$s7", "$s30", "$seen", "$cat", "$chan", "$tags", "$events", "$updated", "$seq"])
+        foreach (var name in (string[])["$store", "$key", "$ids", "$v7", "$v30", "$s7", "$s30", "$seen", "$cat", "$chan", "$tags", "$events", "$updated", "$seq", "$searches"])
         {
             p[name] = upsert.Parameters.Add(new SqliteParameter { ParameterName = name });
         }
@@ -140,6 +156,7 @@ internal sealed class DeltaWriter
             p["$events"].Value = d.EventsTotal;
             p["$updated"].Value = d.UpdatedAtUnixMs;
             p["$seq"].Value = d.Sequence;
+            p["$searches"].Value = JsonSerializer.Serialize(d.Searches.Select(x => new ProfileReader.SearchJson(x.Text, x.AtUnixMs, x.Channel)).ToList());
             upsert.ExecuteNonQuery();
 
             supSeq.Value = d.Sequence;
@@ -149,8 +166,13 @@ internal sealed class DeltaWriter
                 supersede.ExecuteNonQuery();
             }
 
-            identities.Resolve(keys);
+            if (identities.Resolve(keys) is { } profileId)
+            {
+                touched.Add(profileId);
+            }
         }
+
+        _downlink.Enqueue(connection, tx, touched, now);
     }
 
     private static long ReadCursor(SqliteConnection connection, SqliteTransaction tx, string storeId)

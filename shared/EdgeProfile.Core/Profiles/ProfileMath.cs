@@ -74,6 +74,11 @@ public static class ProfileMath
             profile.LastCartAt = e.OccurredAt;
         }
 
+        if (e.Type == EventType.Search && !string.IsNullOrWhiteSpace(e.Text))
+        {
+            NoteSearch(profile, e);
+        }
+
         var day = DayOf(e.OccurredAt);
         var oldest = DayOf(profile.LastSeen) - WindowDays + 1;
         if (day >= oldest)
@@ -101,6 +106,34 @@ public static class ProfileMath
         }
 
         profile.Days.RemoveAll(b => b.Day < oldest);
+    }
+
+    /// <summary>Keeps the latest distinct searches (same text: the later one counts), newest first, in any arrival order.</summary>
+    private static void NoteSearch(StoreProfile profile, CustomerEvent e)
+    {
+        var text = e.Text!.Trim();
+        if (text.Length > RecentSearch.MaxLength)
+        {
+            text = text[..RecentSearch.MaxLength];
+        }
+
+        var same = profile.Searches.FindIndex(s => string.Equals(s.Text, text, StringComparison.OrdinalIgnoreCase));
+        if (same >= 0)
+        {
+            if (profile.Searches[same].At >= e.OccurredAt)
+            {
+                return;
+            }
+
+            profile.Searches.RemoveAt(same);
+        }
+
+        profile.Searches.Add(new RecentSearch(text, e.OccurredAt, e.Channel.Name()));
+        profile.Searches.Sort((a, b) => b.At.CompareTo(a.At));
+        if (profile.Searches.Count > RecentSearch.MaxKept)
+        {
+            profile.Searches.RemoveRange(RecentSearch.MaxKept, profile.Searches.Count - RecentSearch.MaxKept);
+        }
     }
 
     /// <summary>

@@ -37,4 +37,7 @@ public sealed class StoreProfile
 
     /// <summary>Active days within the longest window, oldest first.</summary>
     public List<DayBucket> Days { get; set; } = [];
+
+    /// <summary>The latest distinct searches, newest first (at most <see cref="RecentSearch.MaxKept"/>).</summary>
+    public List<RecentSearch> Searches { get; set; } = [];
 }

@@ -1,0 +1,94 @@
+using EdgeProfile.Edge.Log;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using V1 = EdgeProfile.Contracts.V1;
+
+namespace EdgeProfile.Edge.Uplink;
+
+/// <summary>
+/// Keeps a watch on the hub's <c>Downlink</c> while enrolled and applies what it pushes (global summaries of this
+/// store's customers), resuming after the last item applied; an outage only delays, a restart loses nothing.
+/// </summary>
+public sealed partial class DownlinkSubscriber(
+    EdgeIdentity identity,
+    EdgeDatabase db,
+    IOptions<EdgeOptions> options,
+    TimeProvider clock,
+    ILogger<DownlinkSubscriber> logger) : BackgroundService
+{
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        if (string.IsNullOrWhiteSpace(o.HubUrl) || identity.Credential is null)
+        {
+            return;
+        }
+
+        await Task.Yield();
+        using var hub = new HubClients(o.HubUrl);
+        using var connection = db.Open();
+        var headers = HubClients.StoreHeaders(o.StoreId, identity.Credential);
+        var backoff = FirstBackoff;
+        var outage = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var after = GlobalProfileStore.AppliedSeq(connection);
+                using var call = hub.Downlink.Watch(new V1.DownlinkRequest { After = after }, headers, cancellationToken: stoppingToken);
+                await call.ResponseHeadersAsync.ConfigureAwait(false);
+                backoff = FirstBackoff;
+                outage = false;
+                LogWatching(logger, o.HubUrl, after);
+                while (await call.ResponseStream.MoveNext(stoppingToken).ConfigureAwait(false))
+                {
+                    var item = call.ResponseStream.Current;
+                    GlobalProfileStore.Apply(connection, item, clock.GetUtcNow().ToUnixTimeMilliseconds());
+                    LogApplied(logger, item.Seq, item.Profile?.ProfileId ?? "");
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is RpcException or IOException or Microsoft.Data.Sqlite.SqliteException or HttpRequestException)
+            {
+                if (!outage)
+                {
+                    LogUnavailable(logger, o.HubUrl, ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message);
+                    outage = true;
+                }
+            }
+
+            try
+            {
+                await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Watching the hub's downlink at {HubUrl} after item {After}")]
+    private static partial void LogWatching(ILogger logger, string hubUrl, long after);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Downlink item {Seq} applied (global profile {ProfileId})")]
+    private static partial void LogApplied(ILogger logger, long seq, string profileId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Downlink from {HubUrl} unavailable ({Error}); retrying")]
+    private static partial void LogUnavailable(ILogger logger, string hubUrl, string error);
+}

@@ -1,0 +1,143 @@
+using EdgeProfile.Contracts.V1;
+using EdgeProfile.Core.Customers;
+using EdgeProfile.Hub.Profiles;
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeProfile.Hub.Downlink;
+
+/// <summary>
+/// What the hub pushes down to each store, numbered per store (<c>downlink</c> table). When an upload changes a customer
+/// that more than one store knows, each of those stores gets the customer's <see cref="GlobalSummary"/>; a newer summary
+/// replaces one the store has not confirmed yet, so a queue holds at most one item per customer. Items a store has
+/// confirmed (by resuming after them) are deleted.
+/// </summary>
+internal sealed class DownlinkQueue
+{
+    private const int MaxSearches = 10;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes at the next <see cref="Notify"/>.</summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
+
+    /// <summary>Wakes the stores' watches (call after the transaction that queued items committed).</summary>
+    public void Notify() =>
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>Queues the summary of each of <paramref name="profileIds"/> to every store that knows it, inside the caller's transaction.</summary>
+    public void Enqueue(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> profileIds, long nowUnixMs)
+    {
+        foreach (var profileId in profileIds)
+        {
+            var stores = new List<string>();
+            using (var command = Command(connection, tx, """
+                SELECT DISTINCT sp.store_id FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
+                JOIN stores s ON s.store_id = sp.store_id AND s.revoked_at IS NULL
+                WHERE ik.profile_id = $p ORDER BY sp.store_id;
+                """, ("$p", profileId)))
+            {
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    stores.Add(reader.GetString(0));
+                }
+            }
+
+            if (stores.Count < 2)
+            {
+                // Only one store knows the customer: it has nothing to learn from the others.
+                continue;
+            }
+
+            var summary = Summarize(ProfileReader.Load(connection, profileId, new CustomerKey(CustomerKey.Profile, profileId)), nowUnixMs);
+            foreach (var store in stores)
+            {
+                Exec(connection, tx, """
+                    DELETE FROM downlink WHERE store_id = $s AND profile_id = $p
+                        AND seq > (SELECT downlink_acked FROM stores WHERE store_id = $s);
+                    """, ("$s", store), ("$p", profileId));
+                using var next = Command(connection, tx, "UPDATE stores SET downlink_seq = downlink_seq + 1 WHERE store_id = $s RETURNING downlink_seq;", ("$s", store));
+                var seq = (long)next.ExecuteScalar()!;
+                var item = new DownlinkItem { Seq = seq, Profile = summary };
+                using var insert = Command(connection, tx,
+                    "INSERT INTO downlink (store_id, seq, profile_id, payload, created_at) VALUES ($s, $q, $p, $b, $now);",
+                    ("$s", store), ("$q", seq), ("$p", profileId), ("$b", item.ToByteArray()), ("$now", nowUnixMs));
+                insert.ExecuteNonQuery();
+            }
+        }
+    }
+
+    /// <summary>The store confirmed everything up to <paramref name="after"/>: forget it.</summary>
+    public static void Acknowledge(SqliteConnection connection, SqliteTransaction tx, string storeId, long after)
+    {
+        Exec(connection, tx, """
+            UPDATE stores SET downlink_acked = max(downlink_acked, min($a, downlink_seq)) WHERE store_id = $s;
+            DELETE FROM downlink WHERE store_id = $s AND seq <= $a;
+            """, ("$s", storeId), ("$a", after));
+    }
+
+    /// <summary>Up to <paramref name="limit"/> items of <paramref name="storeId"/> after <paramref name="after"/>, in order.</summary>
+    public static List<DownlinkItem> Read(SqliteConnection connection, string storeId, long after, int limit)
+    {
+        using var command = Command(connection, null, "SELECT payload FROM downlink WHERE store_id = $s AND seq > $a ORDER BY seq LIMIT $n;",
+            ("$s", storeId), ("$a", after), ("$n", limit));
+        using var reader = command.ExecuteReader();
+        var items = new List<DownlinkItem>();
+        while (reader.Read())
+        {
+            items.Add(DownlinkItem.Parser.ParseFrom((byte[])reader.GetValue(0)));
+        }
+
+        return items;
+    }
+
+    private static GlobalSummary Summarize(Api.GlobalProfile profile, long nowUnixMs)
+    {
+        var summary = new GlobalSummary
+        {
+            ProfileId = profile.ProfileId,
+            LastSeenUnixMs = profile.Global.LastSeen?.ToUnixTimeMilliseconds() ?? 0,
+            LastCategory = profile.Global.LastCategory ?? "",
+            Visits30D = profile.Global.Visits30d,
+            Spend30D = profile.Global.Spend30d,
+            UpdatedAtUnixMs = nowUnixMs,
+        };
+        summary.Identifiers.AddRange(profile.Identifiers);
+        summary.Channels.AddRange(profile.Global.Channels);
+        summary.Stores.AddRange(profile.Stores.Select(s => s.StoreId).Distinct(StringComparer.Ordinal));
+        summary.Tags.AddRange(profile.Tags.Select(t => t.Name));
+        foreach (var s in profile.Searches.Take(MaxSearches))
+        {
+            summary.Searches.Add(new StoreSearch
+            {
+                StoreId = s.StoreId,
+                Search = new SearchNote { Text = s.Text, AtUnixMs = s.At.ToUnixTimeMilliseconds(), Channel = s.Channel },
+            });
+        }
+
+        return summary;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        if (tx is not null)
+        {
+            command.Transaction = tx;
+        }
+
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return command;
+    }
+
+    private static void Exec(SqliteConnection connection, SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, tx, sql, parameters);
+        command.ExecuteNonQuery();
+    }
+}
