@@ -4,6 +4,7 @@ using EdgeProfile.Hub.Enrollment;
 using EdgeProfile.Hub.Features;
 using EdgeProfile.Hub.Hosting;
 using EdgeProfile.Hub.Profiles;
+using EdgeProfile.Hub.Segments;
 using EdgeProfile.Hub.Storage;
 using EdgeProfile.Hub.Uplink;
 using Microsoft.AspNetCore.Builder;
@@ -44,6 +45,7 @@ public static class HubHostingExtensions
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<HubIdentity>();
         services.AddSingleton<DownlinkQueue>();
+        services.AddSingleton<SegmentIndex>();
         services.AddSingleton<IdentityAdmin>();
         services.AddSingleton<StoreAuthInterceptor>();
         services.AddHostedService<HubInitializer>();

@@ -159,6 +159,44 @@ internal static class HubSchema
         );
         CREATE INDEX identity_audit_profile ON identity_audit(profile_id);
         CREATE INDEX identity_audit_other ON identity_audit(other_id);
+
+        -- Segments (audiences): a rule over profile fields and tags; members kept up to date as profiles change.
+        CREATE TABLE segments (
+            name        TEXT PRIMARY KEY,
+            expression  TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            version     INTEGER NOT NULL,
+            created_at  INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE segment_members (
+            segment    TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            since      INTEGER NOT NULL,
+            PRIMARY KEY (segment, profile_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX segment_members_profile ON segment_members(profile_id);
+
+        -- Erasure: what the law lets us keep of a request (when, how many identifiers, which systems confirmed).
+        CREATE TABLE erasures (
+            request_id   TEXT PRIMARY KEY,
+            requested_at INTEGER NOT NULL,
+            requested_by TEXT NOT NULL,
+            key_count    INTEGER NOT NULL,
+            stores       INTEGER NOT NULL,           -- stores asked to erase
+            completed_at INTEGER                     -- every store confirmed
+        ) WITHOUT ROWID;
+        CREATE TABLE erasure_confirmations (
+            request_id   TEXT NOT NULL,
+            system       TEXT NOT NULL,              -- 'hub' or a store id
+            confirmed_at INTEGER NOT NULL,
+            PRIMARY KEY (request_id, system)
+        ) WITHOUT ROWID;
+        -- Identifiers that must not come back (SHA-256 of the key, not the key): uploads carrying one are dropped.
+        CREATE TABLE suppressed_keys (
+            key_hash   BLOB PRIMARY KEY,
+            request_id TEXT NOT NULL
+        ) WITHOUT ROWID;
         """;
 
     // Step i brings a file from schema version i to i + 1.

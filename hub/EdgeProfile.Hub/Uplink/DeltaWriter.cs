@@ -2,6 +2,7 @@ using System.Text.Json;
 using EdgeProfile.Contracts.V1;
 using EdgeProfile.Hub.Downlink;
 using EdgeProfile.Hub.Profiles;
+using EdgeProfile.Hub.Segments;
 using EdgeProfile.Hub.Storage;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
@@ -20,9 +21,11 @@ internal sealed class DeltaWriter
     private readonly ILogger<DeltaWriter> _logger;
     private readonly HubIdentity _identity;
     private readonly DownlinkQueue _downlink;
+    private readonly SegmentIndex _segments;
 
-    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, TimeProvider time, ILogger<DeltaWriter> logger)
+    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, SegmentIndex segments, TimeProvider time, ILogger<DeltaWriter> logger)
     {
+        _segments = segments;
         _db = db;
         _identity = identity;
         _downlink = downlink;
@@ -172,6 +175,7 @@ internal sealed class DeltaWriter
             }
         }
 
+        _segments.OnProfilesChanged(connection, tx, touched, now);
         _downlink.Enqueue(connection, tx, touched, now);
     }
 
