@@ -17,6 +17,9 @@ public static class CliApp
         StoresCommand.Create(),
         ProfilesCommand.Create(),
         IdentityCommand.Create(),
+        SegmentsCommand.Create(),
+        EraseCommand.Erase(),
+        EraseCommand.Erasures(),
         ReplayCommand.Create(),
         FeaturesCommand.Create(),
     };

@@ -45,7 +45,10 @@ public static class HubHostingExtensions
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<HubIdentity>();
         services.AddSingleton<DownlinkQueue>();
+        services.AddSingleton<EdgeProfile.Hub.Erasure.ErasureService>();
+        services.AddSingleton<EdgeProfile.Hub.Consent.ConsentStore>();
         services.AddSingleton<SegmentIndex>();
+        services.AddSingleton<SegmentStore>();
         services.AddSingleton<IdentityAdmin>();
         services.AddSingleton<StoreAuthInterceptor>();
         services.AddHostedService<HubInitializer>();

@@ -89,6 +89,12 @@ public sealed class IdentityTests
         Assert.Equal(merged.ProfileId, (await hub.ProfileAsync("loyalty:L-7")).ProfileId);
         Assert.Equal(2, merged.Global.StoresSeen);
 
+        using (var define = await hub.Http.PutAsJsonAsync("/api/segments/seen", new { expression = "visits_30d >= 1" }))
+        {
+            Assert.True(define.IsSuccessStatusCode);
+        }
+
+        Assert.Equal(1, (await hub.Http.GetFromJsonAsync<SegmentSummary>("/api/segments/seen"))!.Members);
         var merge = Assert.Single((await HistoryAsync(hub, "app:u-7")).Audit, a => a.Action == "merge");
         using var response = await hub.Http.PostAsync(new Uri($"/api/identity/merges/{merge.Seq}/unmerge", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -105,6 +111,7 @@ public sealed class IdentityTests
         Assert.Equal(["app:u-7"], app.Identifiers);
         Assert.Equal("store-001", Assert.Single(loyalty.Stores).StoreId);
         Assert.Equal("store-002", Assert.Single(app.Stores).StoreId);
+        Assert.Equal(2, (await hub.Http.GetFromJsonAsync<SegmentSummary>("/api/segments/seen"))!.Members);
 
         // The store keeps sending its (wrong) view: the split holds, and says why.
         await store2.UploadAsync(Deltas.Of(3, "app:u-7", "app:u-7", "loyalty:L-7"));

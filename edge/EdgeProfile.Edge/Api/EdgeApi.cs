@@ -52,6 +52,7 @@ public static class EdgeApi
                 duplicatesIgnored = s.DuplicatesIgnored,
                 deadLettered = s.DeadLettered,
                 lateEvents = s.LateEvents,
+                eventsSuppressed = s.EventsSuppressed,
                 outbox = new
                 {
                     backlog = s.OutboxBacklog,
@@ -103,11 +104,30 @@ public static class EdgeApi
                 global = GlobalProfileStore.Find(connection, view.Identifiers.Prepend(view.CustomerKey));
             }
 
-            var globalReasons = GlobalReasons(global, o.Value.StoreId);
+            // The customer's consent, as the hub last pushed it: withdrawn purposes are not served here either.
+            var noAnalytics = global?.Consent?.Analytics == true;
+            var noPersonalisation = global?.Consent?.Personalisation == true;
+            var globalReasons = noPersonalisation ? [] : GlobalReasons(global, o.Value.StoreId);
+            if (noPersonalisation)
+            {
+                globalReasons.Add(("personalisation consent withdrawn: no tags, interests or affinities are shown", "顾客已撤回个性化授权：不展示标签、兴趣和偏好"));
+            }
+
+            if (noAnalytics)
+            {
+                globalReasons.Add(("analytics consent withdrawn: no feature values are shown", "顾客已撤回分析授权：不展示特征值"));
+            }
+
             var affinity = FeatureViews.Affinity(engine.Set, readings);
             if (affinity is not null)
             {
                 tags.AddRange(InterestTags.From(affinity));
+            }
+
+            if (noPersonalisation)
+            {
+                tags.Clear();
+                affinity = null;
             }
 
             return Results.Json(new
@@ -116,7 +136,13 @@ public static class EdgeApi
                 customerKey = view.CustomerKey,
                 identifiers = view.Identifiers,
                 asOf = at,
-                features = readings.Select(r => FeatureViews.View(r, asOfMs)),
+                features = noAnalytics ? [] : readings.Select(r => FeatureViews.View(r, asOfMs)),
+                consent = new
+                {
+                    analytics = !noAnalytics,
+                    personalisation = !noPersonalisation,
+                    training = global?.Consent?.Training != true,
+                },
                 categoryAffinities = affinity?.Value.Ranking?.Select(r => new { category = r.Value, weight = r.Weight, share = Math.Round(r.Share, 4) }) ?? [],
                 featureSet = new { revision = features.AppliedRevision, definitions = engine.Set.Definitions.Count, backfillPending = features.BackfillPending },
                 summary = new
@@ -139,8 +165,8 @@ public static class EdgeApi
                     identifiers = global.Identifiers,
                     channels = global.Channels,
                     stores = global.Stores,
-                    tags = global.Tags,
-                    searches = global.Searches.Select(x => new
+                    tags = noPersonalisation ? [] : global.Tags.ToList(),
+                    searches = global.Searches.Where(_ => !noPersonalisation).Select(x => new
                     {
                         storeId = x.StoreId,
                         text = x.Search.Text,

@@ -152,6 +152,25 @@ internal sealed class FeatureWriter
         sql.SetMeta(ReplayFromKey, Encoding.UTF8.GetBytes(replayFrom.ToString(CultureInfo.InvariantCulture)));
     }
 
+    /// <summary>Drops an erased customer's live state and any pending checkpoint of it (write lock held).</summary>
+    public void Forget(string customerKey)
+    {
+        if (!Live.Remove(customerKey, out var state))
+        {
+            return;
+        }
+
+        if (_dirtySince.Remove(state))
+        {
+            var rest = _dirtyOrder.Where(s => !ReferenceEquals(s, state)).ToList();
+            _dirtyOrder.Clear();
+            foreach (var s in rest)
+            {
+                _dirtyOrder.Enqueue(s);
+            }
+        }
+    }
+
     /// <summary>The transaction committed.</summary>
     public void Committed()
     {

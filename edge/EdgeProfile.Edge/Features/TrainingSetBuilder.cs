@@ -37,7 +37,7 @@ public sealed record LabelSpec(string Name, LabelKind Kind, TimeSpan Horizon)
 }
 
 /// <summary>What a training-set run produced.</summary>
-public sealed record TrainingSetResult(string CsvPath, string ManifestPath, int Rows, int UnknownCustomers, int Features, int CensoredRows);
+public sealed record TrainingSetResult(string CsvPath, string ManifestPath, int Rows, int UnknownCustomers, int Features, int CensoredRows, int WithheldRows = 0);
 
 /// <summary>
 /// Point-in-time-correct training sets from an edge's local log: for every (customer, cutoff) row, features from
@@ -122,7 +122,7 @@ public static class TrainingSetBuilder
         Directory.CreateDirectory(outDir);
         var csvPath = Path.Combine(outDir, "training_set.csv");
         var manifestPath = Path.Combine(outDir, "manifest.json");
-        int written = 0, unknown = 0, censored = 0;
+        int written = 0, unknown = 0, censored = 0, withheld = 0;
         var cache = new Dictionary<string, List<FeatureInput>>(StringComparer.Ordinal);
         using (var csv = new StreamWriter(csvPath, false, new UTF8Encoding(false)))
         {
@@ -137,6 +137,13 @@ public static class TrainingSetBuilder
                 if (primary is null)
                 {
                     unknown++;
+                    continue;
+                }
+
+                if (TrainingWithdrawn(conn, primary))
+                {
+                    // The customer withdrew consent to training (from the hub's global view): no row.
+                    withheld++;
                     continue;
                 }
 
@@ -176,6 +183,7 @@ public static class TrainingSetBuilder
             storeId,
             rows = written,
             unknownCustomers = unknown,
+            withheldRows = withheld,
             censoredRows = censored,
             logEnd = logEnd > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(logEnd) : (DateTimeOffset?)null,
             featureSetRevision = set.Revision,
@@ -194,7 +202,7 @@ public static class TrainingSetBuilder
             labels = labels.Select(l => new { name = l.Name, kind = l.Kind.ToString(), horizon = Durations.Format(l.Horizon) }),
         };
         File.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest, Indented));
-        return new TrainingSetResult(csvPath, manifestPath, written, unknown, set.Definitions.Count, censored);
+        return new TrainingSetResult(csvPath, manifestPath, written, unknown, set.Definitions.Count, censored, withheld);
     }
 
     /// <summary>The feature set the edge serves (stored by the log writer), else the built-in defaults.</summary>
@@ -227,6 +235,28 @@ public static class TrainingSetBuilder
             LabelKind.NoPurchase => any ? "0" : "1",
             _ => spend.ToString("0.####", CultureInfo.InvariantCulture),
         };
+    }
+
+    private static bool TrainingWithdrawn(SqliteConnection conn, string primary)
+    {
+        if (EdgeDatabase.Scalar<long>(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'global_keys'") == 0)
+        {
+            return false;
+        }
+
+        var keys = new List<string> { primary };
+        using (var cmd = conn.CreateCommand())
+        {
+            cmd.CommandText = "SELECT key FROM customer_keys WHERE customer_key = $k";
+            cmd.Parameters.AddWithValue("$k", primary);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                keys.Add(r.GetString(0));
+            }
+        }
+
+        return Uplink.GlobalProfileStore.Find(conn, keys)?.Consent?.Training == true;
     }
 
     private static string? Resolve(SqliteConnection conn, string customer, Pseudonymizer? pseudonymizer)

@@ -101,6 +101,15 @@ public sealed class EdgeDatabase
             CREATE TABLE IF NOT EXISTS downlink_state (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 applied_seq INTEGER NOT NULL);
+            -- Erased identifiers (SHA-256 of the key, not the key): events carrying one are not stored again.
+            CREATE TABLE IF NOT EXISTS suppressed_keys (
+                key_hash BLOB PRIMARY KEY,
+                request_id TEXT NOT NULL) WITHOUT ROWID;
+            -- Erasure requests carried out here, and whether the hub has the confirmation.
+            CREATE TABLE IF NOT EXISTS erasures_applied (
+                request_id TEXT PRIMARY KEY,
+                applied_at_ms INTEGER NOT NULL,
+                confirmed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
             PRAGMA user_version = 3;
             COMMIT;
             """);

@@ -11,6 +11,14 @@ public sealed class EdgeStats
     private long _outboxBytes;
     private long _oldestOutboxMs;
     private long _overflowCustomers;
+    private long _suppressed;
+
+    /// <summary>Events not stored because they name an erased customer.</summary>
+    public long EventsSuppressed => Volatile.Read(ref _suppressed);
+
+    internal void LoadSuppressed(long suppressed) => _suppressed = suppressed;
+
+    internal void AddSuppressed(long n) => Interlocked.Add(ref _suppressed, n);
 
     /// <summary>Valid events in the log.</summary>
     public long EventsStored => Volatile.Read(ref _eventsStored);

@@ -42,6 +42,8 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private readonly FeatureRuntime _runtime;
     private readonly FeatureWriter _features;
     private readonly ConcurrentQueue<(FeatureSet Set, TaskCompletionSource Done)> _pendingSets = new();
+    private readonly ConcurrentQueue<(string RequestId, IReadOnlyList<string> Keys, TaskCompletionSource Done)> _pendingErasures = new();
+    private HashSet<string> _suppressed = new(StringComparer.Ordinal);
     private readonly EdgeIdentity _identity;
     private IdentityPolicy? _policy;
     private Pseudonymizer? _policyPseudonymizer;
@@ -98,6 +100,19 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         return done.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Erases the customers <paramref name="keys"/> name (see <see cref="EdgeErasure"/>) between two batches, so no cached
+    /// state writes them back; completes once the erasure has committed.
+    /// </summary>
+    public Task EraseAsync(string requestId, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingErasures.Enqueue((requestId, keys, done));
+        _queue.Writer.TryWrite(IngestItem.Tick);
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -147,6 +162,11 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                 ApplyPendingSets(conn, sql);
             }
 
+            if (!_pendingErasures.IsEmpty)
+            {
+                ApplyPendingErasures(conn);
+            }
+
             if (_features.BackfillRunning)
             {
                 Backfill(conn, sql);
@@ -194,7 +214,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
     private void CommitBatchLocked(SqliteConnection conn, Statements sql, List<IngestItem> batch)
     {
-        long stored = 0, duplicates = 0, dead = 0, late = 0, outboxRows = 0, outboxBytes = 0, overflow = 0;
+        long stored = 0, duplicates = 0, dead = 0, late = 0, outboxRows = 0, outboxBytes = 0, overflow = 0, suppressed = 0;
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var touched = new HashSet<StoreProfile>();
         if (_profileCache.Count > MaxCachedCustomers)
@@ -215,6 +235,13 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                     var payload = item.Payload.Length > MaxDeadLetterBytes ? item.Payload[..MaxDeadLetterBytes] : item.Payload;
                     sql.InsertDead(now, item.Topic, item.Decoded.Field ?? "message", item.Decoded.Reason ?? "invalid", item.Payload.Length, payload.Span);
                     dead++;
+                    continue;
+                }
+
+                if (IsSuppressed(item.CustomerKeys))
+                {
+                    // An erased customer: the event is acknowledged and not kept anywhere.
+                    suppressed++;
                     continue;
                 }
 
@@ -268,6 +295,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
             _features.BeforeCommit(sql, now);
             sql.AddCounters(stored, duplicates, dead, late);
+            sql.AddCounter("events_suppressed", suppressed);
             _deadLetterRows += dead;
             if (_deadLetterRows > _options.DeadLetters.MaxCount)
             {
@@ -302,6 +330,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
         _features.Committed();
         _stats.AddCommitted(stored, duplicates, dead, late, outboxRows, outboxBytes, now, overflow);
+        _stats.AddSuppressed(suppressed);
         foreach (var item in batch)
         {
             item.Commit();
@@ -425,6 +454,72 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         }
     }
 
+    private void ApplyPendingErasures(SqliteConnection conn)
+    {
+        while (_pendingErasures.TryDequeue(out var pending))
+        {
+            try
+            {
+                using (_runtime.Write())
+                {
+                    // Deleted content is overwritten in the file, not just unlinked.
+                    EdgeDatabase.Exec(conn, "PRAGMA secure_delete = ON;");
+                    List<string> primaries, keys;
+                    using (var tx = conn.BeginTransaction())
+                    {
+                        (primaries, keys) = EdgeErasure.Erase(conn, tx, pending.RequestId, pending.Keys, _clock.GetUtcNow().ToUnixTimeMilliseconds());
+                        tx.Commit();
+                    }
+
+                    EdgeDatabase.Exec(conn, "PRAGMA secure_delete = OFF;");
+                    foreach (var primary in primaries)
+                    {
+                        _profileCache.Remove(primary);
+                        _features.Forget(primary);
+                    }
+
+                    foreach (var key in keys)
+                    {
+                        _keyCache.Remove(key);
+                        _suppressed.Add(Convert.ToHexString(EdgeErasure.KeyHash(key)));
+                    }
+
+                    foreach (var stale in _keyCache.Where(e => primaries.Contains(e.Value)).Select(e => e.Key).ToList())
+                    {
+                        _keyCache.Remove(stale);
+                    }
+
+                    LogErased(_logger, pending.RequestId, primaries.Count, keys.Count);
+                }
+
+                pending.Done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                LogEraseFailed(_logger, ex, pending.RequestId);
+                pending.Done.TrySetException(ex);
+            }
+        }
+    }
+
+    private bool IsSuppressed(IReadOnlyList<string> keys)
+    {
+        if (_suppressed.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var key in keys)
+        {
+            if (_suppressed.Contains(Convert.ToHexString(EdgeErasure.KeyHash(key))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private void ApplyPendingSets(SqliteConnection conn, Statements sql)
     {
         while (_pendingSets.TryDequeue(out var pending))
@@ -510,8 +605,16 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         var oldest = EdgeDatabase.Scalar<long>(conn, "SELECT COALESCE(MIN(created_at_ms),0) FROM outbox");
         var overflow = EdgeDatabase.Scalar<long>(conn, "SELECT COUNT(*) FROM outbox_overflow");
         _stats.Load(Counter("events_stored"), Counter("duplicates"), Counter("dead_lettered"), Counter("late_events"), backlog, bytes, oldest, overflow);
+        _stats.LoadSuppressed(Counter("events_suppressed"));
+        _suppressed = EdgeErasure.LoadSuppressed(conn);
         LogOpened(_logger, _db.Path, _stats.EventsStored, backlog);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Erasure {RequestId} carried out: {Customers} customer(s), {Keys} identifier(s) removed and suppressed")]
+    private static partial void LogErased(ILogger logger, string requestId, int customers, int keys);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Erasure {RequestId} failed; it is retried when the hub sends it again")]
+    private static partial void LogEraseFailed(ILogger logger, Exception exception, string requestId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event log {Path} open: {Events} events stored, {Backlog} deltas waiting for the hub")]
     private static partial void LogOpened(ILogger logger, string path, long events, long backlog);

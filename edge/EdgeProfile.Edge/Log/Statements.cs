@@ -129,6 +129,11 @@ internal sealed class Statements : IDisposable
         if (late > 0) Counter(_addCounter, "late_events", late);
     }
 
+    public void AddCounter(string name, long value)
+    {
+        if (value > 0) Counter(_addCounter, name, value);
+    }
+
     public int TrimDeadLetters(int keep)
     {
         raw.sqlite3_bind_int(_trimDead, 1, keep);

@@ -14,6 +14,7 @@ namespace EdgeProfile.Edge.Uplink;
 public sealed partial class DownlinkSubscriber(
     EdgeIdentity identity,
     EdgeDatabase db,
+    LogWriter writer,
     IOptions<EdgeOptions> options,
     TimeProvider clock,
     ILogger<DownlinkSubscriber> logger) : BackgroundService
@@ -46,9 +47,28 @@ public sealed partial class DownlinkSubscriber(
                 backoff = FirstBackoff;
                 outage = false;
                 LogWatching(logger, o.HubUrl, after);
+
+                // Erasures carried out while the hub could not hear about it.
+                foreach (var pending in EdgeErasure.Unconfirmed(connection))
+                {
+                    await ConfirmAsync(hub, headers, connection, pending, stoppingToken).ConfigureAwait(false);
+                }
+
                 while (await call.ResponseStream.MoveNext(stoppingToken).ConfigureAwait(false))
                 {
                     var item = call.ResponseStream.Current;
+                    if (item.BodyCase == V1.DownlinkItem.BodyOneofCase.Erase)
+                    {
+                        if (!EdgeErasure.Applied(connection, item.Erase.RequestId))
+                        {
+                            await writer.EraseAsync(item.Erase.RequestId, item.Erase.Identifiers, stoppingToken).ConfigureAwait(false);
+                        }
+
+                        GlobalProfileStore.Apply(connection, item, clock.GetUtcNow().ToUnixTimeMilliseconds());
+                        await ConfirmAsync(hub, headers, connection, item.Erase.RequestId, stoppingToken).ConfigureAwait(false);
+                        continue;
+                    }
+
                     GlobalProfileStore.Apply(connection, item, clock.GetUtcNow().ToUnixTimeMilliseconds());
                     LogApplied(logger, item.Seq, item.Profile?.ProfileId ?? "");
                 }
@@ -61,7 +81,7 @@ public sealed partial class DownlinkSubscriber(
             {
                 break;
             }
-            catch (Exception ex) when (ex is RpcException or IOException or Microsoft.Data.Sqlite.SqliteException or HttpRequestException)
+            catch (Exception ex) when (ex is RpcException or IOException or Microsoft.Data.Sqlite.SqliteException or HttpRequestException or InvalidOperationException)
             {
                 if (!outage)
                 {
@@ -81,6 +101,12 @@ public sealed partial class DownlinkSubscriber(
 
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
         }
+    }
+
+    private static async Task ConfirmAsync(HubClients hub, Metadata headers, Microsoft.Data.Sqlite.SqliteConnection connection, string requestId, CancellationToken ct)
+    {
+        await hub.Downlink.ConfirmErasureAsync(new V1.ErasureConfirmation { RequestId = requestId }, headers, cancellationToken: ct).ConfigureAwait(false);
+        EdgeErasure.MarkConfirmed(connection, requestId);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Watching the hub's downlink at {HubUrl} after item {After}")]

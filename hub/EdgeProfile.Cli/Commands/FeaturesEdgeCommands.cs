@@ -145,7 +145,7 @@ public static class FeaturesEdgeCommands
                 throw new CliException(ex.Message);
             }
 
-            Console.Out.WriteLine($"{result.Rows} rows × {result.Features} features + {LabelSpec.Defaults.Count} labels written to {result.CsvPath} (manifest {result.ManifestPath}); {result.UnknownCustomers} unknown customers skipped, {result.CensoredRows} rows whose label horizon runs past the end of the log (label_observed=0)");
+            Console.Out.WriteLine($"{result.Rows} rows × {result.Features} features + {LabelSpec.Defaults.Count} labels written to {result.CsvPath} (manifest {result.ManifestPath}); {result.UnknownCustomers} unknown customers skipped, {result.WithheldRows} rows withheld (training consent withdrawn), {result.CensoredRows} rows whose label horizon runs past the end of the log (label_observed=0)");
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;

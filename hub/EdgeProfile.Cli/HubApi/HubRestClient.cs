@@ -112,6 +112,23 @@ public sealed class HubRestClient : IDisposable
         return json is null ? null : (Deserialize<UnmergeResult>(json, "POST /api/identity/merges/{seq}/unmerge"), json);
     }
 
+    /// <summary><c>POST /api/erasures</c>; null when the hub does not know the customer (404).</summary>
+    public async Task<(ErasureStatus Status, string Json)?> EraseAsync(string customerKey, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(customerKey);
+        using var body = JsonContent.Create(new { key = customerKey });
+        var json = await SendAsync(HttpMethod.Post, "api/erasures", body, $"erase {customerKey}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
+        return json is null ? null : (Deserialize<ErasureStatus>(json, "POST /api/erasures"), json);
+    }
+
+    /// <summary><c>GET /api/erasures/{id}</c>; null when there is no such request.</summary>
+    public async Task<(ErasureStatus Status, string Json)?> GetErasureAsync(string requestId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
+        var json = await SendAsync(HttpMethod.Get, "api/erasures/" + Uri.EscapeDataString(requestId), null, $"get erasure {requestId}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
+        return json is null ? null : (Deserialize<ErasureStatus>(json, "GET /api/erasures/{id}"), json);
+    }
+
     /// <summary><c>GET /api/features</c>: the registry's current feature set (its revision and definitions).</summary>
     public async Task<(FeatureSet Set, string Json)> GetFeaturesAsync(CancellationToken cancellationToken)
     {
@@ -145,6 +162,121 @@ public sealed class HubRestClient : IDisposable
         using var body = new StringContent(featureJson, System.Text.Encoding.UTF8, "application/json");
         var json = await SendAsync(HttpMethod.Post, "api/features", body, "register feature definitions", cancellationToken).ConfigureAwait(false);
         return (Deserialize<FeatureChangeResult>(json, "POST /api/features"), json!);
+    }
+
+    /// <summary><c>GET /api/segments</c>: every segment with its member count.</summary>
+    public async Task<(IReadOnlyList<SegmentSummary> Segments, string Json)> ListSegmentsAsync(CancellationToken cancellationToken)
+    {
+        var json = await SendAsync(HttpMethod.Get, "api/segments", null, "list segments", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<List<SegmentSummary>>(json, "GET /api/segments"), json!);
+    }
+
+    /// <summary><c>GET /api/segments/{name}</c>; null when there is no such segment (404).</summary>
+    public async Task<(SegmentSummary Segment, string Json)?> GetSegmentAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var json = await SendAsync(HttpMethod.Get, "api/segments/" + Uri.EscapeDataString(name), null, $"get segment {name}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
+        return json is null ? null : (Deserialize<SegmentSummary>(json, "GET /api/segments/{name}"), json);
+    }
+
+    /// <summary><c>PUT /api/segments/{name}</c>: creates or replaces the segment; the hub recomputes its members before answering.</summary>
+    public async Task<(SegmentSummary Segment, string Json)> DefineSegmentAsync(string name, string expression, string? description, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(expression);
+        using var body = JsonContent.Create(new SegmentRequest(expression, description), options: Json);
+        var json = await SendAsync(HttpMethod.Put, "api/segments/" + Uri.EscapeDataString(name), body, $"define segment {name}", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<SegmentSummary>(json, "PUT /api/segments/{name}"), json!);
+    }
+
+    /// <summary><c>DELETE /api/segments/{name}</c>: the segment as it was; null when there is no such segment.</summary>
+    public async Task<(SegmentSummary Segment, string Json)?> DeleteSegmentAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var json = await SendAsync(HttpMethod.Delete, "api/segments/" + Uri.EscapeDataString(name), null, $"delete segment {name}", cancellationToken, allowNotFound: true).ConfigureAwait(false);
+        return json is null ? null : (Deserialize<SegmentSummary>(json, "DELETE /api/segments/{name}"), json);
+    }
+
+    /// <summary>
+    /// <c>GET /api/segments/{name}/members.csv</c>, copied to <paramref name="destination"/> as it arrives. Returns the
+    /// number of member rows (header excluded), or null when there is no such segment.
+    /// </summary>
+    public async Task<long?> ExportSegmentAsync(string name, Stream destination, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(destination);
+        var what = $"export segment {name}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"api/segments/{Uri.EscapeDataString(name)}/members.csv", UriKind.Relative));
+        HttpResponseMessage response;
+        try
+        {
+            // Headers first: the body is streamed to the destination instead of buffered.
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException($"cannot reach the hub at {BaseUrl} to {what}: {ex.Message} (is it running? pass --hub URL)", ex);
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"the hub at {BaseUrl} did not answer within {_http.Timeout.TotalSeconds:0} s to {what}", ex);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var detail = ErrorText(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+                throw new CliException(response.StatusCode == HttpStatusCode.Unauthorized
+                    ? $"the hub at {BaseUrl} refused the operator token (401{Suffix(detail)}); pass --token, --token-file or set EDGEPROFILE_TOKEN"
+                    : $"the hub at {BaseUrl} could not {what}: {(int)response.StatusCode} {response.ReasonPhrase}{Suffix(detail)}");
+            }
+
+            try
+            {
+                var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                await using (source.ConfigureAwait(false))
+                {
+                    return await CopyCountingRowsAsync(source, destination, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException)
+            {
+                throw new CliException($"the export of segment {name} from {BaseUrl} broke off: {ex.Message}", ex);
+            }
+        }
+    }
+
+    // Counts CSV records as they pass: line ends outside quoted fields, less the header.
+    private static async Task<long> CopyCountingRowsAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        long lines = 0;
+        var quoted = false;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            foreach (var b in buffer.AsSpan(0, read))
+            {
+                if (b == (byte)'"')
+                {
+                    quoted = !quoted;
+                }
+                else if (b == (byte)'\n' && !quoted)
+                {
+                    lines++;
+                }
+            }
+
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+        }
+
+        return Math.Max(0, lines - 1);
     }
 
     /// <inheritdoc />

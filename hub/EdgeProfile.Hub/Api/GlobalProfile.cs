@@ -12,6 +12,9 @@ public sealed record GlobalProfile(
 {
     /// <summary>The customer's latest searches at any store, newest first (at most 10).</summary>
     public IReadOnlyList<StoreSearchEntry> Searches { get; init; } = [];
+
+    /// <summary>What the customer's data may be used for.</summary>
+    public ConsentState Consent { get; init; } = ConsentState.Granted;
 }
 
 /// <summary>A search a customer made at a store.</summary>

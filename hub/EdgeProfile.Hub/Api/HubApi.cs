@@ -92,6 +92,9 @@ internal static class HubApi
 
         FeatureApi.Map(api);
         IdentityApi.Map(api);
+        SegmentApi.Map(api);
+        ErasureApi.Map(api);
+        ConsentApi.Map(api);
 
         // Unknown /api paths answer in the API's error shape too.
         api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, /api/identity/{key}, /api/features, POST /api/enrollments"));

@@ -25,7 +25,12 @@ internal sealed class DownlinkQueue
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>Queues the summary of each of <paramref name="profileIds"/> to every store that knows it, inside the caller's transaction.</summary>
-    public void Enqueue(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> profileIds, long nowUnixMs)
+    /// <param name="connection">The writer connection.</param>
+    /// <param name="tx">Its transaction.</param>
+    /// <param name="profileIds">Profiles that changed.</param>
+    /// <param name="nowUnixMs">Now.</param>
+    /// <param name="evenForOneStore">Push even when a single store knows the customer (a consent change it must honour).</param>
+    public void Enqueue(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> profileIds, long nowUnixMs, bool evenForOneStore = false)
     {
         foreach (var profileId in profileIds)
         {
@@ -43,7 +48,7 @@ internal sealed class DownlinkQueue
                 }
             }
 
-            if (stores.Count < 2)
+            if (stores.Count == 0 || (stores.Count < 2 && !evenForOneStore))
             {
                 // Only one store knows the customer: it has nothing to learn from the others.
                 continue;
@@ -64,6 +69,23 @@ internal sealed class DownlinkQueue
                     ("$s", store), ("$q", seq), ("$p", profileId), ("$b", item.ToByteArray()), ("$now", nowUnixMs));
                 insert.ExecuteNonQuery();
             }
+        }
+    }
+
+    /// <summary>Queues an erase order to each of <paramref name="stores"/>, inside the caller's transaction.</summary>
+    public static void EnqueueErasure(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> stores, ErasureRequest order, long nowUnixMs)
+    {
+        ArgumentNullException.ThrowIfNull(stores);
+        ArgumentNullException.ThrowIfNull(order);
+        foreach (var store in stores)
+        {
+            using var next = Command(connection, tx, "UPDATE stores SET downlink_seq = downlink_seq + 1 WHERE store_id = $s RETURNING downlink_seq;", ("$s", store));
+            var seq = (long)next.ExecuteScalar()!;
+            var item = new DownlinkItem { Seq = seq, Erase = order };
+            using var insert = Command(connection, tx,
+                "INSERT INTO downlink (store_id, seq, profile_id, payload, created_at) VALUES ($s, $q, $p, $b, $now);",
+                ("$s", store), ("$q", seq), ("$p", "erase:" + order.RequestId), ("$b", item.ToByteArray()), ("$now", nowUnixMs));
+            insert.ExecuteNonQuery();
         }
     }
 
@@ -103,6 +125,16 @@ internal sealed class DownlinkQueue
             UpdatedAtUnixMs = nowUnixMs,
         };
         summary.Identifiers.AddRange(profile.Identifiers);
+        if (profile.Consent != Api.ConsentState.Granted)
+        {
+            summary.Consent = new ConsentWithdrawals
+            {
+                Analytics = !profile.Consent.Analytics,
+                Personalisation = !profile.Consent.Personalisation,
+                Training = !profile.Consent.Training,
+            };
+        }
+
         summary.Channels.AddRange(profile.Global.Channels);
         summary.Stores.AddRange(profile.Stores.Select(s => s.StoreId).Distinct(StringComparer.Ordinal));
         summary.Tags.AddRange(profile.Tags.Select(t => t.Name));

@@ -9,10 +9,23 @@ namespace EdgeProfile.Hub.Downlink;
 /// <c>Downlink.Watch</c> for authenticated stores: confirms what the store says it applied, sends what is queued after
 /// that, then each new item as it is queued (woken by <see cref="DownlinkQueue.Notify"/>, with a poll as a backstop).
 /// </summary>
-internal sealed class DownlinkService(HubDatabase db, DownlinkQueue queue) : Contracts.V1.Downlink.DownlinkBase
+internal sealed class DownlinkService(HubDatabase db, DownlinkQueue queue, Erasure.ErasureService erasures) : Contracts.V1.Downlink.DownlinkBase
 {
     private const int PageSize = 500;
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+
+    public override async Task<ErasureConfirmed> ConfirmErasure(ErasureConfirmation request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var storeId = StoreCallContext.StoreId(context);
+        if (string.IsNullOrWhiteSpace(request.RequestId))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "request_id is required"));
+        }
+
+        return new ErasureConfirmed { Complete = await erasures.ConfirmAsync(storeId, request.RequestId, context.CancellationToken).ConfigureAwait(false) };
+    }
 
     public override async Task Watch(DownlinkRequest request, IServerStreamWriter<DownlinkItem> responseStream, ServerCallContext context)
     {

@@ -127,6 +127,7 @@ internal sealed class ProfileReader
         return new GlobalProfile("ep:" + profileId, identifiers, stores, global, tags, [], reasons)
         {
             Searches = searches.OrderByDescending(x => x.At).ThenBy(x => x.StoreId, StringComparer.Ordinal).Take(10).ToList(),
+            Consent = Consent.ConsentStore.Effective(connection, identifiers),
         };
     }
 

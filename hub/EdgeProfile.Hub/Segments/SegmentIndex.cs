@@ -1,16 +1,261 @@
+using EdgeProfile.Core.Customers;
+using EdgeProfile.Hub.Profiles;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Segments;
 
-/// <summary>Keeps segment membership up to date as profiles change (called inside the upload's transaction).</summary>
+/// <summary>
+/// Keeps <c>segment_members</c> up to date as profiles change (called inside the upload's transaction): each changed
+/// profile is re-evaluated against every segment, entering (with <c>since</c> = now) or leaving as its rule says.
+/// Profiles merged into a changed one, and changed ids that no longer exist, leave every segment. The parsed rules are
+/// cached until <see cref="Invalidate"/> (every caller holds the hub's single writer, so the cache needs no lock of its own).
+/// </summary>
 internal sealed class SegmentIndex
 {
+    private readonly ILogger<SegmentIndex> _logger;
+    private volatile IReadOnlyList<Rule>? _rules;
+
+    public SegmentIndex(ILogger<SegmentIndex> logger)
+    {
+        _logger = logger;
+    }
+
     /// <summary>Re-evaluates every segment for <paramref name="profileIds"/>, which an upload just changed.</summary>
     public void OnProfilesChanged(SqliteConnection connection, SqliteTransaction tx, IReadOnlyCollection<string> profileIds, long nowUnixMs)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(profileIds);
-        _ = nowUnixMs;
+        if (profileIds.Count == 0)
+        {
+            return;
+        }
+
+        var rules = Rules(connection, tx);
+        if (rules.Count == 0)
+        {
+            // Deleting a segment deletes its members, so without segments there is nothing to keep up to date.
+            return;
+        }
+
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(nowUnixMs);
+        using var members = new Members(connection, tx);
+        foreach (var profileId in profileIds)
+        {
+            // A merge retires the absorbed id as an alias of the survivor (which is the id the upload reports).
+            members.RemoveAliasesOf(profileId);
+            if (!members.ProfileExists(profileId))
+            {
+                members.RemoveProfile(profileId);
+                continue;
+            }
+
+            var profile = ProfileReader.Load(connection, profileId, new CustomerKey(CustomerKey.Profile, profileId));
+            var current = members.SegmentsOf(profileId);
+            foreach (var rule in rules)
+            {
+                // A customer who withdrew analytics consent is in no segment (nor in its exports).
+                var member = profile.Consent.Analytics && SegmentEvaluator.Matches(rule.Expression, profile, now);
+                if (member && !current.Contains(rule.Name))
+                {
+                    members.Add(rule.Name, profileId, nowUnixMs);
+                }
+                else if (!member && current.Contains(rule.Name))
+                {
+                    members.Remove(rule.Name, profileId);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Recomputes segment <paramref name="name"/> over every profile with <paramref name="expression"/>: members that
+    /// stay keep their <c>since</c>, new ones get <paramref name="nowUnixMs"/>. Returns the number of members.
+    /// </summary>
+    public int Rebuild(SqliteConnection connection, SqliteTransaction tx, string name, SegmentExpression expression, long nowUnixMs)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(expression);
+        var before = new HashSet<string>(StringComparer.Ordinal);
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = "SELECT profile_id FROM segment_members WHERE segment = $s;";
+            command.Parameters.AddWithValue("$s", name);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                before.Add(reader.GetString(0));
+            }
+        }
+
+        var profileIds = new List<string>();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = "SELECT profile_id FROM profiles ORDER BY seq;";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                profileIds.Add(reader.GetString(0));
+            }
+        }
+
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(nowUnixMs);
+        var count = 0;
+        using var members = new Members(connection, tx);
+        foreach (var profileId in profileIds)
+        {
+            var profile = ProfileReader.Load(connection, profileId, new CustomerKey(CustomerKey.Profile, profileId));
+            if (!profile.Consent.Analytics || !SegmentEvaluator.Matches(expression, profile, now))
+            {
+                continue;
+            }
+
+            count++;
+            if (!before.Remove(profileId))
+            {
+                members.Add(name, profileId, nowUnixMs);
+            }
+        }
+
+        // Left the segment, or no longer a profile at all.
+        foreach (var profileId in before)
+        {
+            members.Remove(name, profileId);
+        }
+
+        return count;
+    }
+
+    /// <summary>Drops the cached rules; the next change reloads them from <c>segments</c>. Call after changing that table.</summary>
+    public void Invalidate() => _rules = null;
+
+    private IReadOnlyList<Rule> Rules(SqliteConnection connection, SqliteTransaction tx)
+    {
+        if (_rules is { } cached)
+        {
+            return cached;
+        }
+
+        var rules = new List<Rule>();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = "SELECT name, expression FROM segments ORDER BY name;";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var name = reader.GetString(0);
+                try
+                {
+                    rules.Add(new Rule(name, SegmentExpression.Parse(reader.GetString(1))));
+                }
+                catch (SegmentSyntaxException ex)
+                {
+                    // Written by a hub that understood more of the language: keep its members as they are.
+                    SegmentLog.Unreadable(_logger, name, ex.Message);
+                }
+            }
+        }
+
+        SegmentLog.Loaded(_logger, rules.Count);
+        _rules = rules;
+        return rules;
+    }
+
+    private sealed record Rule(string Name, SegmentExpression Expression);
+
+    /// <summary>Prepared statements on <c>segment_members</c>, for one transaction.</summary>
+    private sealed class Members : IDisposable
+    {
+        private readonly SqliteCommand _exists;
+        private readonly SqliteCommand _segmentsOf;
+        private readonly SqliteCommand _add;
+        private readonly SqliteCommand _remove;
+        private readonly SqliteCommand _removeProfile;
+        private readonly SqliteCommand _removeAliases;
+
+        public Members(SqliteConnection connection, SqliteTransaction tx)
+        {
+            SqliteCommand Prepare(string sql, params string[] names)
+            {
+                var command = connection.CreateCommand();
+                command.Transaction = tx;
+                command.CommandText = sql;
+                foreach (var name in names)
+                {
+                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
+                }
+
+                command.Prepare();
+                return command;
+            }
+
+            _exists = Prepare("SELECT 1 FROM profiles WHERE profile_id = $p;", "$p");
+            _segmentsOf = Prepare("SELECT segment FROM segment_members WHERE profile_id = $p;", "$p");
+            _add = Prepare("INSERT OR IGNORE INTO segment_members (segment, profile_id, since) VALUES ($s, $p, $since);", "$s", "$p", "$since");
+            _remove = Prepare("DELETE FROM segment_members WHERE segment = $s AND profile_id = $p;", "$s", "$p");
+            _removeProfile = Prepare("DELETE FROM segment_members WHERE profile_id = $p;", "$p");
+            _removeAliases = Prepare(
+                "DELETE FROM segment_members WHERE profile_id IN (SELECT old_id FROM profile_aliases WHERE profile_id = $p);", "$p");
+        }
+
+        public bool ProfileExists(string profileId)
+        {
+            _exists.Parameters[0].Value = profileId;
+            return _exists.ExecuteScalar() is not null;
+        }
+
+        public HashSet<string> SegmentsOf(string profileId)
+        {
+            _segmentsOf.Parameters[0].Value = profileId;
+            var segments = new HashSet<string>(StringComparer.Ordinal);
+            using var reader = _segmentsOf.ExecuteReader();
+            while (reader.Read())
+            {
+                segments.Add(reader.GetString(0));
+            }
+
+            return segments;
+        }
+
+        public void Add(string segment, string profileId, long since)
+        {
+            _add.Parameters[0].Value = segment;
+            _add.Parameters[1].Value = profileId;
+            _add.Parameters[2].Value = since;
+            _add.ExecuteNonQuery();
+        }
+
+        public void Remove(string segment, string profileId)
+        {
+            _remove.Parameters[0].Value = segment;
+            _remove.Parameters[1].Value = profileId;
+            _remove.ExecuteNonQuery();
+        }
+
+        public void RemoveProfile(string profileId)
+        {
+            _removeProfile.Parameters[0].Value = profileId;
+            _removeProfile.ExecuteNonQuery();
+        }
+
+        public void RemoveAliasesOf(string profileId)
+        {
+            _removeAliases.Parameters[0].Value = profileId;
+            _removeAliases.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _exists.Dispose();
+            _segmentsOf.Dispose();
+            _add.Dispose();
+            _remove.Dispose();
+            _removeProfile.Dispose();
+            _removeAliases.Dispose();
+        }
     }
 }

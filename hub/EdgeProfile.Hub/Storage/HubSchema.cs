@@ -192,6 +192,16 @@ internal static class HubSchema
             confirmed_at INTEGER NOT NULL,
             PRIMARY KEY (request_id, system)
         ) WITHOUT ROWID;
+        -- Consent per identifier and purpose (1: withdrawn); a profile's consent is withdrawn where any identifier's is.
+        CREATE TABLE consents (
+            customer_key    TEXT PRIMARY KEY,
+            analytics       INTEGER NOT NULL DEFAULT 0,
+            personalisation INTEGER NOT NULL DEFAULT 0,
+            training        INTEGER NOT NULL DEFAULT 0,
+            source          TEXT NOT NULL,
+            updated_at      INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
         -- Identifiers that must not come back (SHA-256 of the key, not the key): uploads carrying one are dropped.
         CREATE TABLE suppressed_keys (
             key_hash   BLOB PRIMARY KEY,

@@ -49,6 +49,13 @@ internal static class DeltaValidator
 
             var where = $"delta {i} (sequence {d.Sequence})";
             keys.Clear();
+            if (d.Tombstone)
+            {
+                // An erased customer's queued delta: it only keeps the sequence contiguous.
+                keySets.Add([]);
+                continue;
+            }
+
             if (CheckKey(d.CustomerKey) is { } keyError)
             {
                 return $"{where}: customer_key {keyError}";

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdgeProfile.Contracts.V1;
 using EdgeProfile.Hub.Downlink;
+using EdgeProfile.Hub.Erasure;
 using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Segments;
 using EdgeProfile.Hub.Storage;
@@ -142,10 +143,17 @@ internal sealed class DeltaWriter
         var supSeq = supersede.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
         supersede.Prepare();
 
+        var anySuppressed = Scalar(connection, tx, "SELECT EXISTS (SELECT 1 FROM suppressed_keys);") is 1L;
         for (var i = skip; i < batch.Deltas.Count; i++)
         {
             var d = batch.Deltas[i];
             var keys = keySets[i];
+            if (d.Tombstone || (anySuppressed && ErasureService.AnySuppressed(connection, tx, keys)))
+            {
+                // Nothing to apply: erased at the store after it was queued, or a customer erased at the hub.
+                continue;
+            }
+
             p["$key"].Value = d.CustomerKey;
             p["$ids"].Value = JsonSerializer.Serialize(keys);
             p["$v7"].Value = d.Visits7D;
@@ -177,6 +185,14 @@ internal sealed class DeltaWriter
 
         _segments.OnProfilesChanged(connection, tx, touched, now);
         _downlink.Enqueue(connection, tx, touched, now);
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction tx, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        return command.ExecuteScalar();
     }
 
     private static long ReadCursor(SqliteConnection connection, SqliteTransaction tx, string storeId)

@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using EdgeProfile.Contracts.V1;
+using EdgeProfile.Hub.Api;
+using EdgeProfile.Hub.Downlink;
+using EdgeProfile.Hub.Profiles;
+using EdgeProfile.Hub.Storage;
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeProfile.Hub.Erasure;
+
+/// <summary>
+/// The right to erasure across the fleet. A request removes the customer's global profile and every hub row that
+/// names one of its identifiers, suppresses the identifiers (only their SHA-256 is kept, so uploads carrying them are
+/// dropped), and queues an erase order to every enrolled store on the downlink — a store that is offline gets it when
+/// it reconnects. What is kept of the request is what the law allows: its id, when, how many identifiers, and which
+/// systems confirmed.
+/// </summary>
+internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downlink, TimeProvider time, ILogger<ErasureService> logger)
+{
+    /// <summary>SHA-256 of a customer key: the only form in which an erased identifier is kept.</summary>
+    public static byte[] KeyHash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>Erases the customer <paramref name="key"/> (canonical) belongs to; null when the hub has no such customer.</summary>
+    public async Task<ErasureStatus?> EraseAsync(string key, CancellationToken cancellationToken)
+    {
+        var status = await db.WriteAsync((connection, tx) =>
+        {
+            var profileId = key.StartsWith("ep:", StringComparison.Ordinal)
+                ? IdentityStore.Current(connection, tx, key[3..])
+                : Scalar(connection, tx, "SELECT profile_id FROM identity_keys WHERE customer_key = $a;", key);
+            var keys = profileId is null ? [] : IdentityStore.KeysOf(connection, tx, profileId);
+            if (profileId is null)
+            {
+                // Not resolved at the hub (e.g. only ever seen with blocked identifiers): the stores may still hold it.
+                if (key.StartsWith("ep:", StringComparison.Ordinal) || Scalar(connection, tx, "SELECT customer_key FROM store_profiles WHERE customer_key = $a LIMIT 1;", key) is null)
+                {
+                    return null;
+                }
+
+                keys = [key];
+            }
+
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var requestId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+            var ids = new List<string>();
+            if (profileId is not null)
+            {
+                ids.Add(profileId);
+                ids.AddRange(Column(connection, tx, "SELECT old_id FROM profile_aliases WHERE profile_id = $a;", profileId));
+            }
+
+            foreach (var id in ids)
+            {
+                Exec(connection, tx, "DELETE FROM identity_audit WHERE profile_id = $a OR other_id = $a;", id);
+                Exec(connection, tx, "DELETE FROM segment_members WHERE profile_id = $a;", id);
+                Exec(connection, tx, "DELETE FROM downlink WHERE profile_id = $a;", id);
+                Exec(connection, tx, "DELETE FROM profile_aliases WHERE profile_id = $a OR old_id = $a;", id);
+                Exec(connection, tx, "DELETE FROM profiles WHERE profile_id = $a;", id);
+            }
+
+            foreach (var k in keys)
+            {
+                Exec(connection, tx, "DELETE FROM store_profiles WHERE customer_key = $a;", k);
+                Exec(connection, tx, "DELETE FROM identity_keys WHERE customer_key = $a;", k);
+                Exec(connection, tx, "DELETE FROM consents WHERE customer_key = $a;", k);
+                Exec(connection, tx, "DELETE FROM identity_links WHERE key_a = $a OR key_b = $a;", k);
+                Exec(connection, tx, "DELETE FROM identity_separations WHERE key_a = $a OR key_b = $a;", k);
+                // Rejections audited under another profile still name the key.
+                Exec(connection, tx, "DELETE FROM identity_audit WHERE instr(keys, $a) > 0;", JsonString(k));
+                using var suppress = Command(connection, tx, "INSERT OR IGNORE INTO suppressed_keys (key_hash, request_id) VALUES ($h, $a);", requestId);
+                suppress.Parameters.AddWithValue("$h", KeyHash(k));
+                suppress.ExecuteNonQuery();
+            }
+
+            var stores = Column(connection, tx, "SELECT store_id FROM stores WHERE revoked_at IS NULL ORDER BY store_id;", "");
+            var order = new ErasureRequest { RequestId = requestId };
+            order.Identifiers.AddRange(keys);
+            DownlinkQueue.EnqueueErasure(connection, tx, stores, order, now);
+            using (var insert = connection.CreateCommand())
+            {
+                insert.Transaction = tx;
+                insert.CommandText = """
+                    INSERT INTO erasures (request_id, requested_at, requested_by, key_count, stores, completed_at)
+                    VALUES ($id, $now, 'operator', $n, $stores, CASE WHEN $stores = 0 THEN $now END);
+                    INSERT INTO erasure_confirmations (request_id, system, confirmed_at) VALUES ($id, 'hub', $now);
+                    """;
+                insert.Parameters.AddWithValue("$id", requestId);
+                insert.Parameters.AddWithValue("$now", now);
+                insert.Parameters.AddWithValue("$n", keys.Count);
+                insert.Parameters.AddWithValue("$stores", stores.Count);
+                insert.ExecuteNonQuery();
+            }
+
+            return Status(connection, requestId);
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (status is not null)
+        {
+            downlink.Notify();
+            LogRequested(logger, status.RequestId, status.Identifiers, status.Stores);
+        }
+
+        return status;
+    }
+
+    /// <summary>Records that <paramref name="storeId"/> carried out <paramref name="requestId"/>; true when every store has.</summary>
+    public async Task<bool> ConfirmAsync(string storeId, string requestId, CancellationToken cancellationToken)
+    {
+        var complete = await db.WriteAsync((connection, tx) =>
+        {
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = """
+                INSERT OR IGNORE INTO erasure_confirmations (request_id, system, confirmed_at)
+                SELECT $id, $store, $now WHERE EXISTS (SELECT 1 FROM erasures WHERE request_id = $id);
+                -- The order named the identifiers: once carried out it must not outlive the erasure here.
+                DELETE FROM downlink WHERE store_id = $store AND profile_id = 'erase:' || $id;
+                UPDATE erasures SET completed_at = $now WHERE request_id = $id AND completed_at IS NULL
+                    AND (SELECT count(*) FROM erasure_confirmations c WHERE c.request_id = $id AND c.system <> 'hub') >= stores;
+                SELECT completed_at IS NOT NULL FROM erasures WHERE request_id = $id;
+                """;
+            command.Parameters.AddWithValue("$id", requestId);
+            command.Parameters.AddWithValue("$store", storeId);
+            command.Parameters.AddWithValue("$now", now);
+            return command.ExecuteScalar() is long done && done == 1;
+        }, cancellationToken).ConfigureAwait(false);
+        LogConfirmed(logger, requestId, storeId, complete);
+        return complete;
+    }
+
+    /// <summary>The request's record, or null.</summary>
+    public Task<ErasureStatus?> StatusAsync(string requestId, CancellationToken cancellationToken) =>
+        db.ReadAsync(connection => Status(connection, requestId), cancellationToken);
+
+    /// <summary>Whether any of <paramref name="keys"/> was erased (uploads naming one are dropped).</summary>
+    public static bool AnySuppressed(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> keys)
+    {
+        using var command = Command(connection, tx, "SELECT 1 FROM suppressed_keys WHERE key_hash = $h;", "");
+        var h = command.Parameters.Add("$h", SqliteType.Blob);
+        foreach (var key in keys)
+        {
+            h.Value = KeyHash(key);
+            if (command.ExecuteScalar() is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ErasureStatus? Status(SqliteConnection connection, string requestId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT requested_at, key_count, stores, completed_at FROM erasures WHERE request_id = $id;";
+        command.Parameters.AddWithValue("$id", requestId);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var requested = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0));
+        var identifiers = reader.GetInt32(1);
+        var stores = reader.GetInt32(2);
+        DateTimeOffset? completed = reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
+        var confirmations = new List<ErasureConfirmationEntry>();
+        using var c = connection.CreateCommand();
+        c.CommandText = "SELECT system, confirmed_at FROM erasure_confirmations WHERE request_id = $id ORDER BY confirmed_at, system;";
+        c.Parameters.AddWithValue("$id", requestId);
+        using var r = c.ExecuteReader();
+        while (r.Read())
+        {
+            confirmations.Add(new ErasureConfirmationEntry(r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1))));
+        }
+
+        return new ErasureStatus(requestId, requested, identifiers, stores, confirmations, completed);
+    }
+
+    private static string JsonString(string value) => System.Text.Json.JsonSerializer.Serialize(value);
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, string a)
+    {
+        var command = connection.CreateCommand();
+        if (tx is not null)
+        {
+            command.Transaction = tx;
+        }
+
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$a", a);
+        return command;
+    }
+
+    private static void Exec(SqliteConnection connection, SqliteTransaction tx, string sql, string a)
+    {
+        using var command = Command(connection, tx, sql, a);
+        command.ExecuteNonQuery();
+    }
+
+    private static string? Scalar(SqliteConnection connection, SqliteTransaction tx, string sql, string a)
+    {
+        using var command = Command(connection, tx, sql, a);
+        return command.ExecuteScalar() as string;
+    }
+
+    private static List<string> Column(SqliteConnection connection, SqliteTransaction tx, string sql, string a)
+    {
+        using var command = Command(connection, tx, sql, a);
+        using var reader = command.ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Erasure {RequestId}: {Identifiers} identifier(s) removed from the hub and suppressed; {Stores} store(s) asked to erase")]
+    private static partial void LogRequested(ILogger logger, string requestId, int identifiers, int stores);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Erasure {RequestId} confirmed by {StoreId} (all stores: {Complete})")]
+    private static partial void LogConfirmed(ILogger logger, string requestId, string storeId, bool complete);
+}
