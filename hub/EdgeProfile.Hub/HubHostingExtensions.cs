@@ -43,6 +43,7 @@ public static class HubHostingExtensions
         services.AddSingleton<StoreRegistry>();
         services.AddSingleton<DeltaWriter>();
         services.AddSingleton<ProfileReader>();
+        services.AddSingleton<ProfileCache>();
         services.AddSingleton<HubIdentity>();
         services.AddSingleton<DownlinkQueue>();
         services.AddSingleton<EdgeProfile.Hub.Erasure.ErasureService>();

@@ -36,6 +36,9 @@ public sealed class HubOptions
     /// <summary>How long a one-time enrollment token stays valid. Default 24 hours.</summary>
     public TimeSpan EnrollmentTokenTtl { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>Profile answers kept in memory for <c>GET /api/profiles/{key}</c> (0: no cache). Default 200,000.</summary>
+    public int ProfileCacheEntries { get; set; } = 200_000;
+
     /// <summary>Identity resolution rules, section <c>Hub:Identity</c>: blocked keys and values, per-kind limits, priority.</summary>
     public EdgeProfile.Core.Identity.IdentityRules Identity { get; set; } = new();
 

@@ -45,6 +45,11 @@ internal sealed class HubOptionsValidator : IValidateOptions<HubOptions>
             failures.Add($"Hub:EnrollmentTokenTtl must be more than 0 and at most 365 days (got '{options.EnrollmentTokenTtl}'; e.g. 24:00:00)");
         }
 
+        if (options.ProfileCacheEntries < 0)
+        {
+            failures.Add($"Hub:ProfileCacheEntries must be 0 (no cache) or more (got {options.ProfileCacheEntries})");
+        }
+
         failures.AddRange(options.Identity.Validate("Hub:Identity"));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -180,4 +180,41 @@ public sealed class ProfileTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.NotNull(await response.Content.ReadFromJsonAsync<ErrorResponse>());
     }
+
+    [Fact]
+    public async Task Cached_profile_answers_follow_every_write()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var store = await hub.EnrollAsync("store-001");
+        await store.UploadAsync(Deltas.Of(1, "loyalty:L-c1"), Deltas.Of(2, "app:u-c1"));
+        var first = await hub.ProfileAsync("loyalty:L-c1");
+        Assert.Equal(first.ProfileId, (await hub.ProfileAsync("loyalty:L-c1")).ProfileId);
+        var app = (await hub.ProfileAsync("app:u-c1")).ProfileId;
+
+        var more = Deltas.Of(3, "loyalty:L-c1");
+        more.Visits7D = 9;
+        await store.UploadAsync(more);
+        Assert.Equal(9, (await hub.ProfileAsync("loyalty:L-c1")).Global.Visits7d);
+
+        // A merge moves keys between profiles: both keys (and the absorbed id) answer with the merged profile.
+        await store.UploadAsync(Deltas.Of(4, "loyalty:L-c1", "loyalty:L-c1", "app:u-c1"));
+        var merged = await hub.ProfileAsync("app:u-c1");
+        Assert.Equal(2, merged.Identifiers.Count);
+        Assert.Equal(merged.ProfileId, (await hub.ProfileAsync("loyalty:L-c1")).ProfileId);
+        Assert.Equal(merged.ProfileId, (await hub.ProfileAsync(app)).ProfileId);
+
+        using (var consent = await hub.Http.PutAsJsonAsync("/api/consent/app:u-c1", new { personalisation = false }))
+        {
+            Assert.True(consent.IsSuccessStatusCode);
+        }
+
+        Assert.False((await hub.ProfileAsync("loyalty:L-c1")).Consent.Personalisation);
+        using (var erase = await hub.Http.PostAsJsonAsync("/api/erasures", new { key = "loyalty:L-c1" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, erase.StatusCode);
+        }
+
+        using var gone = await hub.Http.GetAsync("/api/profiles/app:u-c1");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
 }

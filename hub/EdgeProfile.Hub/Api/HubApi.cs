@@ -97,7 +97,7 @@ internal static class HubApi
         ConsentApi.Map(api);
 
         // Unknown /api paths answer in the API's error shape too.
-        api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, /api/identity/{key}, /api/features, POST /api/enrollments"));
+        api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, /api/identity/{key}, /api/consent/{key}, /api/segments, /api/features, POST /api/enrollments, /api/erasures"));
     }
 
     private static async Task<IResult> CreateEnrollmentAsync(HttpRequest request, StoreRegistry registry, ILogger<StoreRegistry> logger, CancellationToken ct)
@@ -134,7 +134,7 @@ internal static class HubApi
         return Results.Json(created, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> GetProfileAsync(string? customerKey, ProfileReader profiles, HubSecrets secrets, CancellationToken ct)
+    private static async Task<IResult> GetProfileAsync(string? customerKey, ProfileReader profiles, ProfileCache cache, HubSecrets secrets, CancellationToken ct)
     {
         // Route values arrive decoded except for "/" (kept as %2F by the router).
         var text = (customerKey ?? "").Replace("%2F", "/", StringComparison.OrdinalIgnoreCase).Trim();
@@ -146,10 +146,17 @@ internal static class HubApi
 
         // A raw email, phone or card typed by an operator is pseudonymised with the organisation's key, as the edge does.
         key = secrets.Pseudonymizer.Canonical(key);
+        var canonical = key.ToString();
+        if (cache.Find(canonical) is { } cached)
+        {
+            return Results.Bytes(cached, "application/json; charset=utf-8");
+        }
+
+        var stamp = cache.Begin();
         var profile = await profiles.FindAsync(key, ct).ConfigureAwait(false);
         return profile is null
             ? Error(StatusCodes.Status404NotFound, $"no profile for '{text}'")
-            : Results.Json(profile);
+            : Results.Bytes(cache.Store(canonical, profile, stamp), "application/json; charset=utf-8");
     }
 
     private static IResult Error(int status, string message) => Results.Json(new ErrorResponse(message), statusCode: status);

@@ -10,7 +10,7 @@ namespace EdgeProfile.Hub.Consent;
 /// with the withdrawals, to every store that knows them, so the stores stop using the data for that purpose too, and
 /// re-evaluates the customer's segments (no analytics consent: no segment).
 /// </summary>
-internal sealed class ConsentStore(HubDatabase db, DownlinkQueue downlink, Segments.SegmentIndex segments, TimeProvider time)
+internal sealed class ConsentStore(HubDatabase db, DownlinkQueue downlink, Segments.SegmentIndex segments, Profiles.ProfileCache cache, TimeProvider time)
 {
     /// <summary>The effective consent over <paramref name="keys"/> (withdrawn where any key's is).</summary>
     public static ConsentState Effective(SqliteConnection connection, IEnumerable<string> keys)
@@ -64,15 +64,16 @@ internal sealed class ConsentStore(HubDatabase db, DownlinkQueue downlink, Segme
             var profileId = ProfileOf(connection, tx, key);
             if (profileId is null)
             {
-                return (Effective(connection, [key]), Pushed: false);
+                return (Effective(connection, [key]), Pushed: false, ProfileId: (string?)null);
             }
 
             segments.OnProfilesChanged(connection, tx, [profileId], now);
             downlink.Enqueue(connection, tx, [profileId], now, evenForOneStore: true);
-            return (Effective(connection, Profiles.IdentityStore.KeysOf(connection, tx, profileId)), Pushed: true);
+            return (Effective(connection, Profiles.IdentityStore.KeysOf(connection, tx, profileId)), Pushed: true, ProfileId: profileId);
         }, cancellationToken).ConfigureAwait(false);
-        if (result.Pushed)
+        if (result.ProfileId is { } changed)
         {
+            cache.Changed([changed]);
             downlink.Notify();
         }
 

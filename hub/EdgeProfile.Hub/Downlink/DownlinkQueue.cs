@@ -54,7 +54,7 @@ internal sealed class DownlinkQueue
                 continue;
             }
 
-            var summary = Summarize(ProfileReader.Load(connection, profileId, new CustomerKey(CustomerKey.Profile, profileId)), nowUnixMs);
+            var summary = Summarize(ProfileReader.Load(connection, profileId), nowUnixMs);
             foreach (var store in stores)
             {
                 Exec(connection, tx, """

@@ -19,7 +19,7 @@ namespace EdgeProfile.Hub.Erasure;
 /// it reconnects. What is kept of the request is what the law allows: its id, when, how many identifiers, and which
 /// systems confirmed.
 /// </summary>
-internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downlink, TimeProvider time, ILogger<ErasureService> logger)
+internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downlink, ProfileCache cache, TimeProvider time, ILogger<ErasureService> logger)
 {
     /// <summary>SHA-256 of a customer key: the only form in which an erased identifier is kept.</summary>
     public static byte[] KeyHash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
@@ -100,6 +100,7 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
 
         if (status is not null)
         {
+            cache.IdentitiesChanged();
             downlink.Notify();
             LogRequested(logger, status.RequestId, status.Identifiers, status.Stores);
         }

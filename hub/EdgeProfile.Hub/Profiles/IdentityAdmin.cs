@@ -12,7 +12,7 @@ namespace EdgeProfile.Hub.Profiles;
 /// and rejections), and undoing a merge. An unmerge moves the absorbed profile's identifiers back under its old id and
 /// records a separation, so later uploads that carry both sides are kept apart instead of merging them again.
 /// </summary>
-internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segments.SegmentIndex segments, Downlink.DownlinkQueue downlink, TimeProvider time, ILogger<IdentityAdmin> logger)
+internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segments.SegmentIndex segments, Downlink.DownlinkQueue downlink, ProfileCache cache, TimeProvider time, ILogger<IdentityAdmin> logger)
 {
     /// <summary>The history of the profile <paramref name="key"/> (canonical; <c>ep:</c> ids and aliases too) belongs to, or null.</summary>
     public Task<IdentityHistory?> HistoryAsync(string key, CancellationToken cancellationToken) =>
@@ -170,6 +170,7 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
 
         if (result is not null)
         {
+            cache.IdentitiesChanged();
             downlink.Notify();
             HubLog.ProfileUnmerged(logger, result.Merge, result.From, result.Restored, result.Identifiers.Count);
         }

@@ -62,6 +62,9 @@ internal sealed class IdentityResolver : IIdentityView, IDisposable
             """, "$a", "$b", "$store", "$now", "$status", "$reason");
     }
 
+    /// <summary>Whether any call merged profiles (identifiers moved between profiles).</summary>
+    public bool Merged { get; private set; }
+
     /// <summary>
     /// Links <paramref name="keys"/> (distinct, canonical, the store's primary key first) and returns the id (without
     /// "ep:") of the profile the strongest accepted key belongs to, or null when every key is blocked.
@@ -236,6 +239,7 @@ internal sealed class IdentityResolver : IIdentityView, IDisposable
                 IdentityStore.MoveProfile(_connection, _tx, loser, winner);
                 Audit("merge", winner, loser, absorbed, null);
                 HubLog.ProfilesMerged(_logger, loser, winner);
+                Merged = true;
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using EdgeProfile.Core.Customers;
@@ -7,138 +8,233 @@ using Microsoft.Data.Sqlite;
 
 namespace EdgeProfile.Hub.Profiles;
 
-/// <summary>Builds the global profile of a customer from every store's latest view.</summary>
-internal sealed class ProfileReader
+/// <summary>
+/// Builds the global profile of a customer from every store's latest view. Reads for the API run on pooled read
+/// connections whose statements are prepared once; uploads, segments and the downlink build profiles inside their own
+/// transaction through <see cref="Load"/>.
+/// </summary>
+internal sealed class ProfileReader(HubDatabase db) : IDisposable
 {
-    private readonly HubDatabase _db;
-
-    public ProfileReader(HubDatabase db)
-    {
-        _db = db;
-    }
+    private readonly ConcurrentBag<ProfileQueries> _sessions = [];
 
     /// <summary>The profile that <paramref name="key"/> (canonical; any kind incl. ep) belongs to, or null.</summary>
-    public Task<GlobalProfile?> FindAsync(CustomerKey key, CancellationToken cancellationToken) =>
-        _db.ReadAsync(connection =>
+    public Task<GlobalProfile?> FindAsync(CustomerKey key, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_sessions.TryTake(out var session))
         {
-            var profileId = key.Kind == CustomerKey.Profile ? FindById(connection, key.Value) : FindByKey(connection, key.ToString());
-            return profileId is null ? null : Load(connection, profileId, key);
-        }, cancellationToken);
+            session = new ProfileQueries(db.OpenRead(), ownsConnection: true);
+        }
 
-    private static string? FindById(SqliteConnection connection, string id) =>
-        Scalar(connection, "SELECT profile_id FROM profiles WHERE profile_id = $v;", id)
-        ?? Scalar(connection, "SELECT profile_id FROM profile_aliases WHERE old_id = $v;", id);
-
-    private static string? FindByKey(SqliteConnection connection, string key) =>
-        Scalar(connection, "SELECT profile_id FROM identity_keys WHERE customer_key = $v;", key);
+        try
+        {
+            using var tx = session.Connection.BeginTransaction(deferred: true);
+            session.Use(tx);
+            var profileId = key.Kind == CustomerKey.Profile ? session.FindById(key.Value) : session.FindByKey(key.ToString());
+            var profile = profileId is null ? null : session.Load(profileId);
+            tx.Commit();
+            _sessions.Add(session);
+            session = null;
+            return Task.FromResult(profile);
+        }
+        finally
+        {
+            session?.Dispose();
+        }
+    }
 
     /// <summary>The global profile <paramref name="profileId"/>, read on <paramref name="connection"/> (inside its current transaction, if any).</summary>
-    internal static GlobalProfile Load(SqliteConnection connection, string profileId, CustomerKey askedFor)
+    internal static GlobalProfile Load(SqliteConnection connection, string profileId)
     {
-        var identifiers = new List<string>();
-        using (var command = connection.CreateCommand())
+        using var queries = new ProfileQueries(connection, ownsConnection: false);
+        return queries.Load(profileId);
+    }
+
+    public void Dispose()
+    {
+        while (_sessions.TryTake(out var session))
         {
-            command.CommandText = "SELECT customer_key FROM identity_keys WHERE profile_id = $id ORDER BY customer_key;";
-            command.Parameters.AddWithValue("$id", profileId);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                identifiers.Add(reader.GetString(0));
-            }
+            session.Dispose();
         }
-
-        var stores = new List<StoreProfileEntry>();
-        var searches = new List<StoreSearchEntry>();
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = """
-                SELECT sp.store_id, sp.customer_key, sp.visits_7d, sp.visits_30d, sp.spend_7d, sp.spend_30d, sp.last_seen,
-                       sp.last_category, sp.last_channel, sp.events_total, sp.tags, sp.updated_seq, sp.searches
-                FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
-                WHERE ik.profile_id = $id
-                ORDER BY sp.store_id, sp.customer_key;
-                """;
-            command.Parameters.AddWithValue("$id", profileId);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                stores.Add(new StoreProfileEntry(
-                    reader.GetString(0),
-                    reader.GetString(1),
-                    reader.GetInt32(2),
-                    reader.GetInt32(3),
-                    reader.GetDouble(4),
-                    reader.GetDouble(5),
-                    reader.GetInt64(6) > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)) : null,
-                    reader.IsDBNull(7) ? null : reader.GetString(7),
-                    reader.IsDBNull(8) ? null : reader.GetString(8),
-                    reader.GetInt64(9),
-                    JsonSerializer.Deserialize<List<string>>(reader.GetString(10)) ?? [],
-                    reader.GetInt64(11)));
-                foreach (var note in JsonSerializer.Deserialize<List<SearchJson>>(reader.GetString(12)) ?? [])
-                {
-                    searches.Add(new StoreSearchEntry(reader.GetString(0), note.Text, DateTimeOffset.FromUnixTimeMilliseconds(note.AtUnixMs), note.Channel));
-                }
-            }
-        }
-
-        var latest = stores.Where(s => s.LastSeen is not null).OrderByDescending(s => s.LastSeen).FirstOrDefault();
-        var storeIds = stores.Select(s => s.StoreId).Distinct(StringComparer.Ordinal).ToList();
-        var global = new GlobalFeatures(
-            stores.Sum(s => s.Visits7d),
-            stores.Sum(s => s.Visits30d),
-            Math.Round(stores.Sum(s => s.Spend7d), 2),
-            Math.Round(stores.Sum(s => s.Spend30d), 2),
-            latest?.LastSeen,
-            stores.Where(s => s.LastCategory is not null).OrderByDescending(s => s.LastSeen).FirstOrDefault()?.LastCategory,
-            stores.Select(s => s.LastChannel).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-            storeIds.Count);
-
-        var tags = stores
-            .SelectMany(s => s.Tags.Select(t => (Tag: t, s.StoreId)))
-            .GroupBy(x => x.Tag, StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new TagReason(g.Key, "reported by " + string.Join(", ", g.Select(x => x.StoreId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))))
-            .ToList();
-
-        var reasons = new List<string>();
-        var asked = askedFor.ToString();
-        reasons.Add(askedFor.Kind == CustomerKey.Profile
-            ? $"profile ep:{profileId} has {identifiers.Count} identifier(s)"
-            : $"{asked} resolves to ep:{profileId} with {identifiers.Count} identifier(s); identifiers uploaded together by any store are linked");
-        if (storeIds.Count > 0)
-        {
-            reasons.Add(string.Create(CultureInfo.InvariantCulture,
-                $"visits and spend are summed over {storeIds.Count} store(s): {string.Join(", ", storeIds)}"));
-        }
-
-        if (latest is not null)
-        {
-            reasons.Add(string.Create(CultureInfo.InvariantCulture,
-                $"last seen {latest.LastSeen:O} at {latest.StoreId}{(latest.LastChannel is null ? "" : " via " + latest.LastChannel)}"));
-        }
-
-        if (searches.Count > 0)
-        {
-            var newest = searches.OrderByDescending(x => x.At).First();
-            reasons.Add(string.Create(CultureInfo.InvariantCulture, $"latest search \"{newest.Text}\" at {newest.StoreId} via {newest.Channel}, {newest.At:O}"));
-        }
-
-        return new GlobalProfile("ep:" + profileId, identifiers, stores, global, tags, [], reasons)
-        {
-            Searches = searches.OrderByDescending(x => x.At).ThenBy(x => x.StoreId, StringComparer.Ordinal).Take(10).ToList(),
-            Consent = Consent.ConsentStore.Effective(connection, identifiers),
-        };
     }
 
     /// <summary>A search as the hub keeps it in <c>store_profiles.searches</c>.</summary>
     internal sealed record SearchJson(string Text, long AtUnixMs, string Channel);
 
-    private static string? Scalar(SqliteConnection connection, string sql, string value)
+    /// <summary>The statements that build a profile, on one connection.</summary>
+    private sealed class ProfileQueries : IDisposable
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$v", value);
-        return command.ExecuteScalar() as string;
+        private readonly bool _ownsConnection;
+        private readonly SqliteCommand _byKey;
+        private readonly SqliteCommand _byId;
+        private readonly SqliteCommand _byAlias;
+        private readonly SqliteCommand _identifiers;
+        private readonly SqliteCommand _stores;
+        private readonly SqliteCommand _consent;
+
+        public ProfileQueries(SqliteConnection connection, bool ownsConnection)
+        {
+            Connection = connection;
+            _ownsConnection = ownsConnection;
+            _byKey = Command("SELECT profile_id FROM identity_keys WHERE customer_key = $v;");
+            _byId = Command("SELECT profile_id FROM profiles WHERE profile_id = $v;");
+            _byAlias = Command("SELECT profile_id FROM profile_aliases WHERE old_id = $v;");
+            _identifiers = Command("SELECT customer_key FROM identity_keys WHERE profile_id = $v ORDER BY customer_key;");
+            _stores = Command("""
+                SELECT sp.store_id, sp.customer_key, sp.visits_7d, sp.visits_30d, sp.spend_7d, sp.spend_30d, sp.last_seen,
+                       sp.last_category, sp.last_channel, sp.events_total, sp.tags, sp.updated_seq, sp.searches
+                FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
+                WHERE ik.profile_id = $v
+                ORDER BY sp.store_id, sp.customer_key;
+                """);
+            _consent = Command("""
+                SELECT COALESCE(max(c.analytics), 0), COALESCE(max(c.personalisation), 0), COALESCE(max(c.training), 0)
+                FROM identity_keys ik JOIN consents c ON c.customer_key = ik.customer_key WHERE ik.profile_id = $v;
+                """);
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public void Use(SqliteTransaction tx)
+        {
+            foreach (var command in (SqliteCommand[])[_byKey, _byId, _byAlias, _identifiers, _stores, _consent])
+            {
+                command.Transaction = tx;
+            }
+        }
+
+        public string? FindByKey(string key) => Scalar(_byKey, key);
+
+        public string? FindById(string id) => Scalar(_byId, id) ?? Scalar(_byAlias, id);
+
+        public GlobalProfile Load(string profileId)
+        {
+            var identifiers = new List<string>();
+            _identifiers.Parameters[0].Value = profileId;
+            using (var reader = _identifiers.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    identifiers.Add(reader.GetString(0));
+                }
+            }
+
+            var stores = new List<StoreProfileEntry>();
+            var searches = new List<StoreSearchEntry>();
+            _stores.Parameters[0].Value = profileId;
+            using (var reader = _stores.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    stores.Add(new StoreProfileEntry(
+                        reader.GetString(0),
+                        reader.GetString(1),
+                        reader.GetInt32(2),
+                        reader.GetInt32(3),
+                        reader.GetDouble(4),
+                        reader.GetDouble(5),
+                        reader.GetInt64(6) > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)) : null,
+                        reader.IsDBNull(7) ? null : reader.GetString(7),
+                        reader.IsDBNull(8) ? null : reader.GetString(8),
+                        reader.GetInt64(9),
+                        JsonSerializer.Deserialize<List<string>>(reader.GetString(10)) ?? [],
+                        reader.GetInt64(11)));
+                    var notes = reader.GetString(12);
+                    if (notes.Length > 2)
+                    {
+                        foreach (var note in JsonSerializer.Deserialize<List<SearchJson>>(notes) ?? [])
+                        {
+                            searches.Add(new StoreSearchEntry(reader.GetString(0), note.Text, DateTimeOffset.FromUnixTimeMilliseconds(note.AtUnixMs), note.Channel));
+                        }
+                    }
+                }
+            }
+
+            ConsentState consent;
+            _consent.Parameters[0].Value = profileId;
+            using (var reader = _consent.ExecuteReader())
+            {
+                consent = reader.Read() ? new ConsentState(reader.GetInt64(0) == 0, reader.GetInt64(1) == 0, reader.GetInt64(2) == 0) : ConsentState.Granted;
+            }
+
+            var latest = stores.Where(s => s.LastSeen is not null).OrderByDescending(s => s.LastSeen).FirstOrDefault();
+            var storeIds = stores.Select(s => s.StoreId).Distinct(StringComparer.Ordinal).ToList();
+            var global = new GlobalFeatures(
+                stores.Sum(s => s.Visits7d),
+                stores.Sum(s => s.Visits30d),
+                Math.Round(stores.Sum(s => s.Spend7d), 2),
+                Math.Round(stores.Sum(s => s.Spend30d), 2),
+                latest?.LastSeen,
+                stores.Where(s => s.LastCategory is not null).OrderByDescending(s => s.LastSeen).FirstOrDefault()?.LastCategory,
+                stores.Select(s => s.LastChannel).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+                storeIds.Count);
+
+            var tags = stores
+                .SelectMany(s => s.Tags.Select(t => (Tag: t, s.StoreId)))
+                .GroupBy(x => x.Tag, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new TagReason(g.Key, "reported by " + string.Join(", ", g.Select(x => x.StoreId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))))
+                .ToList();
+
+            var reasons = new List<string>();
+            // The same answer whichever key was asked (so it is cached once per profile).
+            reasons.Add($"ep:{profileId} has {identifiers.Count} identifier(s); identifiers uploaded together by any store are linked under the hub's identity rules");
+            if (storeIds.Count > 0)
+            {
+                reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"visits and spend are summed over {storeIds.Count} store(s): {string.Join(", ", storeIds)}"));
+            }
+
+            if (latest is not null)
+            {
+                reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"last seen {latest.LastSeen:O} at {latest.StoreId}{(latest.LastChannel is null ? "" : " via " + latest.LastChannel)}"));
+            }
+
+            if (searches.Count > 0)
+            {
+                var newest = searches.OrderByDescending(x => x.At).First();
+                reasons.Add(string.Create(CultureInfo.InvariantCulture, $"latest search \"{newest.Text}\" at {newest.StoreId} via {newest.Channel}, {newest.At:O}"));
+            }
+
+            return new GlobalProfile("ep:" + profileId, identifiers, stores, global, tags, [], reasons)
+            {
+                Searches = searches.OrderByDescending(x => x.At).ThenBy(x => x.StoreId, StringComparer.Ordinal).Take(10).ToList(),
+                Consent = consent,
+            };
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in (SqliteCommand[])[_byKey, _byId, _byAlias, _identifiers, _stores, _consent])
+            {
+                command.Dispose();
+            }
+
+            if (_ownsConnection)
+            {
+                Connection.Dispose();
+            }
+        }
+
+        private static string? Scalar(SqliteCommand command, string value)
+        {
+            command.Parameters[0].Value = value;
+            return command.ExecuteScalar() as string;
+        }
+
+        private SqliteCommand Command(string sql)
+        {
+            // Created on the connection: inside a transaction the command joins it.
+            var command = Connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.Add(new SqliteParameter { ParameterName = "$v" });
+            if (_ownsConnection)
+            {
+                command.Prepare();
+            }
+
+            return command;
+        }
     }
 }

@@ -51,7 +51,7 @@ internal sealed class SegmentIndex
                 continue;
             }
 
-            var profile = ProfileReader.Load(connection, profileId, new CustomerKey(CustomerKey.Profile, profileId));
+            var profile = ProfileReader.Load(connection, profileId);
             var current = members.SegmentsOf(profileId);
             foreach (var rule in rules)
             {
@@ -107,7 +107,7 @@ internal sealed class SegmentIndex
         using var members = new Members(connection, tx);
         foreach (var profileId in profileIds)
         {
-            var profile = ProfileReader.Load(connection, profileId, new CustomerKey(CustomerKey.Profile, profileId));
+            var profile = ProfileReader.Load(connection, profileId);
             if (!profile.Consent.Analytics || !SegmentEvaluator.Matches(expression, profile, now))
             {
                 continue;

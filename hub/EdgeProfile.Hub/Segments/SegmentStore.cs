@@ -165,7 +165,7 @@ internal sealed class SegmentStore
 
         var members = rows
             .Select(r => new SegmentMember(
-                ProfileReader.Load(connection, r.ProfileId, new CustomerKey(CustomerKey.Profile, r.ProfileId)),
+                ProfileReader.Load(connection, r.ProfileId),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.Since)))
             .ToList();
         return (members, rows.Count == ExportPage ? rows[^1].ProfileId : null);

@@ -84,6 +84,19 @@ internal sealed class HubDatabase : IDisposable
         }
     }
 
+    /// <summary>An open read connection (pooled), for readers that keep their own prepared statements.</summary>
+    public SqliteConnection OpenRead()
+    {
+        if (_writer is null)
+        {
+            throw new InvalidOperationException("The hub database is not open.");
+        }
+
+        var connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        return connection;
+    }
+
     /// <summary>Runs <paramref name="work"/> on a pooled read connection (a consistent snapshot inside one transaction).</summary>
     public Task<T> ReadAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EdgeProfile.Contracts.V1;
 using EdgeProfile.Hub.Downlink;
@@ -23,9 +24,11 @@ internal sealed class DeltaWriter
     private readonly HubIdentity _identity;
     private readonly DownlinkQueue _downlink;
     private readonly SegmentIndex _segments;
+    private readonly ProfileCache _cache;
 
-    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, SegmentIndex segments, TimeProvider time, ILogger<DeltaWriter> logger)
+    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, SegmentIndex segments, ProfileCache cache, TimeProvider time, ILogger<DeltaWriter> logger)
     {
+        _cache = cache;
         _segments = segments;
         _db = db;
         _identity = identity;
@@ -51,16 +54,26 @@ internal sealed class DeltaWriter
     /// <param name="cancellationToken">Cancels waiting for the writer, not a running transaction.</param>
     public async Task<UploadResult> ApplyAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, CancellationToken cancellationToken)
     {
-        var result = await ApplyInTransactionAsync(storeId, batch, keySets, cancellationToken).ConfigureAwait(false);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        var merged = new StrongBox<bool>();
+        var result = await ApplyInTransactionAsync(storeId, batch, keySets, touched, merged, cancellationToken).ConfigureAwait(false);
         if (result.Applied > 0)
         {
+            // Committed: cached answers of these profiles (and, after a merge, of any key) are stale now.
+            if (merged.Value)
+            {
+                _cache.IdentitiesChanged();
+            }
+
+            _cache.Changed(touched);
             _downlink.Notify();
         }
 
         return result;
     }
 
-    private Task<UploadResult> ApplyInTransactionAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, CancellationToken cancellationToken) =>
+    private Task<UploadResult> ApplyInTransactionAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, HashSet<string> touched,
+        StrongBox<bool> merged, CancellationToken cancellationToken) =>
         _db.WriteAsync((connection, tx) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -81,7 +94,9 @@ internal sealed class DeltaWriter
             var applied = batch.Deltas.Count - skip;
             if (applied > 0)
             {
-                ApplyDeltas(connection, tx, storeId, batch, keySets, skip, now);
+                touched.Clear();
+                merged.Value = false;
+                ApplyDeltas(connection, tx, storeId, batch, keySets, skip, now, touched, merged);
                 acked = batch.Deltas[^1].Sequence;
             }
 
@@ -106,9 +121,8 @@ internal sealed class DeltaWriter
         }, cancellationToken);
 
     private void ApplyDeltas(SqliteConnection connection, SqliteTransaction tx, string storeId, DeltaBatch batch,
-        IReadOnlyList<string[]> keySets, int skip, long now)
+        IReadOnlyList<string[]> keySets, int skip, long now, HashSet<string> touched, StrongBox<bool> merged)
     {
-        var touched = new HashSet<string>(StringComparer.Ordinal);
         using var identities = new IdentityResolver(connection, tx, _identity.Policy, storeId, now, _logger);
         using var upsert = connection.CreateCommand();
         upsert.Transaction = tx;
@@ -183,6 +197,7 @@ internal sealed class DeltaWriter
             }
         }
 
+        merged.Value = identities.Merged;
         _segments.OnProfilesChanged(connection, tx, touched, now);
         _downlink.Enqueue(connection, tx, touched, now);
     }
