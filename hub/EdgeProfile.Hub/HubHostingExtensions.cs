@@ -77,6 +77,7 @@ public static class HubHostingExtensions
         app.MapGrpcService<UplinkService>();
         app.MapGrpcService<FeatureRegistryService>();
         app.MapGrpcService<DownlinkService>();
+        app.MapGrpcService<OperatorProfilesService>();
         HubApi.Map(app);
         return app;
     }

@@ -49,6 +49,11 @@ public sealed class IdentityTests
         var log = new CapturedLog();
         await using var hub = await TestHub.StartAsync(configure: log.Attach);
         var store = await hub.EnrollAsync("store-001");
+        using (var define = await hub.Http.PutAsJsonAsync("/api/segments/seen", new { expression = "visits_30d >= 1" }))
+        {
+            Assert.True(define.IsSuccessStatusCode);
+        }
+
         await store.UploadAsync(Deltas.Of(1, "loyalty:L-1", "loyalty:L-1", "app:u-1"));
 
         // Another loyalty member signs in on the same app account: one profile may hold one loyalty id.
@@ -61,6 +66,8 @@ public sealed class IdentityTests
         Assert.Equal(["app:u-1", "loyalty:L-1"], first.Identifiers);
         Assert.Equal(["loyalty:L-2"], second.Identifiers);
         Assert.Equal(first.ProfileId, (await hub.ProfileAsync("app:u-1")).ProfileId);
+        // The profile made for the identifier kept out is evaluated like any other (the upload named it).
+        Assert.Equal(2, (await hub.Http.GetFromJsonAsync<SegmentSummary>("/api/segments/seen"))!.Members);
 
         var history = await HistoryAsync(hub, "loyalty:L-2");
         var rejected = Assert.Single(history.Links, l => l.Status == "rejected");
@@ -126,6 +133,22 @@ public sealed class IdentityTests
         Assert.Contains("already undone", (await again.Content.ReadFromJsonAsync<ErrorResponse>())!.Error, StringComparison.Ordinal);
         using var missing = await hub.Http.PostAsync(new Uri("/api/identity/merges/9999/unmerge", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_profile_made_for_an_identifier_kept_out_is_in_the_segments_it_matches()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var store = await hub.EnrollAsync("store-001");
+        using (var define = await hub.Http.PutAsJsonAsync("/api/segments/known", new { expression = "identifier_count >= 1" }))
+        {
+            Assert.True(define.IsSuccessStatusCode);
+        }
+
+        // Two loyalty ids in one upload: the second is kept out and gets a profile of its own.
+        await store.UploadAsync(Deltas.Of(1, "loyalty:L-8", "loyalty:L-8", "loyalty:L-9"));
+        Assert.NotEqual((await hub.ProfileAsync("loyalty:L-8")).ProfileId, (await hub.ProfileAsync("loyalty:L-9")).ProfileId);
+        Assert.Equal(2, (await hub.Http.GetFromJsonAsync<SegmentSummary>("/api/segments/known"))!.Members);
     }
 
     [Fact]

@@ -358,7 +358,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
             var pseudonymizer = _identity.Pseudonymizer;
             if (_policy is null || !ReferenceEquals(pseudonymizer, _policyPseudonymizer))
             {
-                _policy = new IdentityPolicy(_options.Identity, pseudonymizer.Hash);
+                _policy = new IdentityPolicy(_options.Identity, pseudonymizer.Hash, "Edge:Identity");
                 _policyPseudonymizer = pseudonymizer;
             }
 

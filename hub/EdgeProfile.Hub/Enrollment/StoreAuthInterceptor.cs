@@ -8,18 +8,22 @@ namespace EdgeProfile.Hub.Enrollment;
 /// <summary>
 /// Authenticates every gRPC call except enrollment: <c>x-ep-store: &lt;storeId&gt;</c> and
 /// <c>authorization: Bearer &lt;credential&gt;</c>. Unknown store, wrong credential or revoked store → UNAUTHENTICATED.
-/// Registered globally, so a service added later is protected unless it is listed here as open.
+/// The operator services (<c>OperatorProfiles</c>) take the operator token instead. Registered globally, so a service
+/// added later is protected unless it is listed here as open.
 /// </summary>
 internal sealed class StoreAuthInterceptor : Interceptor
 {
     private static readonly string OpenServicePrefix = "/" + Contracts.V1.Enrollment.Descriptor.FullName + "/";
+    private static readonly string OperatorServicePrefix = "/" + Contracts.V1.OperatorProfiles.Descriptor.FullName + "/";
 
     private readonly StoreRegistry _registry;
+    private readonly Storage.HubSecrets _secrets;
     private readonly ILogger<StoreAuthInterceptor> _logger;
 
-    public StoreAuthInterceptor(StoreRegistry registry, ILogger<StoreAuthInterceptor> logger)
+    public StoreAuthInterceptor(StoreRegistry registry, Storage.HubSecrets secrets, ILogger<StoreAuthInterceptor> logger)
     {
         _registry = registry;
+        _secrets = secrets;
         _logger = logger;
     }
 
@@ -60,6 +64,18 @@ internal sealed class StoreAuthInterceptor : Interceptor
     {
         if (context.Method.StartsWith(OpenServicePrefix, StringComparison.Ordinal))
         {
+            return;
+        }
+
+        if (context.Method.StartsWith(OperatorServicePrefix, StringComparison.Ordinal))
+        {
+            var presented = context.RequestHeaders.GetValue("authorization");
+            const string scheme = "Bearer ";
+            if (presented is null || !presented.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || !_secrets.IsOperatorToken(presented[scheme.Length..].Trim()))
+            {
+                throw Denied(context, "(operator)", "missing or wrong operator token ('authorization: Bearer <token>'; the hub keeps a generated one in {Hub:DataDir}/operator.token)");
+            }
+
             return;
         }
 

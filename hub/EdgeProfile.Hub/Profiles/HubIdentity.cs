@@ -13,5 +13,5 @@ internal sealed class HubIdentity(IOptions<HubOptions> options, HubSecrets secre
     private IdentityPolicy? _policy;
 
     /// <summary>The compiled rules.</summary>
-    public IdentityPolicy Policy => _policy ??= new IdentityPolicy(options.Value.Identity, secrets.Pseudonymizer.Hash);
+    public IdentityPolicy Policy => _policy ??= new IdentityPolicy(options.Value.Identity, secrets.Pseudonymizer.Hash, "Hub:Identity");
 }

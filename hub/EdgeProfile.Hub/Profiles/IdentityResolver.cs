@@ -65,6 +65,9 @@ internal sealed class IdentityResolver : IIdentityView, IDisposable
     /// <summary>Whether any call merged profiles (identifiers moved between profiles).</summary>
     public bool Merged { get; private set; }
 
+    /// <summary>Profiles created for keys kept out of another (they are new profiles this upload made).</summary>
+    public List<string> SeparateProfiles { get; } = [];
+
     /// <summary>
     /// Links <paramref name="keys"/> (distinct, canonical, the store's primary key first) and returns the id (without
     /// "ep:") of the profile the strongest accepted key belongs to, or null when every key is blocked.
@@ -98,6 +101,7 @@ internal sealed class IdentityResolver : IIdentityView, IDisposable
             {
                 // Kept out of this profile, but still a customer: a profile of its own.
                 var own = CreateProfile();
+                SeparateProfiles.Add(own);
                 _insertKey.Parameters[0].Value = rejected.Key;
                 _insertKey.Parameters[1].Value = own;
                 _insertKey.ExecuteNonQuery();

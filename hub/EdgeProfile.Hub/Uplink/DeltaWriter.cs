@@ -198,6 +198,7 @@ internal sealed class DeltaWriter
         }
 
         merged.Value = identities.Merged;
+        touched.UnionWith(identities.SeparateProfiles);
         _segments.OnProfilesChanged(connection, tx, touched, now);
         _downlink.Enqueue(connection, tx, touched, now);
     }

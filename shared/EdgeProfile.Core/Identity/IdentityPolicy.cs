@@ -12,11 +12,14 @@ public sealed class IdentityPolicy
     private readonly Dictionary<string, int> _limits;
     private readonly Dictionary<string, int> _ranks = new(StringComparer.Ordinal);
 
-    /// <summary>Compiles <paramref name="rules"/>; <paramref name="pseudonymize"/> (kind, raw value) gives the hub's pseudonym.</summary>
-    public IdentityPolicy(IdentityRules rules, Func<string, string, string>? pseudonymize = null)
+    /// <summary>
+    /// Compiles <paramref name="rules"/>; <paramref name="pseudonymize"/> (kind, raw value) gives the organisation's
+    /// pseudonym; invalid rules throw naming keys under <paramref name="section"/> (e.g. <c>Hub:Identity</c>).
+    /// </summary>
+    public IdentityPolicy(IdentityRules rules, Func<string, string, string>? pseudonymize = null, string section = "Identity")
     {
         ArgumentNullException.ThrowIfNull(rules);
-        var errors = rules.Validate("Identity");
+        var errors = rules.Validate(section);
         if (errors.Count > 0)
         {
             throw new ArgumentException(string.Join("; ", errors), nameof(rules));
