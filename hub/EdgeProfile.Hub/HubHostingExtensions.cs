@@ -42,6 +42,7 @@ public static class HubHostingExtensions
         services.AddSingleton<HubSecrets>();
         services.AddSingleton<StoreRegistry>();
         services.AddSingleton<DeltaWriter>();
+        services.AddSingleton(sp => new MergePolicies(sp.GetRequiredService<IOptions<HubOptions>>().Value.Profiles.Merge));
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<ProfileCache>();
         services.AddSingleton<HubIdentity>();

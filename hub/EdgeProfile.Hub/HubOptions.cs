@@ -39,8 +39,22 @@ public sealed class HubOptions
     /// <summary>Profile answers kept in memory for <c>GET /api/profiles/{key}</c> (0: no cache). Default 200,000.</summary>
     public int ProfileCacheEntries { get; set; } = 200_000;
 
+    /// <summary>
+    /// How stores' views combine into the global profile, section <c>Hub:Profiles:Merge</c>: field → policy
+    /// (<c>visits_7d</c>, <c>visits_30d</c>, <c>spend_7d</c>, <c>spend_30d</c>: sum | max | min | latest; <c>last_category</c>:
+    /// latest | first). Unlisted fields: sum, and latest for the category.
+    /// </summary>
+    public ProfileSettings Profiles { get; set; } = new();
+
     /// <summary>Identity resolution rules, section <c>Hub:Identity</c>: blocked keys and values, per-kind limits, priority.</summary>
     public EdgeProfile.Core.Identity.IdentityRules Identity { get; set; } = new();
+
+    /// <summary>Settings of the global profiles.</summary>
+    public sealed class ProfileSettings
+    {
+        /// <summary>Merge policy per field.</summary>
+        public Dictionary<string, string> Merge { get; set; } = new(StringComparer.Ordinal);
+    }
 
     /// <summary>Binding errors found while reading the section; reported by the validator with their keys.</summary>
     internal List<string> BindingErrors { get; } = [];

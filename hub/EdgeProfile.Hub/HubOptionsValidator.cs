@@ -51,6 +51,7 @@ internal sealed class HubOptionsValidator : IValidateOptions<HubOptions>
         }
 
         failures.AddRange(options.Identity.Validate("Hub:Identity"));
+        failures.AddRange(Profiles.MergePolicies.Validate(options.Profiles.Merge));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -217,4 +217,36 @@ public sealed class ProfileTests
         using var gone = await hub.Http.GetAsync("/api/profiles/app:u-c1");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
+
+    [Fact]
+    public async Task Declared_merge_policies_decide_how_store_views_combine()
+    {
+        await using var hub = await TestHub.StartAsync(args: ["--Hub:Profiles:Merge:spend_30d=max", "--Hub:Profiles:Merge:visits_30d=latest", "--Hub:Profiles:Merge:last_category=first"]);
+        var store1 = await hub.EnrollAsync("store-001");
+        var store2 = await hub.EnrollAsync("store-002");
+        var older = Deltas.Of(1, "loyalty:L-m");
+        older.Spend30D = 100;
+        older.Visits30D = 7;
+        older.LastCategory = "Toys";
+        older.LastSeenUnixMs = Deltas.Day.AddDays(-2).ToUnixTimeMilliseconds();
+        await store1.UploadAsync(older);
+        var newer = Deltas.Of(1, "loyalty:L-m");
+        newer.Spend30D = 50.5;
+        newer.Visits30D = 2;
+        newer.LastCategory = "Books";
+        await store2.UploadAsync(newer);
+
+        var profile = await hub.ProfileAsync("loyalty:L-m");
+        Assert.Equal(100, profile.Global.Spend30d);
+        Assert.Equal(2, profile.Global.Visits30d);
+        Assert.Equal(2, profile.Global.Visits7d);
+        Assert.Equal("Toys", profile.Global.LastCategory);
+        Assert.Equal(2, profile.Stores.Count);
+        Assert.Contains(profile.Reasons, r => r.Contains("spend_30d: the highest store value", StringComparison.Ordinal)
+            && r.Contains("visits_30d: the value of the store that saw the customer last", StringComparison.Ordinal));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHub.StartAsync(args: ["--Hub:Profiles:Merge:spend_30d=avg", "--Hub:Profiles:Merge:colour=sum"]));
+        Assert.Contains("Hub:Profiles:Merge:spend_30d", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Hub:Profiles:Merge:colour", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -12,7 +12,7 @@ namespace EdgeProfile.Hub.Downlink;
 /// replaces one the store has not confirmed yet, so a queue holds at most one item per customer. Items a store has
 /// confirmed (by resuming after them) are deleted.
 /// </summary>
-internal sealed class DownlinkQueue
+internal sealed class DownlinkQueue(ProfileReader profiles)
 {
     private const int MaxSearches = 10;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -54,7 +54,7 @@ internal sealed class DownlinkQueue
                 continue;
             }
 
-            var summary = Summarize(ProfileReader.Load(connection, profileId), nowUnixMs);
+            var summary = Summarize(profiles.Load(connection, profileId), nowUnixMs);
             foreach (var store in stores)
             {
                 Exec(connection, tx, """

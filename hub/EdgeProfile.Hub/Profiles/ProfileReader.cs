@@ -13,7 +13,7 @@ namespace EdgeProfile.Hub.Profiles;
 /// connections whose statements are prepared once; uploads, segments and the downlink build profiles inside their own
 /// transaction through <see cref="Load"/>.
 /// </summary>
-internal sealed class ProfileReader(HubDatabase db) : IDisposable
+internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisposable
 {
     private readonly ConcurrentBag<ProfileQueries> _sessions = [];
 
@@ -23,7 +23,7 @@ internal sealed class ProfileReader(HubDatabase db) : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         if (!_sessions.TryTake(out var session))
         {
-            session = new ProfileQueries(db.OpenRead(), ownsConnection: true);
+            session = new ProfileQueries(db.OpenRead(), ownsConnection: true, merge);
         }
 
         try
@@ -44,9 +44,9 @@ internal sealed class ProfileReader(HubDatabase db) : IDisposable
     }
 
     /// <summary>The global profile <paramref name="profileId"/>, read on <paramref name="connection"/> (inside its current transaction, if any).</summary>
-    internal static GlobalProfile Load(SqliteConnection connection, string profileId)
+    internal GlobalProfile Load(SqliteConnection connection, string profileId)
     {
-        using var queries = new ProfileQueries(connection, ownsConnection: false);
+        using var queries = new ProfileQueries(connection, ownsConnection: false, merge);
         return queries.Load(profileId);
     }
 
@@ -65,6 +65,7 @@ internal sealed class ProfileReader(HubDatabase db) : IDisposable
     private sealed class ProfileQueries : IDisposable
     {
         private readonly bool _ownsConnection;
+        private readonly MergePolicies _merge;
         private readonly SqliteCommand _byKey;
         private readonly SqliteCommand _byId;
         private readonly SqliteCommand _byAlias;
@@ -72,10 +73,11 @@ internal sealed class ProfileReader(HubDatabase db) : IDisposable
         private readonly SqliteCommand _stores;
         private readonly SqliteCommand _consent;
 
-        public ProfileQueries(SqliteConnection connection, bool ownsConnection)
+        public ProfileQueries(SqliteConnection connection, bool ownsConnection, MergePolicies merge)
         {
             Connection = connection;
             _ownsConnection = ownsConnection;
+            _merge = merge;
             _byKey = Command("SELECT profile_id FROM identity_keys WHERE customer_key = $v;");
             _byId = Command("SELECT profile_id FROM profiles WHERE profile_id = $v;");
             _byAlias = Command("SELECT profile_id FROM profile_aliases WHERE old_id = $v;");
@@ -159,15 +161,7 @@ internal sealed class ProfileReader(HubDatabase db) : IDisposable
 
             var latest = stores.Where(s => s.LastSeen is not null).OrderByDescending(s => s.LastSeen).FirstOrDefault();
             var storeIds = stores.Select(s => s.StoreId).Distinct(StringComparer.Ordinal).ToList();
-            var global = new GlobalFeatures(
-                stores.Sum(s => s.Visits7d),
-                stores.Sum(s => s.Visits30d),
-                Math.Round(stores.Sum(s => s.Spend7d), 2),
-                Math.Round(stores.Sum(s => s.Spend30d), 2),
-                latest?.LastSeen,
-                stores.Where(s => s.LastCategory is not null).OrderByDescending(s => s.LastSeen).FirstOrDefault()?.LastCategory,
-                stores.Select(s => s.LastChannel).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-                storeIds.Count);
+            var global = _merge.Combine(stores);
 
             var tags = stores
                 .SelectMany(s => s.Tags.Select(t => (Tag: t, s.StoreId)))
@@ -181,8 +175,7 @@ internal sealed class ProfileReader(HubDatabase db) : IDisposable
             reasons.Add($"ep:{profileId} has {identifiers.Count} identifier(s); identifiers uploaded together by any store are linked under the hub's identity rules");
             if (storeIds.Count > 0)
             {
-                reasons.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"visits and spend are summed over {storeIds.Count} store(s): {string.Join(", ", storeIds)}"));
+                reasons.Add(_merge.Explain(storeIds));
             }
 
             if (latest is not null)

@@ -14,10 +14,12 @@ namespace EdgeProfile.Hub.Segments;
 internal sealed class SegmentIndex
 {
     private readonly ILogger<SegmentIndex> _logger;
+    private readonly ProfileReader _profiles;
     private volatile IReadOnlyList<Rule>? _rules;
 
-    public SegmentIndex(ILogger<SegmentIndex> logger)
+    public SegmentIndex(ProfileReader profiles, ILogger<SegmentIndex> logger)
     {
+        _profiles = profiles;
         _logger = logger;
     }
 
@@ -51,7 +53,7 @@ internal sealed class SegmentIndex
                 continue;
             }
 
-            var profile = ProfileReader.Load(connection, profileId);
+            var profile = _profiles.Load(connection, profileId);
             var current = members.SegmentsOf(profileId);
             foreach (var rule in rules)
             {
@@ -107,7 +109,7 @@ internal sealed class SegmentIndex
         using var members = new Members(connection, tx);
         foreach (var profileId in profileIds)
         {
-            var profile = ProfileReader.Load(connection, profileId);
+            var profile = _profiles.Load(connection, profileId);
             if (!profile.Consent.Analytics || !SegmentEvaluator.Matches(expression, profile, now))
             {
                 continue;

@@ -30,9 +30,11 @@ internal sealed class SegmentStore
     private readonly SegmentIndex _index;
     private readonly TimeProvider _time;
     private readonly ILogger<SegmentStore> _logger;
+    private readonly ProfileReader _profiles;
 
-    public SegmentStore(HubDatabase db, SegmentIndex index, TimeProvider time, ILogger<SegmentStore> logger)
+    public SegmentStore(HubDatabase db, SegmentIndex index, ProfileReader profiles, TimeProvider time, ILogger<SegmentStore> logger)
     {
+        _profiles = profiles;
         _db = db;
         _index = index;
         _time = time;
@@ -144,7 +146,7 @@ internal sealed class SegmentStore
         }
     }
 
-    private static (List<SegmentMember> Members, string? Last) MembersPage(SqliteConnection connection, string name, string after)
+    private (List<SegmentMember> Members, string? Last) MembersPage(SqliteConnection connection, string name, string after)
     {
         var rows = new List<(string ProfileId, long Since)>();
         using (var command = connection.CreateCommand())
@@ -165,7 +167,7 @@ internal sealed class SegmentStore
 
         var members = rows
             .Select(r => new SegmentMember(
-                ProfileReader.Load(connection, r.ProfileId),
+                _profiles.Load(connection, r.ProfileId),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.Since)))
             .ToList();
         return (members, rows.Count == ExportPage ? rows[^1].ProfileId : null);
