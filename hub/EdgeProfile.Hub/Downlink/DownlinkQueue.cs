@@ -1,6 +1,7 @@
 using EdgeProfile.Contracts.V1;
 using EdgeProfile.Core.Customers;
 using EdgeProfile.Hub.Profiles;
+using EdgeProfile.Hub.Storage;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 
@@ -35,7 +36,7 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
         foreach (var profileId in profileIds)
         {
             var stores = new List<string>();
-            using (var command = Command(connection, tx, """
+            using (var command = Sql.Command(connection, tx, """
                 SELECT DISTINCT sp.store_id FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
                 JOIN stores s ON s.store_id = sp.store_id AND s.revoked_at IS NULL
                 WHERE ik.profile_id = $p ORDER BY sp.store_id;
@@ -57,17 +58,11 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
             var summary = Summarize(profiles.Load(connection, profileId), nowUnixMs);
             foreach (var store in stores)
             {
-                Exec(connection, tx, """
+                Sql.Exec(connection, tx, """
                     DELETE FROM downlink WHERE store_id = $s AND profile_id = $p
                         AND seq > (SELECT downlink_acked FROM stores WHERE store_id = $s);
                     """, ("$s", store), ("$p", profileId));
-                using var next = Command(connection, tx, "UPDATE stores SET downlink_seq = downlink_seq + 1 WHERE store_id = $s RETURNING downlink_seq;", ("$s", store));
-                var seq = (long)next.ExecuteScalar()!;
-                var item = new DownlinkItem { Seq = seq, Profile = summary };
-                using var insert = Command(connection, tx,
-                    "INSERT INTO downlink (store_id, seq, profile_id, payload, created_at) VALUES ($s, $q, $p, $b, $now);",
-                    ("$s", store), ("$q", seq), ("$p", profileId), ("$b", item.ToByteArray()), ("$now", nowUnixMs));
-                insert.ExecuteNonQuery();
+                Append(connection, tx, store, profileId, new DownlinkItem { Profile = summary }, nowUnixMs);
             }
         }
     }
@@ -79,20 +74,26 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
         ArgumentNullException.ThrowIfNull(order);
         foreach (var store in stores)
         {
-            using var next = Command(connection, tx, "UPDATE stores SET downlink_seq = downlink_seq + 1 WHERE store_id = $s RETURNING downlink_seq;", ("$s", store));
-            var seq = (long)next.ExecuteScalar()!;
-            var item = new DownlinkItem { Seq = seq, Erase = order };
-            using var insert = Command(connection, tx,
-                "INSERT INTO downlink (store_id, seq, profile_id, payload, created_at) VALUES ($s, $q, $p, $b, $now);",
-                ("$s", store), ("$q", seq), ("$p", "erase:" + order.RequestId), ("$b", item.ToByteArray()), ("$now", nowUnixMs));
-            insert.ExecuteNonQuery();
+            Append(connection, tx, store, "erase:" + order.RequestId, new DownlinkItem { Erase = order }, nowUnixMs);
         }
+    }
+
+    /// <summary>Gives <paramref name="item"/> the store's next number and queues it under <paramref name="subject"/> (a profile id or erase:&lt;request&gt;).</summary>
+    private static void Append(SqliteConnection connection, SqliteTransaction tx, string store, string subject, DownlinkItem item, long nowUnixMs)
+    {
+        using (var next = Sql.Command(connection, tx, "UPDATE stores SET downlink_seq = downlink_seq + 1 WHERE store_id = $s RETURNING downlink_seq;", ("$s", store)))
+        {
+            item.Seq = (long)next.ExecuteScalar()!;
+        }
+
+        Sql.Exec(connection, tx, "INSERT INTO downlink (store_id, seq, profile_id, payload, created_at) VALUES ($s, $q, $p, $b, $now);",
+            ("$s", store), ("$q", item.Seq), ("$p", subject), ("$b", item.ToByteArray()), ("$now", nowUnixMs));
     }
 
     /// <summary>The store confirmed everything up to <paramref name="after"/>: forget it.</summary>
     public static void Acknowledge(SqliteConnection connection, SqliteTransaction tx, string storeId, long after)
     {
-        Exec(connection, tx, """
+        Sql.Exec(connection, tx, """
             UPDATE stores SET downlink_acked = max(downlink_acked, min($a, downlink_seq)) WHERE store_id = $s;
             DELETE FROM downlink WHERE store_id = $s AND seq <= $a;
             """, ("$s", storeId), ("$a", after));
@@ -101,7 +102,7 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
     /// <summary>Up to <paramref name="limit"/> items of <paramref name="storeId"/> after <paramref name="after"/>, in order.</summary>
     public static List<DownlinkItem> Read(SqliteConnection connection, string storeId, long after, int limit)
     {
-        using var command = Command(connection, null, "SELECT payload FROM downlink WHERE store_id = $s AND seq > $a ORDER BY seq LIMIT $n;",
+        using var command = Sql.Command(connection, null, "SELECT payload FROM downlink WHERE store_id = $s AND seq > $a ORDER BY seq LIMIT $n;",
             ("$s", storeId), ("$a", after), ("$n", limit));
         using var reader = command.ExecuteReader();
         var items = new List<DownlinkItem>();
@@ -148,28 +149,5 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
         }
 
         return summary;
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        if (tx is not null)
-        {
-            command.Transaction = tx;
-        }
-
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return command;
-    }
-
-    private static void Exec(SqliteConnection connection, SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var command = Command(connection, tx, sql, parameters);
-        command.ExecuteNonQuery();
     }
 }

@@ -31,12 +31,12 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
         {
             var profileId = key.StartsWith("ep:", StringComparison.Ordinal)
                 ? IdentityStore.Current(connection, tx, key[3..])
-                : Scalar(connection, tx, "SELECT profile_id FROM identity_keys WHERE customer_key = $a;", key);
+                : Sql.Text(connection, tx, "SELECT profile_id FROM identity_keys WHERE customer_key = $a;", ("$a", key));
             var keys = profileId is null ? [] : IdentityStore.KeysOf(connection, tx, profileId);
             if (profileId is null)
             {
                 // Not resolved at the hub (e.g. only ever seen with blocked identifiers): the stores may still hold it.
-                if (key.StartsWith("ep:", StringComparison.Ordinal) || Scalar(connection, tx, "SELECT customer_key FROM store_profiles WHERE customer_key = $a LIMIT 1;", key) is null)
+                if (key.StartsWith("ep:", StringComparison.Ordinal) || Sql.Text(connection, tx, "SELECT customer_key FROM store_profiles WHERE customer_key = $a LIMIT 1;", ("$a", key)) is null)
                 {
                     return null;
                 }
@@ -50,33 +50,33 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
             if (profileId is not null)
             {
                 ids.Add(profileId);
-                ids.AddRange(Column(connection, tx, "SELECT old_id FROM profile_aliases WHERE profile_id = $a;", profileId));
+                ids.AddRange(Sql.Texts(connection, tx, "SELECT old_id FROM profile_aliases WHERE profile_id = $a;", ("$a", profileId)));
             }
 
             foreach (var id in ids)
             {
-                Exec(connection, tx, "DELETE FROM identity_audit WHERE profile_id = $a OR other_id = $a;", id);
-                Exec(connection, tx, "DELETE FROM segment_members WHERE profile_id = $a;", id);
-                Exec(connection, tx, "DELETE FROM downlink WHERE profile_id = $a;", id);
-                Exec(connection, tx, "DELETE FROM profile_aliases WHERE profile_id = $a OR old_id = $a;", id);
-                Exec(connection, tx, "DELETE FROM profiles WHERE profile_id = $a;", id);
+                Sql.Exec(connection, tx, "DELETE FROM identity_audit WHERE profile_id = $a OR other_id = $a;", ("$a", id));
+                Sql.Exec(connection, tx, "DELETE FROM segment_members WHERE profile_id = $a;", ("$a", id));
+                Sql.Exec(connection, tx, "DELETE FROM downlink WHERE profile_id = $a;", ("$a", id));
+                Sql.Exec(connection, tx, "DELETE FROM profile_aliases WHERE profile_id = $a OR old_id = $a;", ("$a", id));
+                Sql.Exec(connection, tx, "DELETE FROM profiles WHERE profile_id = $a;", ("$a", id));
             }
 
             foreach (var k in keys)
             {
-                Exec(connection, tx, "DELETE FROM store_profiles WHERE customer_key = $a;", k);
-                Exec(connection, tx, "DELETE FROM identity_keys WHERE customer_key = $a;", k);
-                Exec(connection, tx, "DELETE FROM consents WHERE customer_key = $a;", k);
-                Exec(connection, tx, "DELETE FROM identity_links WHERE key_a = $a OR key_b = $a;", k);
-                Exec(connection, tx, "DELETE FROM identity_separations WHERE key_a = $a OR key_b = $a;", k);
+                Sql.Exec(connection, tx, "DELETE FROM store_profiles WHERE customer_key = $a;", ("$a", k));
+                Sql.Exec(connection, tx, "DELETE FROM identity_keys WHERE customer_key = $a;", ("$a", k));
+                Sql.Exec(connection, tx, "DELETE FROM consents WHERE customer_key = $a;", ("$a", k));
+                Sql.Exec(connection, tx, "DELETE FROM identity_links WHERE key_a = $a OR key_b = $a;", ("$a", k));
+                Sql.Exec(connection, tx, "DELETE FROM identity_separations WHERE key_a = $a OR key_b = $a;", ("$a", k));
                 // Rejections audited under another profile still name the key.
-                Exec(connection, tx, "DELETE FROM identity_audit WHERE instr(keys, $a) > 0;", JsonString(k));
-                using var suppress = Command(connection, tx, "INSERT OR IGNORE INTO suppressed_keys (key_hash, request_id) VALUES ($h, $a);", requestId);
+                Sql.Exec(connection, tx, "DELETE FROM identity_audit WHERE instr(keys, $a) > 0;", ("$a", JsonString(k)));
+                using var suppress = Sql.Command(connection, tx, "INSERT OR IGNORE INTO suppressed_keys (key_hash, request_id) VALUES ($h, $a);", ("$a", requestId));
                 suppress.Parameters.AddWithValue("$h", KeyHash(k));
                 suppress.ExecuteNonQuery();
             }
 
-            var stores = Column(connection, tx, "SELECT store_id FROM stores WHERE revoked_at IS NULL ORDER BY store_id;", "");
+            var stores = Sql.Texts(connection, tx, "SELECT store_id FROM stores WHERE revoked_at IS NULL ORDER BY store_id;");
             var order = new ErasureRequest { RequestId = requestId };
             order.Identifiers.AddRange(keys);
             DownlinkQueue.EnqueueErasure(connection, tx, stores, order, now);
@@ -141,7 +141,7 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
     /// <summary>Whether any of <paramref name="keys"/> was erased (uploads naming one are dropped).</summary>
     public static bool AnySuppressed(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> keys)
     {
-        using var command = Command(connection, tx, "SELECT 1 FROM suppressed_keys WHERE key_hash = $h;", "");
+        using var command = Sql.Command(connection, tx, "SELECT 1 FROM suppressed_keys WHERE key_hash = $h;");
         var h = command.Parameters.Add("$h", SqliteType.Blob);
         foreach (var key in keys)
         {
@@ -184,44 +184,6 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
     }
 
     private static string JsonString(string value) => System.Text.Json.JsonSerializer.Serialize(value);
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, string a)
-    {
-        var command = connection.CreateCommand();
-        if (tx is not null)
-        {
-            command.Transaction = tx;
-        }
-
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$a", a);
-        return command;
-    }
-
-    private static void Exec(SqliteConnection connection, SqliteTransaction tx, string sql, string a)
-    {
-        using var command = Command(connection, tx, sql, a);
-        command.ExecuteNonQuery();
-    }
-
-    private static string? Scalar(SqliteConnection connection, SqliteTransaction tx, string sql, string a)
-    {
-        using var command = Command(connection, tx, sql, a);
-        return command.ExecuteScalar() as string;
-    }
-
-    private static List<string> Column(SqliteConnection connection, SqliteTransaction tx, string sql, string a)
-    {
-        using var command = Command(connection, tx, sql, a);
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-        {
-            values.Add(reader.GetString(0));
-        }
-
-        return values;
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Erasure {RequestId}: {Identifiers} identifier(s) removed from the hub and suppressed; {Stores} store(s) asked to erase")]
     private static partial void LogRequested(ILogger logger, string requestId, int identifiers, int stores);

@@ -20,7 +20,7 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
         {
             var profileId = key.StartsWith("ep:", StringComparison.Ordinal)
                 ? IdentityStore.Current(connection, null, key[3..])
-                : Scalar(connection, "SELECT profile_id FROM identity_keys WHERE customer_key = $a;", key);
+                : Sql.Text(connection, null, "SELECT profile_id FROM identity_keys WHERE customer_key = $a;", ("$a", key));
             if (profileId is null)
             {
                 return null;
@@ -188,10 +188,4 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
         JsonSerializer.Deserialize<List<string>>(reader.GetString(6)) ?? [],
         reader.IsDBNull(7) ? null : reader.GetString(7),
         reader.IsDBNull(8) ? null : reader.GetInt64(8));
-
-    private static string? Scalar(SqliteConnection connection, string sql, string a)
-    {
-        using var command = IdentityStore.Command(connection, null, sql, a);
-        return command.ExecuteScalar() as string;
-    }
 }

@@ -1,3 +1,4 @@
+using EdgeProfile.Hub.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeProfile.Hub.Profiles;
@@ -66,24 +67,8 @@ internal static class IdentityStore
         return (long)command.ExecuteScalar()!;
     }
 
-    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, string a, string? b = null)
-    {
-        // Without a transaction of its own the command joins the connection's current one (a read snapshot).
-        var command = connection.CreateCommand();
-        if (tx is not null)
-        {
-            command.Transaction = tx;
-        }
-
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$a", a);
-        if (b is not null)
-        {
-            command.Parameters.AddWithValue("$b", b);
-        }
-
-        return command;
-    }
+    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, string a, string? b = null) =>
+        b is null ? Sql.Command(connection, tx, sql, ("$a", a)) : Sql.Command(connection, tx, sql, ("$a", a), ("$b", b));
 
     public static int Exec(SqliteConnection connection, SqliteTransaction tx, string sql, string a, string? b = null)
     {
