@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeProfile.IntegrationTests.Infrastructure;
@@ -32,7 +31,8 @@ public sealed class ConsentTests(ITestOutputHelper output)
         {
             for (var i = 0; i < 4; i++)
             {
-                events.Add(Purchase($"{customer}-{i}", customer, start.AddHours(i)));
+                events.Add(ScenarioEvents.Build($"{customer}-{i}", "purchase", "cs-1", "pos", start.AddHours(i), new JsonObject { ["loyaltyId"] = customer },
+                    product: new JsonObject { ["sku"] = "SKU-B", ["category"] = "Baby & Toddler > Strollers", ["price"] = 400.0 }));
             }
         }
 
@@ -68,22 +68,5 @@ public sealed class ConsentTests(ITestOutputHelper output)
         var lines = await File.ReadAllLinesAsync(Path.Combine(dir.Sub("ts"), "training_set.csv"));
         Assert.Equal(2, lines.Length);
         Assert.StartsWith("loyalty:L-cs-2,", lines[1], StringComparison.Ordinal);
-    }
-
-    private static TestEvent Purchase(string id, string loyalty, DateTimeOffset at)
-    {
-        var json = new JsonObject
-        {
-            ["eventId"] = id,
-            ["type"] = "purchase",
-            ["occurredAt"] = at.ToString("O", CultureInfo.InvariantCulture),
-            ["storeId"] = "cs-1",
-            ["channel"] = "pos",
-            ["customer"] = new JsonObject { ["loyaltyId"] = loyalty },
-            ["product"] = new JsonObject { ["sku"] = "SKU-B", ["category"] = "Baby & Toddler > Strollers", ["price"] = 400.0 },
-            ["quantity"] = 1,
-            ["amount"] = 400.0,
-        };
-        return new TestEvent(id, 0, Encoding.UTF8.GetBytes(json.ToJsonString()));
     }
 }

@@ -37,10 +37,10 @@ public sealed class ErasureTests(ITestOutputHelper output)
         try
         {
             var at = DateTimeOffset.UtcNow.AddHours(-1);
-            var old = Event("er-1-a", "er-1", at, new JsonObject { ["loyaltyId"] = "L-" + Marker }, text: "anniversary gift");
-            await PublishAsync(ports["er-1"], "er-1", old);
-            await PublishAsync(ports["er-1"], "er-1", Event("er-1-b", "er-1", at.AddMinutes(1), new JsonObject { ["loyaltyId"] = "L-keep-1" }));
-            await PublishAsync(ports["er-2"], "er-2", Event("er-2-a", "er-2", at.AddMinutes(2), new JsonObject { ["loyaltyId"] = "L-" + Marker, ["appUserId"] = "u-" + Marker }));
+            var old = ScenarioEvents.Build("er-1-a", "search", "er-1", "pos", at, new JsonObject { ["loyaltyId"] = "L-" + Marker }, text: "anniversary gift");
+            await ScenarioEvents.PublishAsync(ports["er-1"], "er-1", old);
+            await ScenarioEvents.PublishAsync(ports["er-1"], "er-1", ScenarioEvents.Build("er-1-b", "purchase", "er-1", "pos", at.AddMinutes(1), new JsonObject { ["loyaltyId"] = "L-keep-1" }, product: Gift()));
+            await ScenarioEvents.PublishAsync(ports["er-2"], "er-2", ScenarioEvents.Build("er-2-a", "purchase", "er-2", "pos", at.AddMinutes(2), new JsonObject { ["loyaltyId"] = "L-" + Marker, ["appUserId"] = "u-" + Marker }, product: Gift()));
             await Poll.UntilAsync(() => hub.ProfileAsync("app:u-" + Marker), p => p is { } profile && profile.GetProperty("stores").GetArrayLength() == 2,
                 TimeSpan.FromSeconds(30), "both stores' views of the customer at the hub");
             // Both stores have received the global view (so the erasure must reach that copy too).
@@ -74,7 +74,7 @@ public sealed class ErasureTests(ITestOutputHelper output)
             Assert.Equal(["er-1", "er-2", "hub"], done.GetProperty("confirmations").EnumerateArray().Select(c => c.GetProperty("system").GetString()).Order(StringComparer.Ordinal));
 
             // A replayed old event of the customer is acknowledged but not kept.
-            await PublishAsync(ports["er-1"], "er-1", old);
+            await ScenarioEvents.PublishAsync(ports["er-1"], "er-1", old);
             await Poll.UntilAsync(() => edges["er-1"].Api.StatsAsync(), s => s.GetProperty("eventsSuppressed").GetInt64() == 1, TimeSpan.FromSeconds(10), "the replay to be suppressed");
 
             // Not one row of the customer anywhere; the neighbour is untouched.
@@ -135,34 +135,5 @@ public sealed class ErasureTests(ITestOutputHelper output)
         return hits;
     }
 
-    private static TestEvent Event(string id, string store, DateTimeOffset at, JsonObject customer, string? text = null)
-    {
-        var json = new JsonObject
-        {
-            ["eventId"] = id,
-            ["type"] = text is null ? "purchase" : "search",
-            ["occurredAt"] = at.ToString("O", CultureInfo.InvariantCulture),
-            ["storeId"] = store,
-            ["channel"] = "pos",
-            ["customer"] = customer,
-        };
-        if (text is null)
-        {
-            json["product"] = new JsonObject { ["sku"] = "SKU-1", ["category"] = "Gifts", ["price"] = 20.0 };
-            json["quantity"] = 1;
-            json["amount"] = 20.0;
-        }
-        else
-        {
-            json["text"] = text;
-        }
-
-        return new TestEvent(id, 0, Encoding.UTF8.GetBytes(json.ToJsonString()));
-    }
-
-    private static async Task PublishAsync(int port, string store, TestEvent e)
-    {
-        var report = await MqttLoad.RunAsync(new LoadPlan("127.0.0.1", port, TestEvents.Topic(store), [e]) { Clients = 1, InflightPerClient = 1, ClientIdPrefix = "erase-" + store });
-        Assert.Single(report.Acked);
-    }
+    private static JsonObject Gift() => new() { ["sku"] = "SKU-1", ["category"] = "Gifts", ["price"] = 20.0 };
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeProfile.IntegrationTests.Infrastructure;
@@ -31,23 +30,12 @@ public sealed class IdentityCliTests(ITestOutputHelper output)
         foreach (var (n, customer) in new[] { ("1", new JsonObject { ["loyaltyId"] = "L-a", ["deviceId"] = "000000" }), ("2", new JsonObject { ["loyaltyId"] = "L-b", ["deviceId"] = "000000" }),
                      ("3", new JsonObject { ["loyaltyId"] = "L-c" }), ("4", new JsonObject { ["appUserId"] = "u-x" }), ("5", new JsonObject { ["appUserId"] = "u-x", ["loyaltyId"] = "L-c" }) })
         {
-            var json = new JsonObject
-            {
-                ["eventId"] = "id-" + n,
-                ["type"] = "purchase",
-                ["occurredAt"] = DateTimeOffset.UtcNow.AddMinutes(-10).AddSeconds(int.Parse(n, CultureInfo.InvariantCulture)).ToString("O", CultureInfo.InvariantCulture),
-                ["storeId"] = "id-store",
-                ["channel"] = "pos",
-                ["customer"] = customer,
-                ["product"] = new JsonObject { ["sku"] = "SKU-1", ["category"] = "Bags > Backpacks", ["price"] = 10.0 },
-                ["quantity"] = 1,
-                ["amount"] = 10.0,
-            };
-            events.Add(new TestEvent("id-" + n, 0, Encoding.UTF8.GetBytes(json.ToJsonString())));
+            events.Add(ScenarioEvents.Build("id-" + n, "purchase", "id-store", "pos", DateTimeOffset.UtcNow.AddMinutes(-10).AddSeconds(int.Parse(n, CultureInfo.InvariantCulture)),
+                customer, product: new JsonObject { ["sku"] = "SKU-1", ["category"] = "Bags > Backpacks", ["price"] = 10.0 }));
         }
 
         // One client, one message in flight: the edge sees them in this order.
-        await MqttLoad.RunAsync(new LoadPlan("127.0.0.1", mqttPort, TestEvents.Topic("id-store"), events) { Clients = 1, InflightPerClient = 1, ClientIdPrefix = "id-pub" });
+        await ScenarioEvents.PublishAsync(mqttPort, "id-store", [.. events]);
         await Poll.UntilAsync(() => hub.ProfileAsync("app:u-x"), p => p is { } profile && profile.GetProperty("identifiers").GetArrayLength() == 2,
             TimeSpan.FromSeconds(30), "the merge of app:u-x and loyalty:L-c to reach the hub");
         var a = (await hub.ProfileAsync("loyalty:L-a"))!.Value;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeProfile.IntegrationTests.Infrastructure;
@@ -34,10 +32,10 @@ public sealed class OmnichannelTests(ITestOutputHelper output)
         {
             // "Noon" and "afternoon": two hours apart, within the last few hours.
             var noon = DateTimeOffset.UtcNow.AddHours(-3);
-            await PublishAsync(edges["cdn-1"].Port, "cdn-1", Event("omni-1", "search", "cdn-1", "app", noon, new JsonObject { ["appUserId"] = "u-77" }, text: "business backpack"));
+            await ScenarioEvents.PublishAsync(edges["cdn-1"].Port, "cdn-1", ScenarioEvents.Build("omni-1", "search", "cdn-1", "app", noon, new JsonObject { ["appUserId"] = "u-77" }, text: "business backpack"));
             await Poll.UntilAsync(() => hub.ProfileAsync("app:u-77"), p => p is not null, TimeSpan.FromSeconds(30), "the app search to reach the hub");
 
-            await PublishAsync(edges["store-2"].Port, "store-2", Event("omni-2", "purchase", "store-2", "pos", noon.AddHours(2),
+            await ScenarioEvents.PublishAsync(edges["store-2"].Port, "store-2", ScenarioEvents.Build("omni-2", "purchase", "store-2", "pos", noon.AddHours(2),
                 new JsonObject { ["loyaltyId"] = "L-1002", ["appUserId"] = "u-77" }, product: new JsonObject { ["sku"] = "BP-1", ["category"] = "Bags > Backpacks", ["price"] = 499.0 }));
 
             // One global profile, both channels.
@@ -73,37 +71,5 @@ public sealed class OmnichannelTests(ITestOutputHelper output)
                 await edge.DisposeAsync();
             }
         }
-    }
-
-    private static TestEvent Event(string id, string type, string store, string channel, DateTimeOffset at, JsonObject customer, string? text = null, JsonObject? product = null)
-    {
-        var json = new JsonObject
-        {
-            ["eventId"] = id,
-            ["type"] = type,
-            ["occurredAt"] = at.ToString("O", CultureInfo.InvariantCulture),
-            ["storeId"] = store,
-            ["channel"] = channel,
-            ["customer"] = customer,
-        };
-        if (text is not null)
-        {
-            json["text"] = text;
-        }
-
-        if (product is not null)
-        {
-            json["product"] = product;
-            json["quantity"] = 1;
-            json["amount"] = product["price"]!.GetValue<double>();
-        }
-
-        return new TestEvent(id, 0, Encoding.UTF8.GetBytes(json.ToJsonString()));
-    }
-
-    private static async Task PublishAsync(int port, string store, TestEvent e)
-    {
-        var report = await MqttLoad.RunAsync(new LoadPlan("127.0.0.1", port, TestEvents.Topic(store), [e]) { Clients = 1, InflightPerClient = 1, ClientIdPrefix = "omni-" + store });
-        Assert.Single(report.Acked);
     }
 }

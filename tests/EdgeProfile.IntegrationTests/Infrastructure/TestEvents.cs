@@ -49,3 +49,46 @@ public static class TestEvents
         return list;
     }
 }
+
+/// <summary>One hand-written event, for scenario tests, and publishing it with its acknowledgement checked.</summary>
+public static class ScenarioEvents
+{
+    /// <summary>
+    /// A v1 JSON event: a purchase of <paramref name="product"/> (quantity 1, amount = price) when one is given, else
+    /// an event of <paramref name="type"/> with an optional <paramref name="text"/> (a search query).
+    /// </summary>
+    public static TestEvent Build(string id, string type, string store, string channel, DateTimeOffset at, System.Text.Json.Nodes.JsonObject customer,
+        string? text = null, System.Text.Json.Nodes.JsonObject? product = null)
+    {
+        ArgumentNullException.ThrowIfNull(customer);
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["eventId"] = id,
+            ["type"] = type,
+            ["occurredAt"] = at.ToString("O", CultureInfo.InvariantCulture),
+            ["storeId"] = store,
+            ["channel"] = channel,
+            ["customer"] = customer,
+        };
+        if (text is not null)
+        {
+            json["text"] = text;
+        }
+
+        if (product is not null)
+        {
+            json["product"] = product;
+            json["quantity"] = 1;
+            json["amount"] = product["price"]!.GetValue<double>();
+        }
+
+        return new TestEvent(id, 0, Encoding.UTF8.GetBytes(json.ToJsonString()));
+    }
+
+    /// <summary>Publishes <paramref name="events"/> in order (one client, one in flight) and asserts every one was acknowledged.</summary>
+    public static async Task PublishAsync(int port, string store, params TestEvent[] events)
+    {
+        var report = await MqttLoad.RunAsync(new LoadPlan("127.0.0.1", port, TestEvents.Topic(store), events) { Clients = 1, InflightPerClient = 1, ClientIdPrefix = "scenario-" + store });
+        Assert.Equal(events.Length, report.Acked.Count);
+    }
+}
