@@ -37,6 +37,13 @@ public sealed class IdentityGraph : IIdentityView
     /// <summary>Applies identifiers seen together; returns the plan that was carried out.</summary>
     public IdentityPlan Link(IReadOnlyList<string> keys)
     {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (AlreadyOneProfile(keys) is { } known)
+        {
+            // Seen before, all in one profile (most links in a busy store): exactly what the planner would decide.
+            return new IdentityPlan([known], [], []);
+        }
+
         var plan = IdentityPlanner.Plan(keys, this, _policy);
         var root = -1;
         foreach (var profile in plan.Profiles)
@@ -122,6 +129,29 @@ public sealed class IdentityGraph : IIdentityView
         }
 
         return groups.ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>The profile name when every key is known and in the same profile (none blocked: blocked keys are never added).</summary>
+    private string? AlreadyOneProfile(IReadOnlyList<string> keys)
+    {
+        var root = -1;
+        foreach (var key in keys)
+        {
+            if (!_index.TryGetValue(key, out var i))
+            {
+                return null;
+            }
+
+            var r = Find(i);
+            if (root >= 0 && r != root)
+            {
+                return null;
+            }
+
+            root = r;
+        }
+
+        return root < 0 ? null : _keys[root];
     }
 
     private int Add(string key)
