@@ -14,7 +14,7 @@ public static class DeadLetterReader
     public static IReadOnlyList<DeadLetter> Newest(EdgeDatabase db, int limit)
     {
         ArgumentNullException.ThrowIfNull(db);
-        using var c = db.Open();
+        using var c = db.OpenRead();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT id, received_at_ms, topic, field, reason, size, payload FROM dead_letters ORDER BY id DESC LIMIT $n";
         cmd.Parameters.AddWithValue("$n", limit);

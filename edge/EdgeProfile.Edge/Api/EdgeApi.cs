@@ -99,7 +99,7 @@ public static class EdgeApi
             var view = ProfileMath.View(profile, at > profile.LastSeen || asOf is not null ? at : profile.LastSeen);
             var tags = view.Tags.ToList();
             V1.GlobalSummary? global;
-            using (var connection = db.Open())
+            using (var connection = db.OpenRead())
             {
                 global = GlobalProfileStore.Find(connection, view.Identifiers.Prepend(view.CustomerKey));
             }

@@ -10,7 +10,7 @@ public static class ProfileStore
     public static StoreProfile? Find(EdgeDatabase db, string key)
     {
         ArgumentNullException.ThrowIfNull(db);
-        using var c = db.Open();
+        using var c = db.OpenRead();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
             SELECT p.state FROM profiles p

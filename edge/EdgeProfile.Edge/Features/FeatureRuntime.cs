@@ -97,7 +97,7 @@ public sealed class FeatureRuntime : IDisposable
 
         // Not live: its last checkpoint is its current state (the writer checkpoints before it evicts), unless the
         // writer takes it up meanwhile, in which case this read is simply one commit old.
-        using var c = db.Open();
+        using var c = db.OpenRead();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT state FROM feature_state WHERE customer_key = $k";
         cmd.Parameters.AddWithValue("$k", customerKey);

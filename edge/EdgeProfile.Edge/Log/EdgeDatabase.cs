@@ -13,6 +13,7 @@ public sealed class EdgeDatabase
 
     private readonly string _connectionString;
     private readonly string _synchronous;
+    private readonly string _readConnectionString;
 
     /// <summary>Opens (and creates or migrates) the database in the configured data directory.</summary>
     public EdgeDatabase(IOptions<EdgeOptions> options)
@@ -27,6 +28,7 @@ public sealed class EdgeDatabase
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
         }.ToString();
+        _readConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadWrite, Pooling = true }.ToString();
         _synchronous = o.Log.Durability == "process" ? "NORMAL" : "FULL";
         using var c = Open();
         Migrate(c);
@@ -34,6 +36,17 @@ public sealed class EdgeDatabase
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// A pooled connection for short reads (the local API): no pragmas to run per request; the pool keeps the physical
+    /// connections open. Writers use <see cref="Open"/>.
+    /// </summary>
+    public SqliteConnection OpenRead()
+    {
+        var c = new SqliteConnection(_readConnectionString);
+        c.Open();
+        return c;
+    }
 
     /// <summary>A new open connection with the edge's pragmas.</summary>
     public SqliteConnection Open()
