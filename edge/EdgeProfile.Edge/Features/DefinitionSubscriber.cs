@@ -20,9 +20,6 @@ public sealed partial class DefinitionSubscriber(
     ILogger<DefinitionSubscriber> logger,
     IFeatureSetSink? sink = null) : BackgroundService
 {
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-
     private volatile bool _connected;
     private long _lastReceived;
 
@@ -49,7 +46,7 @@ public sealed partial class DefinitionSubscriber(
 
         using var hub = new HubClients(o.HubUrl);
         var headers = HubClients.StoreHeaders(o.StoreId, identity.Credential);
-        var backoff = FirstBackoff;
+        var retry = new Uplink.RetryDelay(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
         var outage = false;
         var sinkFailing = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -62,7 +59,7 @@ public sealed partial class DefinitionSubscriber(
                 _connected = true;
                 if (!sinkFailing)
                 {
-                    backoff = FirstBackoff;
+                    retry.Reset();
                 }
 
                 LogWatching(logger, o.HubUrl, known);
@@ -100,7 +97,7 @@ public sealed partial class DefinitionSubscriber(
                     outage = true;
                 }
 
-                backoff = MaxBackoff;
+                retry.Longest();
             }
             catch (Exception ex)
             {
@@ -113,16 +110,10 @@ public sealed partial class DefinitionSubscriber(
                 }
             }
 
-            try
-            {
-                await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await retry.WaitAsync(stoppingToken).ConfigureAwait(false))
             {
                 break;
             }
-
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
         }
 
         _connected = false;

@@ -19,9 +19,6 @@ public sealed partial class DownlinkSubscriber(
     TimeProvider clock,
     ILogger<DownlinkSubscriber> logger) : BackgroundService
 {
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,7 +32,7 @@ public sealed partial class DownlinkSubscriber(
         using var hub = new HubClients(o.HubUrl);
         using var connection = db.Open();
         var headers = HubClients.StoreHeaders(o.StoreId, identity.Credential);
-        var backoff = FirstBackoff;
+        var retry = new RetryDelay(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
         var outage = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -44,7 +41,7 @@ public sealed partial class DownlinkSubscriber(
                 var after = GlobalProfileStore.AppliedSeq(connection);
                 using var call = hub.Downlink.Watch(new V1.DownlinkRequest { After = after }, headers, cancellationToken: stoppingToken);
                 await call.ResponseHeadersAsync.ConfigureAwait(false);
-                backoff = FirstBackoff;
+                retry.Reset();
                 outage = false;
                 LogWatching(logger, o.HubUrl, after);
 
@@ -90,16 +87,10 @@ public sealed partial class DownlinkSubscriber(
                 }
             }
 
-            try
-            {
-                await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await retry.WaitAsync(stoppingToken).ConfigureAwait(false))
             {
                 break;
             }
-
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
         }
     }
 

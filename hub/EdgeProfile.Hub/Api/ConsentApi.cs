@@ -19,45 +19,25 @@ internal static class ConsentApi
     public static void Map(IEndpointRouteBuilder api)
     {
         api.MapGet("/consent/{**customerKey}", async (string? customerKey, ConsentStore consents, HubSecrets secrets, CancellationToken ct) =>
-            Parse(customerKey, secrets) is { } key
+            ApiRequests.CustomerKeyOf(customerKey, secrets, out var text) is { } key
                 ? Results.Json(await consents.GetAsync(key, ct).ConfigureAwait(false))
-                : BadKey(customerKey));
+                : ApiRequests.BadKey(text));
 
         api.MapPut("/consent/{**customerKey}", async (string? customerKey, HttpRequest request, ConsentStore consents, HubSecrets secrets, CancellationToken ct) =>
         {
-            if (Parse(customerKey, secrets) is not { } key)
+            if (ApiRequests.CustomerKeyOf(customerKey, secrets, out var text) is not { } key)
             {
-                return BadKey(customerKey);
+                return ApiRequests.BadKey(text);
             }
 
-            ConsentChange? change;
-            try
-            {
-                change = await JsonSerializer.DeserializeAsync<ConsentChange>(request.Body, JsonSerializerOptions.Web, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
-            {
-                return Results.Json(new ErrorResponse("body must be JSON like {\"personalisation\": false, \"source\": \"crm\"} (analytics, personalisation, training: true grants, false withdraws)"),
-                    statusCode: StatusCodes.Status400BadRequest);
-            }
-
+            var change = await ApiRequests.ReadJsonAsync<ConsentChange>(request, ct).ConfigureAwait(false);
             if (change is null || (change.Analytics is null && change.Personalisation is null && change.Training is null))
             {
-                return Results.Json(new ErrorResponse("name at least one purpose: analytics, personalisation or training (true grants, false withdraws)"),
-                    statusCode: StatusCodes.Status400BadRequest);
+                return ApiRequests.Error(StatusCodes.Status400BadRequest,
+                    "body must be JSON naming at least one purpose, like {\"personalisation\": false, \"source\": \"crm\"} (analytics, personalisation, training: true grants, false withdraws)");
             }
 
             return Results.Json(await consents.SetAsync(key, change, ct).ConfigureAwait(false));
         });
     }
-
-    private static string? Parse(string? customerKey, HubSecrets secrets)
-    {
-        var text = (customerKey ?? "").Replace("%2F", "/", StringComparison.OrdinalIgnoreCase).Trim();
-        return CustomerKey.TryParse(text, out var key) ? secrets.Pseudonymizer.Canonical(key).ToString() : null;
-    }
-
-    private static IResult BadKey(string? customerKey) =>
-        Results.Json(new ErrorResponse($"'{customerKey}' is not a customer key: expected kind:value with kind one of {CustomerKey.KindList}"),
-            statusCode: StatusCodes.Status400BadRequest);
 }

@@ -21,23 +21,13 @@ internal static class ErasureApi
         api.MapPost("/erasures", async (HttpRequest request, ErasureService erasures, HubSecrets secrets, CancellationToken ct) =>
         {
             const string shape = "body must be JSON like {\"key\":\"loyalty:L-1002\"}";
-            ErasureRequestBody? body;
-            try
-            {
-                body = await JsonSerializer.DeserializeAsync<ErasureRequestBody>(request.Body, JsonSerializerOptions.Web, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
-            {
-                return Error(StatusCodes.Status400BadRequest, shape);
-            }
-
-            var text = body?.Key?.Trim() ?? "";
-            if (!CustomerKey.TryParse(text, out var key))
+            var body = await ApiRequests.ReadJsonAsync<ErasureRequestBody>(request, ct).ConfigureAwait(false);
+            if (ApiRequests.CustomerKeyOf(body?.Key, secrets, out var text) is not { } key)
             {
                 return Error(StatusCodes.Status400BadRequest, $"key: '{text}' is not a customer key (kind:value with kind one of {CustomerKey.KindList}); {shape}");
             }
 
-            var status = await erasures.EraseAsync(secrets.Pseudonymizer.Canonical(key).ToString(), ct).ConfigureAwait(false);
+            var status = await erasures.EraseAsync(key, ct).ConfigureAwait(false);
             return status is null
                 ? Error(StatusCodes.Status404NotFound, $"no customer '{text}' at the hub")
                 : Results.Json(status, statusCode: StatusCodes.Status201Created);
@@ -49,7 +39,7 @@ internal static class ErasureApi
                 : Error(StatusCodes.Status404NotFound, $"no erasure request '{id}'"));
     }
 
-    private static IResult Error(int status, string message) => Results.Json(new ErrorResponse(message), statusCode: status);
+    private static IResult Error(int status, string message) => ApiRequests.Error(status, message);
 
     private sealed record ErasureRequestBody(string? Key);
 }

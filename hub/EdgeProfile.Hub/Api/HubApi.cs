@@ -18,7 +18,6 @@ internal static class HubApi
     public const string HealthPath = "/api/health";
 
     private static readonly string Version = ReadVersion();
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
     /// <summary>401 for /api/* (except health) without <c>Authorization: Bearer &lt;operator token&gt;</c>.</summary>
     public static Task RequireOperatorAsync(HttpContext context, RequestDelegate next)
@@ -102,21 +101,9 @@ internal static class HubApi
 
     private static async Task<IResult> CreateEnrollmentAsync(HttpRequest request, StoreRegistry registry, ILogger<StoreRegistry> logger, CancellationToken ct)
     {
-        const string shape = "body must be JSON like {\"storeId\":\"store-001\",\"kind\":\"store\"}";
-        EnrollmentRequest? body;
-        try
+        if (await ApiRequests.ReadJsonAsync<EnrollmentRequest>(request, ct).ConfigureAwait(false) is not { } body)
         {
-            // Any content type: scripts often post JSON without saying so (curl -d).
-            body = await JsonSerializer.DeserializeAsync<EnrollmentRequest>(request.Body, JsonOptions, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
-        {
-            return Error(StatusCodes.Status400BadRequest, shape);
-        }
-
-        if (body is null)
-        {
-            return Error(StatusCodes.Status400BadRequest, shape);
+            return Error(StatusCodes.Status400BadRequest, "body must be JSON like {\"storeId\":\"store-001\",\"kind\":\"store\"}");
         }
 
         if (!StoreIds.IsValid(body.StoreId))
@@ -136,30 +123,24 @@ internal static class HubApi
 
     private static async Task<IResult> GetProfileAsync(string? customerKey, ProfileReader profiles, ProfileCache cache, HubSecrets secrets, CancellationToken ct)
     {
-        // Route values arrive decoded except for "/" (kept as %2F by the router).
-        var text = (customerKey ?? "").Replace("%2F", "/", StringComparison.OrdinalIgnoreCase).Trim();
-        if (!CustomerKey.TryParse(text, out var key))
+        if (ApiRequests.CustomerKeyOf(customerKey, secrets, out var text) is not { } canonical)
         {
-            return Error(StatusCodes.Status400BadRequest,
-                $"'{text}' is not a customer key: expected kind:value with kind one of {CustomerKey.KindList}");
+            return ApiRequests.BadKey(text);
         }
 
-        // A raw email, phone or card typed by an operator is pseudonymised with the organisation's key, as the edge does.
-        key = secrets.Pseudonymizer.Canonical(key);
-        var canonical = key.ToString();
         if (cache.Find(canonical) is { } cached)
         {
             return Results.Bytes(cached, "application/json; charset=utf-8");
         }
 
         var stamp = cache.Begin();
-        var profile = await profiles.FindAsync(key, ct).ConfigureAwait(false);
+        var profile = await profiles.FindAsync(canonical, ct).ConfigureAwait(false);
         return profile is null
             ? Error(StatusCodes.Status404NotFound, $"no profile for '{text}'")
             : Results.Bytes(cache.Store(canonical, profile, stamp), "application/json; charset=utf-8");
     }
 
-    private static IResult Error(int status, string message) => Results.Json(new ErrorResponse(message), statusCode: status);
+    private static IResult Error(int status, string message) => ApiRequests.Error(status, message);
 
     private static string ReadVersion()
     {

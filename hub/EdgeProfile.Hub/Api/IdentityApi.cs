@@ -33,14 +33,12 @@ internal static class IdentityApi
 
         api.MapGet("/identity/{**customerKey}", async (string? customerKey, IdentityAdmin admin, HubSecrets secrets, CancellationToken ct) =>
         {
-            var text = (customerKey ?? "").Replace("%2F", "/", StringComparison.OrdinalIgnoreCase).Trim();
-            if (!CustomerKey.TryParse(text, out var key))
+            if (ApiRequests.CustomerKeyOf(customerKey, secrets, out var text) is not { } key)
             {
-                return Results.Json(new ErrorResponse($"'{text}' is not a customer key: expected kind:value with kind one of {CustomerKey.KindList}"),
-                    statusCode: StatusCodes.Status400BadRequest);
+                return ApiRequests.BadKey(text);
             }
 
-            var history = await admin.HistoryAsync(secrets.Pseudonymizer.Canonical(key).ToString(), ct).ConfigureAwait(false);
+            var history = await admin.HistoryAsync(key, ct).ConfigureAwait(false);
             return history is null
                 ? Results.Json(new ErrorResponse($"no profile for '{text}'"), statusCode: StatusCodes.Status404NotFound)
                 : Results.Json(history);

@@ -17,8 +17,6 @@ internal static class SegmentApi
 {
     private const string BodyShape = "body must be JSON like {\"expression\": \"spend_30d >= 100 and has_tag(\\\"vip\\\")\", \"description\": \"...\"}";
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
-
     /// <summary>Maps the endpoints on the <c>/api</c> group.</summary>
     public static void Map(IEndpointRouteBuilder api)
     {
@@ -54,18 +52,7 @@ internal static class SegmentApi
 
     private static async Task<IResult> DefineAsync(string name, HttpRequest request, SegmentStore store, ILogger<SegmentStore> logger, CancellationToken ct)
     {
-        SegmentRequest? body;
-        try
-        {
-            // Any content type: scripts often post JSON without saying so (curl -d).
-            body = await JsonSerializer.DeserializeAsync<SegmentRequest>(request.Body, JsonOptions, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
-        {
-            return Error(StatusCodes.Status400BadRequest, BodyShape);
-        }
-
-        if (body is null)
+        if (await ApiRequests.ReadJsonAsync<SegmentRequest>(request, ct).ConfigureAwait(false) is not { } body)
         {
             return Error(StatusCodes.Status400BadRequest, BodyShape);
         }
@@ -85,5 +72,5 @@ internal static class SegmentApi
     private static IResult NotFound(string name) =>
         Error(StatusCodes.Status404NotFound, $"no segment '{name}' (see GET /api/segments)");
 
-    private static IResult Error(int status, string message) => Results.Json(new ErrorResponse(message), statusCode: status);
+    private static IResult Error(int status, string message) => ApiRequests.Error(status, message);
 }

@@ -22,7 +22,7 @@ internal sealed class OperatorProfilesService(ProfileReader profiles, HubSecrets
                 $"key: '{request.Key}' is not a customer key (kind:value with kind one of {CustomerKey.KindList})"));
         }
 
-        var profile = await profiles.FindAsync(secrets.Pseudonymizer.Canonical(key), context.CancellationToken).ConfigureAwait(false)
+        var profile = await profiles.FindAsync(secrets.Pseudonymizer.Canonical(key).ToString(), context.CancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"no profile for '{request.Key}'"));
         return ToMessage(profile);
     }

@@ -17,8 +17,8 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
 {
     private readonly ConcurrentBag<ProfileQueries> _sessions = [];
 
-    /// <summary>The profile that <paramref name="key"/> (canonical; any kind incl. ep) belongs to, or null.</summary>
-    public Task<GlobalProfile?> FindAsync(CustomerKey key, CancellationToken cancellationToken)
+    /// <summary>The profile that <paramref name="key"/> (canonical; any kind incl. <c>ep:</c>) belongs to, or null.</summary>
+    public Task<GlobalProfile?> FindAsync(string key, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (!_sessions.TryTake(out var session))
@@ -30,7 +30,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
         {
             using var tx = session.Connection.BeginTransaction(deferred: true);
             session.Use(tx);
-            var profileId = key.Kind == CustomerKey.Profile ? session.FindById(key.Value) : session.FindByKey(key.ToString());
+            var profileId = key.StartsWith(CustomerKey.Profile + ":", StringComparison.Ordinal) ? session.FindById(key[(CustomerKey.Profile.Length + 1)..]) : session.FindByKey(key);
             var profile = profileId is null ? null : session.Load(profileId);
             tx.Commit();
             _sessions.Add(session);
