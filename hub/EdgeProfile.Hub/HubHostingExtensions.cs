@@ -39,6 +39,7 @@ public static class HubHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<HubPaths>();
         services.AddSingleton<HubDatabase>();
+        services.AddSingleton<HubChanges>();
         services.AddSingleton<HubSecrets>();
         services.AddSingleton<StoreRegistry>();
         services.AddSingleton<DeltaWriter>();
@@ -56,6 +57,8 @@ public static class HubHostingExtensions
         services.AddHostedService<HubInitializer>();
         services.AddSingleton<DefinitionRegistry>();
         services.AddHostedService<DefinitionRegistryInitializer>(); // after HubInitializer: needs the open database
+        services.AddHostedService<EdgeProfile.Hub.Hosting.HubChangeListener>(); // PostgreSQL: the other replicas' changes
+        services.AddHostedService<PostgresStatistics>(); // PostgreSQL: planner statistics while tables grow fast
 
         services.AddGrpc(options =>
         {

@@ -5,8 +5,8 @@ namespace EdgeProfile.Hub;
 /// <summary>The hub's log events (source-generated; constant templates).</summary>
 internal static partial class HubLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Hub data directory {DataDir} (schema v{SchemaVersion})")]
-    public static partial void Started(ILogger logger, string dataDir, int schemaVersion);
+    [LoggerMessage(1, LogLevel.Information, "Hub database {Location} (schema v{SchemaVersion})")]
+    public static partial void Started(ILogger logger, string location, int schemaVersion);
 
     [LoggerMessage(2, LogLevel.Warning, "Operator token generated and stored in {Path} (mode 0600); send it as 'Authorization: Bearer <token>'")]
     public static partial void OperatorTokenCreated(ILogger logger, string path);

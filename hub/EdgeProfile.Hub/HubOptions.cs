@@ -9,7 +9,7 @@ public sealed class HubOptions
     /// <summary>The storage the hub ships with.</summary>
     public const string SqliteStorage = "sqlite";
 
-    /// <summary>Planned storage, refused at start until it exists.</summary>
+    /// <summary>PostgreSQL, for several hub replicas on one database (<see cref="ConnectionString"/>).</summary>
     public const string PostgresStorage = "postgres";
 
     /// <summary>File name, inside <see cref="DataDir"/>, of the generated operator token.</summary>
@@ -24,8 +24,14 @@ public sealed class HubOptions
     /// <summary>Directory for the database and the hub's secrets. Default <c>./data/hub</c>, relative to the working directory.</summary>
     public string DataDir { get; set; } = "./data/hub";
 
-    /// <summary><c>sqlite</c> (default). <c>postgres</c> is refused at start in this build.</summary>
+    /// <summary><c>sqlite</c> (default: <c>{DataDir}/hub.db</c>) or <c>postgres</c> (<see cref="ConnectionString"/>).</summary>
     public string Storage { get; set; } = SqliteStorage;
+
+    /// <summary>
+    /// The Npgsql connection string when <see cref="Storage"/> is <c>postgres</c>, e.g.
+    /// <c>Host=db;Database=edgeprofile;Username=hub;Password=...</c> (<c>Search Path=</c> picks a schema).
+    /// </summary>
+    public string? ConnectionString { get; set; }
 
     /// <summary>
     /// The operator's bearer token for the REST API. When empty, the hub generates one at first start, keeps it in

@@ -25,11 +25,25 @@ internal sealed class HubOptionsValidator : IValidateOptions<HubOptions>
         var storage = options.Storage?.Trim() ?? "";
         if (string.Equals(storage, HubOptions.PostgresStorage, StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add("Hub:Storage: 'postgres' is not available in this build yet; use 'sqlite'");
+            if (string.IsNullOrWhiteSpace(options.ConnectionString))
+            {
+                failures.Add("Hub:ConnectionString is required when Hub:Storage is 'postgres' (e.g. Host=localhost;Database=edgeprofile;Username=hub;Password=...)");
+            }
+            else
+            {
+                try
+                {
+                    _ = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
+                }
+                catch (ArgumentException ex)
+                {
+                    failures.Add($"Hub:ConnectionString is not a valid PostgreSQL connection string: {ex.Message}");
+                }
+            }
         }
         else if (!string.Equals(storage, HubOptions.SqliteStorage, StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add($"Hub:Storage: '{options.Storage}' is not a known storage; use 'sqlite'");
+            failures.Add($"Hub:Storage: '{options.Storage}' is not a known storage; use 'sqlite' or 'postgres'");
         }
 
         if (!string.IsNullOrEmpty(options.OperatorToken))

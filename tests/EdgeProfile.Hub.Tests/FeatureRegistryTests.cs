@@ -287,7 +287,8 @@ public sealed class FeatureRegistryTests
         var dataDir = TestHub.NewDataDir();
         try
         {
-            await using (var hub = await TestHub.StartAsync(dataDir))
+            // A SQLite file's upgrade path (PostgreSQL support started at schema version 3).
+            await using (var hub = await TestHub.StartAsync(dataDir, ["--Hub:Storage=sqlite"]))
             {
                 await hub.EnrollAsync("store-001");
             }
@@ -306,7 +307,7 @@ public sealed class FeatureRegistryTests
                 command.ExecuteNonQuery();
             }
 
-            await using var upgraded = await TestHub.StartAsync(dataDir);
+            await using var upgraded = await TestHub.StartAsync(dataDir, ["--Hub:Storage=sqlite"]);
             var set = await CurrentAsync(upgraded);
             Assert.Equal(1, set.Revision);
             Assert.Equal(DefaultFeatures.Set.Definitions.Count, set.Definitions.Count);

@@ -46,12 +46,24 @@ public sealed class HostingTests
         Assert.Contains("mongo", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Postgres_storage_is_refused_as_not_available_yet()
+    [Theory]
+    [InlineData("")]
+    [InlineData("Host=127.0.0.1;Bogus Key=1")]
+    public async Task Postgres_storage_without_a_usable_connection_string_fails_start_naming_it(string connectionString)
     {
-        await using var app = TestHub.Build(TestHub.NewDataDir(), ["--Hub:Storage=postgres"]);
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-        Assert.Contains("Hub:Storage: 'postgres' is not available in this build yet; use 'sqlite'", ex.Failures);
+        await using var app = TestHub.Build(TestHub.NewDataDir(), ["--Hub:Storage=postgres", $"--Hub:ConnectionString={connectionString}"]);
+        var ex = await Assert.ThrowsAsync<ConfigurationException>(() => StartupValidation.RunValidatedAsync(() => app.StartAsync()));
+        Assert.Contains("Hub:ConnectionString", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unreachable_postgres_fails_start_naming_the_connection_string()
+    {
+        // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+        await using var app = TestHub.Build(TestHub.NewDataDir(), ["--Hub:Storage=postgres", "--Hub:ConnectionString=Host=127.0.0.1;Port=9;Database=x;Username=x;Timeout=3"]);
+        var ex = await Assert.ThrowsAsync<ConfigurationException>(() => app.StartAsync());
+        Assert.Contains("Hub:ConnectionString", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:9", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -102,11 +114,21 @@ public sealed class HostingTests
             var path = Path.Combine(dir, HubOptions.OperatorTokenFileName);
             Assert.Equal(token, File.ReadAllText(path).Trim());
             Assert.True(token.Length >= 32);
+            if (TestHub.OnPostgres)
+            {
+                // The key lives in the shared database, so that every replica pseudonymises alike; no copy on disk.
+                Assert.False(File.Exists(Path.Combine(dir, HubOptions.PseudonymKeyFileName)));
+                Assert.False(File.Exists(Path.Combine(dir, HubOptions.DatabaseFileName)));
+            }
+
             if (!OperatingSystem.IsWindows())
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, HubOptions.PseudonymKeyFileName)));
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, HubOptions.DatabaseFileName)));
+                if (!TestHub.OnPostgres)
+                {
+                    Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, HubOptions.PseudonymKeyFileName)));
+                    Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, HubOptions.DatabaseFileName)));
+                }
             }
         }
 

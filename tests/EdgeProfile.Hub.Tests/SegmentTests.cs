@@ -5,7 +5,6 @@ using EdgeProfile.Cli;
 using EdgeProfile.Cli.HubApi;
 using EdgeProfile.Contracts.V1;
 using EdgeProfile.Hub.Api;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -296,8 +295,7 @@ public sealed class SegmentTests
     /// <summary>segment_members as stored, read beside the running hub.</summary>
     private static List<(string Segment, string ProfileId)> RawMembers(TestHub hub)
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(hub.DataDir, "hub.db")};Mode=ReadOnly;Pooling=false");
-        connection.Open();
+        using var connection = TestHub.OpenDatabase(hub.DataDir);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT segment, profile_id FROM segment_members ORDER BY segment, profile_id;";
         using var reader = command.ExecuteReader();

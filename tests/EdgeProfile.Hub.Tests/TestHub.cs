@@ -1,4 +1,7 @@
+using System.Data.Common;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
 using System.Net.Http.Json;
 using EdgeProfile.Contracts.V1;
 using EdgeProfile.Hub;
@@ -6,11 +9,17 @@ using EdgeProfile.Hub.Api;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace EdgeProfile.Hub.Tests;
 
-/// <summary>A real hub on 127.0.0.1:0 with its own temp data directory, plus REST and gRPC clients.</summary>
+/// <summary>
+/// A real hub on 127.0.0.1:0 with its own temp data directory, plus REST and gRPC clients. The storage is SQLite,
+/// or PostgreSQL when <c>EDGEPROFILE_TEST_STORAGE=postgres</c> (<c>.ci/run</c> runs this suite both ways): each data
+/// directory then gets its own schema in the database named by <c>EDGEPROFILE_TEST_POSTGRES</c>.
+/// </summary>
 public sealed class TestHub : IAsyncDisposable
 {
     private readonly bool _ownsDir;
@@ -43,16 +52,79 @@ public sealed class TestHub : IAsyncDisposable
 
     public Contracts.V1.Uplink.UplinkClient Uplink { get; }
 
+    /// <summary>True when the suite runs on PostgreSQL.</summary>
+    public static bool OnPostgres { get; } =
+        string.Equals(Environment.GetEnvironmentVariable("EDGEPROFILE_TEST_STORAGE"), "postgres", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The test database (a superuser's, so that schemas can be created and dropped).</summary>
+    public static string PostgresConnectionString { get; } =
+        Environment.GetEnvironmentVariable("EDGEPROFILE_TEST_POSTGRES") is { Length: > 0 } cs
+            ? cs
+            : "Host=127.0.0.1;Port=5432;Database=edgeprofile;Username=edgeprofile;Password=edgeprofile";
+
     public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "ep-hub-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>The storage settings for a hub on <paramref name="dataDir"/>: none for SQLite, its own schema on PostgreSQL.</summary>
+    public static string[] StorageArgs(string dataDir) =>
+        OnPostgres ? ["--Hub:Storage=postgres", $"--Hub:ConnectionString={PostgresConnectionString};Search Path={EnsureSchema(dataDir)}"] : [];
 
     public static WebApplication Build(string dataDir, IEnumerable<string>? args = null, Action<WebApplicationBuilder>? configure = null) =>
         HubApp.Build(
-            ["--urls", "http://127.0.0.1:0", $"--Hub:DataDir={dataDir}", "--hostBuilder:reloadConfigOnChange=false", .. args ?? []],
+            ["--urls", "http://127.0.0.1:0", $"--Hub:DataDir={dataDir}", "--hostBuilder:reloadConfigOnChange=false", .. StorageArgs(dataDir), .. args ?? []],
             b =>
             {
-                b.Logging.ClearProviders();
+                if (Environment.GetEnvironmentVariable("EDGEPROFILE_TEST_LOGS") != "1")
+                {
+                    b.Logging.ClearProviders();
+                }
                 configure?.Invoke(b);
             });
+
+    /// <summary>The PostgreSQL schema of a data directory (stable, so a hub restarted on it finds its data).</summary>
+    public static string SchemaOf(string dataDir) =>
+        "t_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir))))[..24];
+
+    /// <summary>
+    /// A connection to the hub's database beside the running hub, for tests that look at stored rows: the SQLite
+    /// file (read-only), or the data directory's PostgreSQL schema.
+    /// </summary>
+    public static DbConnection OpenDatabase(string dataDir)
+    {
+        if (OnPostgres)
+        {
+            var pg = new NpgsqlConnection($"{PostgresConnectionString};Search Path={SchemaOf(dataDir)};Pooling=false");
+            pg.Open();
+            return pg;
+        }
+
+        var sqlite = new SqliteConnection($"Data Source={Path.Combine(dataDir, HubOptions.DatabaseFileName)};Mode=ReadOnly;Pooling=false");
+        sqlite.Open();
+        return sqlite;
+    }
+
+    /// <summary>Drops the data directory's PostgreSQL schema (nothing on SQLite).</summary>
+    public static void DropSchema(string dataDir)
+    {
+        if (!OnPostgres)
+        {
+            return;
+        }
+
+        using var connection = new NpgsqlConnection(PostgresConnectionString + ";Pooling=false");
+        connection.Open();
+        using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {SchemaOf(dataDir)} CASCADE;", connection);
+        command.ExecuteNonQuery();
+    }
+
+    private static string EnsureSchema(string dataDir)
+    {
+        var schema = SchemaOf(dataDir);
+        using var connection = new NpgsqlConnection(PostgresConnectionString + ";Pooling=false");
+        connection.Open();
+        using var command = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {schema};", connection);
+        command.ExecuteNonQuery();
+        return schema;
+    }
 
     public static async Task<TestHub> StartAsync(string? dataDir = null, IEnumerable<string>? args = null, Action<WebApplicationBuilder>? configure = null)
     {
@@ -101,6 +173,7 @@ public sealed class TestHub : IAsyncDisposable
         await App.DisposeAsync();
         if (_ownsDir)
         {
+            DropSchema(DataDir);
             try
             {
                 Directory.Delete(DataDir, recursive: true);

@@ -1,7 +1,8 @@
 using EdgeProfile.Hub.Api;
 using EdgeProfile.Hub.Downlink;
 using EdgeProfile.Hub.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 
 namespace EdgeProfile.Hub.Consent;
 
@@ -10,16 +11,16 @@ namespace EdgeProfile.Hub.Consent;
 /// with the withdrawals, to every store that knows them, so the stores stop using the data for that purpose too, and
 /// re-evaluates the customer's segments (no analytics consent: no segment).
 /// </summary>
-internal sealed class ConsentStore(HubDatabase db, DownlinkQueue downlink, Segments.SegmentIndex segments, Profiles.ProfileCache cache, TimeProvider time)
+internal sealed class ConsentStore(HubDatabase db, DownlinkQueue downlink, Segments.SegmentIndex segments, Profiles.ProfileCache cache, HubChanges changes, TimeProvider time)
 {
     /// <summary>The effective consent over <paramref name="keys"/> (withdrawn where any key's is).</summary>
-    public static ConsentState Effective(SqliteConnection connection, IEnumerable<string> keys)
+    public static ConsentState Effective(DbConnection connection, IEnumerable<string> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
         bool analytics = true, personalisation = true, training = true;
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT analytics, personalisation, training FROM consents WHERE customer_key = $k;";
-        var k = command.Parameters.Add("$k", SqliteType.Text);
+        command.CommandText = "SELECT analytics, personalisation, training FROM consents WHERE customer_key = @k;";
+        var k = command.AddParameter("@k", DbType.String);
         foreach (var key in keys)
         {
             k.Value = key;
@@ -47,17 +48,17 @@ internal sealed class ConsentStore(HubDatabase db, DownlinkQueue downlink, Segme
                 upsert.Transaction = tx;
                 upsert.CommandText = """
                     INSERT INTO consents (customer_key, analytics, personalisation, training, source, updated_at)
-                    VALUES ($k, COALESCE($a, 0), COALESCE($p, 0), COALESCE($t, 0), $src, $now)
+                    VALUES (@k, COALESCE(@a, 0), COALESCE(@p, 0), COALESCE(@t, 0), @src, @now)
                     ON CONFLICT (customer_key) DO UPDATE SET
-                        analytics = COALESCE($a, analytics), personalisation = COALESCE($p, personalisation),
-                        training = COALESCE($t, training), source = $src, updated_at = $now;
+                        analytics = COALESCE(@a, consents.analytics), personalisation = COALESCE(@p, consents.personalisation),
+                        training = COALESCE(@t, consents.training), source = @src, updated_at = @now;
                     """;
-                upsert.Parameters.AddWithValue("$k", key);
-                upsert.Parameters.AddWithValue("$a", Withdrawn(change.Analytics));
-                upsert.Parameters.AddWithValue("$p", Withdrawn(change.Personalisation));
-                upsert.Parameters.AddWithValue("$t", Withdrawn(change.Training));
-                upsert.Parameters.AddWithValue("$src", string.IsNullOrWhiteSpace(change.Source) ? "operator" : change.Source.Trim());
-                upsert.Parameters.AddWithValue("$now", now);
+                upsert.AddParameter("@k", key);
+                upsert.AddParameter("@a", Withdrawn(change.Analytics));
+                upsert.AddParameter("@p", Withdrawn(change.Personalisation));
+                upsert.AddParameter("@t", Withdrawn(change.Training));
+                upsert.AddParameter("@src", string.IsNullOrWhiteSpace(change.Source) ? "operator" : change.Source.Trim());
+                upsert.AddParameter("@now", now);
                 upsert.ExecuteNonQuery();
             }
 
@@ -69,6 +70,7 @@ internal sealed class ConsentStore(HubDatabase db, DownlinkQueue downlink, Segme
 
             segments.OnProfilesChanged(connection, tx, [profileId], now);
             downlink.Enqueue(connection, tx, [profileId], now, evenForOneStore: true);
+            changes.Publish(connection, tx, HubChanges.Profiles, [profileId]);
             return (Effective(connection, Profiles.IdentityStore.KeysOf(connection, tx, profileId)), Pushed: true, ProfileId: profileId);
         }, cancellationToken).ConfigureAwait(false);
         if (result.ProfileId is { } changed)
@@ -88,14 +90,14 @@ internal sealed class ConsentStore(HubDatabase db, DownlinkQueue downlink, Segme
 
     private static object Withdrawn(bool? granted) => granted is null ? DBNull.Value : granted.Value ? 0 : 1;
 
-    private static string? ProfileOf(SqliteConnection connection, SqliteTransaction? tx, string key)
+    private static string? ProfileOf(DbConnection connection, DbTransaction? tx, string key)
     {
         if (key.StartsWith("ep:", StringComparison.Ordinal))
         {
             return Profiles.IdentityStore.Current(connection, tx, key[3..]);
         }
 
-        using var command = Profiles.IdentityStore.Command(connection, tx, "SELECT profile_id FROM identity_keys WHERE customer_key = $a;", key);
+        using var command = Profiles.IdentityStore.Command(connection, tx, "SELECT profile_id FROM identity_keys WHERE customer_key = @a;", key);
         return command.ExecuteScalar() as string;
     }
 }

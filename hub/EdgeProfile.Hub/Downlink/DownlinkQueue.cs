@@ -3,7 +3,8 @@ using EdgeProfile.Core.Customers;
 using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Storage;
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 
 namespace EdgeProfile.Hub.Downlink;
 
@@ -31,16 +32,20 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
     /// <param name="profileIds">Profiles that changed.</param>
     /// <param name="nowUnixMs">Now.</param>
     /// <param name="evenForOneStore">Push even when a single store knows the customer (a consent change it must honour).</param>
-    public void Enqueue(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> profileIds, long nowUnixMs, bool evenForOneStore = false)
+    public void Enqueue(DbConnection connection, DbTransaction tx, IEnumerable<string> profileIds, long nowUnixMs, bool evenForOneStore = false)
     {
         foreach (var profileId in profileIds)
         {
             var stores = new List<string>();
+
+            // The profile's few keys first: a planner with stale statistics (PostgreSQL before autovacuum's first
+            // ANALYZE) would otherwise walk every row of the store and probe identity_keys for each.
             using (var command = Sql.Command(connection, tx, """
-                SELECT DISTINCT sp.store_id FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
+                WITH profile_keys AS MATERIALIZED (SELECT customer_key FROM identity_keys WHERE profile_id = @p)
+                SELECT DISTINCT sp.store_id FROM profile_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
                 JOIN stores s ON s.store_id = sp.store_id AND s.revoked_at IS NULL
-                WHERE ik.profile_id = $p ORDER BY sp.store_id;
-                """, ("$p", profileId)))
+                ORDER BY sp.store_id;
+                """, ("@p", profileId)))
             {
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
@@ -59,16 +64,16 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
             foreach (var store in stores)
             {
                 Sql.Exec(connection, tx, """
-                    DELETE FROM downlink WHERE store_id = $s AND profile_id = $p
-                        AND seq > (SELECT downlink_acked FROM stores WHERE store_id = $s);
-                    """, ("$s", store), ("$p", profileId));
+                    DELETE FROM downlink WHERE store_id = @s AND profile_id = @p
+                        AND seq > (SELECT downlink_acked FROM stores WHERE store_id = @s);
+                    """, ("@s", store), ("@p", profileId));
                 Append(connection, tx, store, profileId, new DownlinkItem { Profile = summary }, nowUnixMs);
             }
         }
     }
 
     /// <summary>Queues an erase order to each of <paramref name="stores"/>, inside the caller's transaction.</summary>
-    public static void EnqueueErasure(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> stores, ErasureRequest order, long nowUnixMs)
+    public static void EnqueueErasure(DbConnection connection, DbTransaction tx, IEnumerable<string> stores, ErasureRequest order, long nowUnixMs)
     {
         ArgumentNullException.ThrowIfNull(stores);
         ArgumentNullException.ThrowIfNull(order);
@@ -79,31 +84,31 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
     }
 
     /// <summary>Gives <paramref name="item"/> the store's next number and queues it under <paramref name="subject"/> (a profile id or erase:&lt;request&gt;).</summary>
-    private static void Append(SqliteConnection connection, SqliteTransaction tx, string store, string subject, DownlinkItem item, long nowUnixMs)
+    private static void Append(DbConnection connection, DbTransaction tx, string store, string subject, DownlinkItem item, long nowUnixMs)
     {
-        using (var next = Sql.Command(connection, tx, "UPDATE stores SET downlink_seq = downlink_seq + 1 WHERE store_id = $s RETURNING downlink_seq;", ("$s", store)))
+        using (var next = Sql.Command(connection, tx, "UPDATE stores SET downlink_seq = downlink_seq + 1 WHERE store_id = @s RETURNING downlink_seq;", ("@s", store)))
         {
             item.Seq = (long)next.ExecuteScalar()!;
         }
 
-        Sql.Exec(connection, tx, "INSERT INTO downlink (store_id, seq, profile_id, payload, created_at) VALUES ($s, $q, $p, $b, $now);",
-            ("$s", store), ("$q", item.Seq), ("$p", subject), ("$b", item.ToByteArray()), ("$now", nowUnixMs));
+        Sql.Exec(connection, tx, "INSERT INTO downlink (store_id, seq, profile_id, payload, created_at) VALUES (@s, @q, @p, @b, @now);",
+            ("@s", store), ("@q", item.Seq), ("@p", subject), ("@b", item.ToByteArray()), ("@now", nowUnixMs));
     }
 
     /// <summary>The store confirmed everything up to <paramref name="after"/>: forget it.</summary>
-    public static void Acknowledge(SqliteConnection connection, SqliteTransaction tx, string storeId, long after)
+    public static void Acknowledge(DbConnection connection, DbTransaction tx, string storeId, long after)
     {
         Sql.Exec(connection, tx, """
-            UPDATE stores SET downlink_acked = max(downlink_acked, min($a, downlink_seq)) WHERE store_id = $s;
-            DELETE FROM downlink WHERE store_id = $s AND seq <= $a;
-            """, ("$s", storeId), ("$a", after));
+            UPDATE stores SET downlink_acked = max(downlink_acked, min(@a, downlink_seq)) WHERE store_id = @s;
+            DELETE FROM downlink WHERE store_id = @s AND seq <= @a;
+            """, ("@s", storeId), ("@a", after));
     }
 
     /// <summary>Up to <paramref name="limit"/> items of <paramref name="storeId"/> after <paramref name="after"/>, in order.</summary>
-    public static List<DownlinkItem> Read(SqliteConnection connection, string storeId, long after, int limit)
+    public static List<DownlinkItem> Read(DbConnection connection, string storeId, long after, int limit)
     {
-        using var command = Sql.Command(connection, null, "SELECT payload FROM downlink WHERE store_id = $s AND seq > $a ORDER BY seq LIMIT $n;",
-            ("$s", storeId), ("$a", after), ("$n", limit));
+        using var command = Sql.Command(connection, null, "SELECT payload FROM downlink WHERE store_id = @s AND seq > @a ORDER BY seq LIMIT @n;",
+            ("@s", storeId), ("@a", after), ("@n", limit));
         using var reader = command.ExecuteReader();
         var items = new List<DownlinkItem>();
         while (reader.Read())

@@ -1,6 +1,7 @@
 using EdgeProfile.Hub.Api;
 using EdgeProfile.Hub.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 using Microsoft.Extensions.Options;
 
 namespace EdgeProfile.Hub.Enrollment;
@@ -30,13 +31,13 @@ internal sealed class StoreRegistry
         {
             using var command = Command(connection, tx, """
                 INSERT INTO enrollment_tokens (token_hash, store_id, kind, created_at, expires_at)
-                VALUES ($hash, $store, $kind, $created, $expires);
+                VALUES (@hash, @store, @kind, @created, @expires);
                 """);
-            command.Parameters.AddWithValue("$hash", Credentials.Hash(token));
-            command.Parameters.AddWithValue("$store", storeId);
-            command.Parameters.AddWithValue("$kind", kind);
-            command.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$expires", expires.ToUnixTimeMilliseconds());
+            command.AddParameter("@hash", Credentials.Hash(token));
+            command.AddParameter("@store", storeId);
+            command.AddParameter("@kind", kind);
+            command.AddParameter("@created", now.ToUnixTimeMilliseconds());
+            command.AddParameter("@expires", expires.ToUnixTimeMilliseconds());
             command.ExecuteNonQuery();
             return new EnrollmentTokenResponse(token, storeId, kind, expires);
         }, cancellationToken);
@@ -56,9 +57,9 @@ internal sealed class StoreRegistry
             long expiresAt;
             bool used, cancelled;
             using (var find = Command(connection, tx,
-                "SELECT store_id, kind, expires_at, used_at IS NOT NULL, cancelled_at IS NOT NULL FROM enrollment_tokens WHERE token_hash = $hash;"))
+                "SELECT store_id, kind, expires_at, used_at IS NOT NULL, cancelled_at IS NOT NULL FROM enrollment_tokens WHERE token_hash = @hash;"))
             {
-                find.Parameters.AddWithValue("$hash", tokenHash);
+                find.AddParameter("@hash", tokenHash);
                 using var reader = find.ExecuteReader();
                 if (!reader.Read())
                 {
@@ -93,17 +94,17 @@ internal sealed class StoreRegistry
                 return new EnrollOutcome(EnrollStatus.WrongStore, TokenStoreId: tokenStore);
             }
 
-            using (var use = Command(connection, tx, "UPDATE enrollment_tokens SET used_at = $now WHERE token_hash = $hash;"))
+            using (var use = Command(connection, tx, "UPDATE enrollment_tokens SET used_at = @now WHERE token_hash = @hash;"))
             {
-                use.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-                use.Parameters.AddWithValue("$hash", tokenHash);
+                use.AddParameter("@now", now.ToUnixTimeMilliseconds());
+                use.AddParameter("@hash", tokenHash);
                 use.ExecuteNonQuery();
             }
 
             var credential = Credentials.NewSecret();
             using (var upsert = Command(connection, tx, """
                 INSERT INTO stores (store_id, kind, credential_hash, enrolled_at)
-                VALUES ($store, $kind, $cred, $now)
+                VALUES (@store, @kind, @cred, @now)
                 ON CONFLICT (store_id) DO UPDATE SET
                     kind = excluded.kind,
                     credential_hash = excluded.credential_hash,
@@ -111,10 +112,10 @@ internal sealed class StoreRegistry
                     revoked_at = NULL;
                 """))
             {
-                upsert.Parameters.AddWithValue("$store", storeId);
-                upsert.Parameters.AddWithValue("$kind", kind);
-                upsert.Parameters.AddWithValue("$cred", Credentials.Hash(credential));
-                upsert.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                upsert.AddParameter("@store", storeId);
+                upsert.AddParameter("@kind", kind);
+                upsert.AddParameter("@cred", Credentials.Hash(credential));
+                upsert.AddParameter("@now", now.ToUnixTimeMilliseconds());
                 upsert.ExecuteNonQuery();
             }
 
@@ -127,8 +128,8 @@ internal sealed class StoreRegistry
         _db.ReadAsync(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT credential_hash, revoked_at IS NOT NULL FROM stores WHERE store_id = $store;";
-            command.Parameters.AddWithValue("$store", storeId);
+            command.CommandText = "SELECT credential_hash, revoked_at IS NOT NULL FROM stores WHERE store_id = @store;";
+            command.AddParameter("@store", storeId);
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
@@ -151,10 +152,10 @@ internal sealed class StoreRegistry
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             using (var revoke = Command(connection, tx,
-                "UPDATE stores SET revoked_at = COALESCE(revoked_at, $now) WHERE store_id = $store RETURNING revoked_at;"))
+                "UPDATE stores SET revoked_at = COALESCE(revoked_at, @now) WHERE store_id = @store RETURNING revoked_at;"))
             {
-                revoke.Parameters.AddWithValue("$now", now);
-                revoke.Parameters.AddWithValue("$store", storeId);
+                revoke.AddParameter("@now", now);
+                revoke.AddParameter("@store", storeId);
                 var revokedAt = revoke.ExecuteScalar();
                 if (revokedAt is not long at)
                 {
@@ -162,9 +163,9 @@ internal sealed class StoreRegistry
                 }
 
                 using var cancel = Command(connection, tx,
-                    "UPDATE enrollment_tokens SET cancelled_at = $now WHERE store_id = $store AND used_at IS NULL AND cancelled_at IS NULL;");
-                cancel.Parameters.AddWithValue("$now", now);
-                cancel.Parameters.AddWithValue("$store", storeId);
+                    "UPDATE enrollment_tokens SET cancelled_at = @now WHERE store_id = @store AND used_at IS NULL AND cancelled_at IS NULL;");
+                cancel.AddParameter("@now", now);
+                cancel.AddParameter("@store", storeId);
                 cancel.ExecuteNonQuery();
                 return new RevokeResponse(storeId, true, DateTimeOffset.FromUnixTimeMilliseconds(at));
             }
@@ -197,7 +198,7 @@ internal sealed class StoreRegistry
             return stores;
         }, cancellationToken);
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction tx, string sql)
+    private static DbCommand Command(DbConnection connection, DbTransaction tx, string sql)
     {
         var command = connection.CreateCommand();
         command.Transaction = tx;

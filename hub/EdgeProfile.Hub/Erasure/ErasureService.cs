@@ -7,7 +7,8 @@ using EdgeProfile.Hub.Downlink;
 using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Storage;
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Erasure;
@@ -19,7 +20,7 @@ namespace EdgeProfile.Hub.Erasure;
 /// it reconnects. What is kept of the request is what the law allows: its id, when, how many identifiers, and which
 /// systems confirmed.
 /// </summary>
-internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downlink, ProfileCache cache, TimeProvider time, ILogger<ErasureService> logger)
+internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downlink, ProfileCache cache, HubChanges changes, TimeProvider time, ILogger<ErasureService> logger)
 {
     /// <summary>SHA-256 of a customer key: the only form in which an erased identifier is kept.</summary>
     public static byte[] KeyHash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
@@ -31,12 +32,12 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
         {
             var profileId = key.StartsWith("ep:", StringComparison.Ordinal)
                 ? IdentityStore.Current(connection, tx, key[3..])
-                : Sql.Text(connection, tx, "SELECT profile_id FROM identity_keys WHERE customer_key = $a;", ("$a", key));
+                : Sql.Text(connection, tx, "SELECT profile_id FROM identity_keys WHERE customer_key = @a;", ("@a", key));
             var keys = profileId is null ? [] : IdentityStore.KeysOf(connection, tx, profileId);
             if (profileId is null)
             {
                 // Not resolved at the hub (e.g. only ever seen with blocked identifiers): the stores may still hold it.
-                if (key.StartsWith("ep:", StringComparison.Ordinal) || Sql.Text(connection, tx, "SELECT customer_key FROM store_profiles WHERE customer_key = $a LIMIT 1;", ("$a", key)) is null)
+                if (key.StartsWith("ep:", StringComparison.Ordinal) || Sql.Text(connection, tx, "SELECT customer_key FROM store_profiles WHERE customer_key = @a LIMIT 1;", ("@a", key)) is null)
                 {
                     return null;
                 }
@@ -50,29 +51,29 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
             if (profileId is not null)
             {
                 ids.Add(profileId);
-                ids.AddRange(Sql.Texts(connection, tx, "SELECT old_id FROM profile_aliases WHERE profile_id = $a;", ("$a", profileId)));
+                ids.AddRange(Sql.Texts(connection, tx, "SELECT old_id FROM profile_aliases WHERE profile_id = @a;", ("@a", profileId)));
             }
 
             foreach (var id in ids)
             {
-                Sql.Exec(connection, tx, "DELETE FROM identity_audit WHERE profile_id = $a OR other_id = $a;", ("$a", id));
-                Sql.Exec(connection, tx, "DELETE FROM segment_members WHERE profile_id = $a;", ("$a", id));
-                Sql.Exec(connection, tx, "DELETE FROM downlink WHERE profile_id = $a;", ("$a", id));
-                Sql.Exec(connection, tx, "DELETE FROM profile_aliases WHERE profile_id = $a OR old_id = $a;", ("$a", id));
-                Sql.Exec(connection, tx, "DELETE FROM profiles WHERE profile_id = $a;", ("$a", id));
+                Sql.Exec(connection, tx, "DELETE FROM identity_audit WHERE profile_id = @a OR other_id = @a;", ("@a", id));
+                Sql.Exec(connection, tx, "DELETE FROM segment_members WHERE profile_id = @a;", ("@a", id));
+                Sql.Exec(connection, tx, "DELETE FROM downlink WHERE profile_id = @a;", ("@a", id));
+                Sql.Exec(connection, tx, "DELETE FROM profile_aliases WHERE profile_id = @a OR old_id = @a;", ("@a", id));
+                Sql.Exec(connection, tx, "DELETE FROM profiles WHERE profile_id = @a;", ("@a", id));
             }
 
             foreach (var k in keys)
             {
-                Sql.Exec(connection, tx, "DELETE FROM store_profiles WHERE customer_key = $a;", ("$a", k));
-                Sql.Exec(connection, tx, "DELETE FROM identity_keys WHERE customer_key = $a;", ("$a", k));
-                Sql.Exec(connection, tx, "DELETE FROM consents WHERE customer_key = $a;", ("$a", k));
-                Sql.Exec(connection, tx, "DELETE FROM identity_links WHERE key_a = $a OR key_b = $a;", ("$a", k));
-                Sql.Exec(connection, tx, "DELETE FROM identity_separations WHERE key_a = $a OR key_b = $a;", ("$a", k));
+                Sql.Exec(connection, tx, "DELETE FROM store_profiles WHERE customer_key = @a;", ("@a", k));
+                Sql.Exec(connection, tx, "DELETE FROM identity_keys WHERE customer_key = @a;", ("@a", k));
+                Sql.Exec(connection, tx, "DELETE FROM consents WHERE customer_key = @a;", ("@a", k));
+                Sql.Exec(connection, tx, "DELETE FROM identity_links WHERE key_a = @a OR key_b = @a;", ("@a", k));
+                Sql.Exec(connection, tx, "DELETE FROM identity_separations WHERE key_a = @a OR key_b = @a;", ("@a", k));
                 // Rejections audited under another profile still name the key.
-                Sql.Exec(connection, tx, "DELETE FROM identity_audit WHERE instr(keys, $a) > 0;", ("$a", JsonString(k)));
-                using var suppress = Sql.Command(connection, tx, "INSERT OR IGNORE INTO suppressed_keys (key_hash, request_id) VALUES ($h, $a);", ("$a", requestId));
-                suppress.Parameters.AddWithValue("$h", KeyHash(k));
+                Sql.Exec(connection, tx, "DELETE FROM identity_audit WHERE " + Sql.Dialect(connection).Position("keys", "@a") + " > 0;", ("@a", JsonString(k)));
+                using var suppress = Sql.Command(connection, tx, "INSERT INTO suppressed_keys (key_hash, request_id) VALUES (@h, @a) ON CONFLICT DO NOTHING;", ("@a", requestId));
+                suppress.AddParameter("@h", KeyHash(k));
                 suppress.ExecuteNonQuery();
             }
 
@@ -85,16 +86,17 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
                 insert.Transaction = tx;
                 insert.CommandText = """
                     INSERT INTO erasures (request_id, requested_at, requested_by, key_count, stores, completed_at)
-                    VALUES ($id, $now, 'operator', $n, $stores, CASE WHEN $stores = 0 THEN $now END);
-                    INSERT INTO erasure_confirmations (request_id, system, confirmed_at) VALUES ($id, 'hub', $now);
+                    VALUES (@id, @now, 'operator', @n, @stores, CASE WHEN @stores = 0 THEN @now END);
+                    INSERT INTO erasure_confirmations (request_id, system, confirmed_at) VALUES (@id, 'hub', @now);
                     """;
-                insert.Parameters.AddWithValue("$id", requestId);
-                insert.Parameters.AddWithValue("$now", now);
-                insert.Parameters.AddWithValue("$n", keys.Count);
-                insert.Parameters.AddWithValue("$stores", stores.Count);
+                insert.AddParameter("@id", requestId);
+                insert.AddParameter("@now", now);
+                insert.AddParameter("@n", keys.Count);
+                insert.AddParameter("@stores", stores.Count);
                 insert.ExecuteNonQuery();
             }
 
+            changes.Publish(connection, tx, HubChanges.Identities);
             return Status(connection, requestId);
         }, cancellationToken).ConfigureAwait(false);
 
@@ -117,18 +119,19 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
             using var command = connection.CreateCommand();
             command.Transaction = tx;
             command.CommandText = """
-                INSERT OR IGNORE INTO erasure_confirmations (request_id, system, confirmed_at)
-                SELECT $id, $store, $now WHERE EXISTS (SELECT 1 FROM erasures WHERE request_id = $id);
+                INSERT INTO erasure_confirmations (request_id, system, confirmed_at)
+                SELECT @id, @store, @now WHERE EXISTS (SELECT 1 FROM erasures WHERE request_id = @id)
+                ON CONFLICT DO NOTHING;
                 -- The order named the identifiers: once carried out it must not outlive the erasure here.
-                DELETE FROM downlink WHERE store_id = $store AND profile_id = 'erase:' || $id;
-                UPDATE erasures SET completed_at = $now WHERE request_id = $id AND completed_at IS NULL
-                    AND (SELECT count(*) FROM erasure_confirmations c WHERE c.request_id = $id AND c.system <> 'hub') >= stores;
-                SELECT completed_at IS NOT NULL FROM erasures WHERE request_id = $id;
+                DELETE FROM downlink WHERE store_id = @store AND profile_id = 'erase:' || @id;
+                UPDATE erasures SET completed_at = @now WHERE request_id = @id AND completed_at IS NULL
+                    AND (SELECT count(*) FROM erasure_confirmations c WHERE c.request_id = @id AND c.system <> 'hub') >= stores;
+                SELECT CASE WHEN completed_at IS NOT NULL THEN 1 ELSE 0 END FROM erasures WHERE request_id = @id;
                 """;
-            command.Parameters.AddWithValue("$id", requestId);
-            command.Parameters.AddWithValue("$store", storeId);
-            command.Parameters.AddWithValue("$now", now);
-            return command.ExecuteScalar() is long done && done == 1;
+            command.AddParameter("@id", requestId);
+            command.AddParameter("@store", storeId);
+            command.AddParameter("@now", now);
+            return Sql.IsTrue(command.ExecuteScalar());
         }, cancellationToken).ConfigureAwait(false);
         LogConfirmed(logger, requestId, storeId, complete);
         return complete;
@@ -139,10 +142,10 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
         db.ReadAsync(connection => Status(connection, requestId), cancellationToken);
 
     /// <summary>Whether any of <paramref name="keys"/> was erased (uploads naming one are dropped).</summary>
-    public static bool AnySuppressed(SqliteConnection connection, SqliteTransaction tx, IEnumerable<string> keys)
+    public static bool AnySuppressed(DbConnection connection, DbTransaction tx, IEnumerable<string> keys)
     {
-        using var command = Sql.Command(connection, tx, "SELECT 1 FROM suppressed_keys WHERE key_hash = $h;");
-        var h = command.Parameters.Add("$h", SqliteType.Blob);
+        using var command = Sql.Command(connection, tx, "SELECT 1 FROM suppressed_keys WHERE key_hash = @h;");
+        var h = command.AddParameter("@h", DbType.Binary);
         foreach (var key in keys)
         {
             h.Value = KeyHash(key);
@@ -155,25 +158,33 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
         return false;
     }
 
-    private static ErasureStatus? Status(SqliteConnection connection, string requestId)
+    private static ErasureStatus? Status(DbConnection connection, string requestId)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT requested_at, key_count, stores, completed_at FROM erasures WHERE request_id = $id;";
-        command.Parameters.AddWithValue("$id", requestId);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
+        command.CommandText = "SELECT requested_at, key_count, stores, completed_at FROM erasures WHERE request_id = @id;";
+        command.AddParameter("@id", requestId);
+        DateTimeOffset requested;
+        int identifiers, stores;
+        DateTimeOffset? completed;
+
+        // One open reader per connection at a time (PostgreSQL has no multiple active result sets).
+        using (var reader = command.ExecuteReader())
         {
-            return null;
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            requested = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0));
+            identifiers = reader.GetInt32(1);
+            stores = reader.GetInt32(2);
+            completed = reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
         }
 
-        var requested = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0));
-        var identifiers = reader.GetInt32(1);
-        var stores = reader.GetInt32(2);
-        DateTimeOffset? completed = reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
         var confirmations = new List<ErasureConfirmationEntry>();
         using var c = connection.CreateCommand();
-        c.CommandText = "SELECT system, confirmed_at FROM erasure_confirmations WHERE request_id = $id ORDER BY confirmed_at, system;";
-        c.Parameters.AddWithValue("$id", requestId);
+        c.CommandText = "SELECT system, confirmed_at FROM erasure_confirmations WHERE request_id = @id ORDER BY confirmed_at, system;";
+        c.AddParameter("@id", requestId);
         using var r = c.ExecuteReader();
         while (r.Read())
         {

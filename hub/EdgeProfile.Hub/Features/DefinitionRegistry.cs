@@ -1,7 +1,8 @@
 using System.Text.Json;
 using EdgeProfile.Core.Features;
 using EdgeProfile.Hub.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 
 namespace EdgeProfile.Hub.Features;
 
@@ -19,11 +20,18 @@ internal sealed class DefinitionRegistry
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _loaded;
 
-    public DefinitionRegistry(HubDatabase db, TimeProvider time)
+    private readonly HubChanges _changes;
+
+    public DefinitionRegistry(HubDatabase db, HubChanges changes, TimeProvider time)
     {
         _db = db;
+        _changes = changes;
         _time = time;
     }
+
+    /// <summary>Re-reads the current set (another hub replica changed it) and wakes the watchers if it moved on.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken) =>
+        Publish(await _db.ReadAsync(connection => Load(connection, null), cancellationToken).ConfigureAwait(false));
 
     /// <summary>The current set.</summary>
     public DefinitionSnapshot Current
@@ -183,10 +191,10 @@ internal sealed class DefinitionRegistry
             }
 
             using var retire = Command(connection, tx,
-                "UPDATE feature_names SET retired = 1, retired_at = $now, retired_revision = $rev WHERE name = $name;");
-            retire.Parameters.AddWithValue("$now", now);
-            retire.Parameters.AddWithValue("$rev", revision + 1);
-            retire.Parameters.AddWithValue("$name", name);
+                "UPDATE feature_names SET retired = 1, retired_at = @now, retired_revision = @rev WHERE name = @name;");
+            retire.AddParameter("@now", now);
+            retire.AddParameter("@rev", revision + 1);
+            retire.AddParameter("@name", name);
             retire.ExecuteNonQuery();
             return Commit(connection, tx, revision, now, [Change(name, current, FeatureOutcome.Retired)]);
         }, cancellationToken).ConfigureAwait(false);
@@ -204,8 +212,8 @@ internal sealed class DefinitionRegistry
         _db.ReadAsync(connection =>
         {
             using var find = connection.CreateCommand();
-            find.CommandText = "SELECT current_version, retired, retired_at FROM feature_names WHERE name = $name;";
-            find.Parameters.AddWithValue("$name", name);
+            find.CommandText = "SELECT current_version, retired, retired_at FROM feature_names WHERE name = @name;";
+            find.AddParameter("@name", name);
             int current;
             bool retired;
             DateTimeOffset? retiredAt;
@@ -217,13 +225,13 @@ internal sealed class DefinitionRegistry
                 }
 
                 current = r.GetInt32(0);
-                retired = r.GetBoolean(1);
+                retired = r.GetInt64(1) != 0;
                 retiredAt = r.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2));
             }
 
             using var list = connection.CreateCommand();
-            list.CommandText = "SELECT version, definition, owner, created_at, revision FROM feature_definitions WHERE name = $name ORDER BY version;";
-            list.Parameters.AddWithValue("$name", name);
+            list.CommandText = "SELECT version, definition, owner, created_at, revision FROM feature_definitions WHERE name = @name ORDER BY version;";
+            list.AddParameter("@name", name);
             var versions = new List<FeatureVersion>();
             string? previous = null;
             using (var r = list.ExecuteReader())
@@ -253,13 +261,14 @@ internal sealed class DefinitionRegistry
 
     private static FeatureChange Change(string name, int version, string outcome) => new(name, version, $"{name}@v{version}", outcome);
 
-    private static (FeatureChangeResult Result, DefinitionSnapshot Snapshot) Commit(
-        SqliteConnection connection, SqliteTransaction tx, long revision, long now, List<FeatureChange> changes)
+    private (FeatureChangeResult Result, DefinitionSnapshot Snapshot) Commit(
+        DbConnection connection, DbTransaction tx, long revision, long now, List<FeatureChange> changes)
     {
         if (changes.Any(c => c.Outcome is not FeatureOutcome.Unchanged))
         {
             revision++;
             WriteRevision(connection, tx, revision, now);
+            _changes.Publish(connection, tx, HubChanges.Registry);
         }
 
         return (new FeatureChangeResult(revision, changes), Load(connection, tx));
@@ -285,13 +294,13 @@ internal sealed class DefinitionRegistry
         changed.TrySetResult();
     }
 
-    private static DefinitionSnapshot Load(SqliteConnection connection, SqliteTransaction tx)
+    private static DefinitionSnapshot Load(DbConnection connection, DbTransaction? tx)
     {
-        using var command = Command(connection, tx, """
+        using var command = Command(connection, tx, $"""
             SELECT d.definition FROM feature_names n
             JOIN feature_definitions d ON d.name = n.name AND d.version = n.current_version
             WHERE n.retired = 0
-            ORDER BY n.rowid;
+            ORDER BY n.{Sql.Dialect(connection).InsertionOrder};
             """);
         var definitions = new List<FeatureDefinition>();
         using (var r = command.ExecuteReader())
@@ -305,76 +314,80 @@ internal sealed class DefinitionRegistry
         return DefinitionSnapshot.Of(new FeatureSet { Revision = ReadRevision(connection, tx) ?? 0, Definitions = definitions });
     }
 
-    private static long? ReadRevision(SqliteConnection connection, SqliteTransaction tx)
+    private static long? ReadRevision(DbConnection connection, DbTransaction? tx)
     {
         using var command = Command(connection, tx, "SELECT revision FROM feature_registry WHERE id = 1;");
         return command.ExecuteScalar() is long revision ? revision : null;
     }
 
-    private static void WriteRevision(SqliteConnection connection, SqliteTransaction tx, long revision, long now)
+    private static void WriteRevision(DbConnection connection, DbTransaction tx, long revision, long now)
     {
         using var command = Command(connection, tx, """
-            INSERT INTO feature_registry (id, revision, updated_at) VALUES (1, $rev, $now)
+            INSERT INTO feature_registry (id, revision, updated_at) VALUES (1, @rev, @now)
             ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at;
             """);
-        command.Parameters.AddWithValue("$rev", revision);
-        command.Parameters.AddWithValue("$now", now);
+        command.AddParameter("@rev", revision);
+        command.AddParameter("@now", now);
         command.ExecuteNonQuery();
     }
 
-    private static (int Current, bool Retired)? ReadName(SqliteConnection connection, SqliteTransaction tx, string name)
+    private static (int Current, bool Retired)? ReadName(DbConnection connection, DbTransaction tx, string name)
     {
-        using var command = Command(connection, tx, "SELECT current_version, retired FROM feature_names WHERE name = $name;");
-        command.Parameters.AddWithValue("$name", name);
+        using var command = Command(connection, tx, "SELECT current_version, retired FROM feature_names WHERE name = @name;");
+        command.AddParameter("@name", name);
         using var r = command.ExecuteReader();
-        return r.Read() ? (r.GetInt32(0), r.GetBoolean(1)) : null;
+        return r.Read() ? (r.GetInt32(0), r.GetInt64(1) != 0) : null;
     }
 
-    private static string ReadDefinition(SqliteConnection connection, SqliteTransaction tx, string name, int version)
+    private static string ReadDefinition(DbConnection connection, DbTransaction tx, string name, int version)
     {
-        using var command = Command(connection, tx, "SELECT definition FROM feature_definitions WHERE name = $name AND version = $version;");
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$version", version);
+        using var command = Command(connection, tx, "SELECT definition FROM feature_definitions WHERE name = @name AND version = @version;");
+        command.AddParameter("@name", name);
+        command.AddParameter("@version", version);
         return (string)command.ExecuteScalar()!;
     }
 
-    private static void InsertName(SqliteConnection connection, SqliteTransaction tx, string name)
+    private static void InsertName(DbConnection connection, DbTransaction tx, string name)
     {
-        using var command = Command(connection, tx, "INSERT INTO feature_names (name, current_version) VALUES ($name, 1);");
-        command.Parameters.AddWithValue("$name", name);
+        using var command = Command(connection, tx, "INSERT INTO feature_names (name, current_version) VALUES (@name, 1);");
+        command.AddParameter("@name", name);
         command.ExecuteNonQuery();
     }
 
-    private static void UpdateName(SqliteConnection connection, SqliteTransaction tx, string name, int version)
+    private static void UpdateName(DbConnection connection, DbTransaction tx, string name, int version)
     {
         using var command = Command(connection, tx, """
-            UPDATE feature_names SET current_version = $version, retired = 0, retired_at = NULL, retired_revision = NULL
-            WHERE name = $name;
+            UPDATE feature_names SET current_version = @version, retired = 0, retired_at = NULL, retired_revision = NULL
+            WHERE name = @name;
             """);
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$version", version);
+        command.AddParameter("@name", name);
+        command.AddParameter("@version", version);
         command.ExecuteNonQuery();
     }
 
-    private static void InsertVersion(SqliteConnection connection, SqliteTransaction tx, FeatureDefinition definition, long now, long revision)
+    private static void InsertVersion(DbConnection connection, DbTransaction tx, FeatureDefinition definition, long now, long revision)
     {
         using var command = Command(connection, tx, """
             INSERT INTO feature_definitions (name, version, definition, owner, created_at, revision)
-            VALUES ($name, $version, $json, $owner, $now, $rev);
+            VALUES (@name, @version, @json, @owner, @now, @rev);
             """);
-        command.Parameters.AddWithValue("$name", definition.Name);
-        command.Parameters.AddWithValue("$version", definition.Version);
-        command.Parameters.AddWithValue("$json", FeatureSet.ToJson(definition));
-        command.Parameters.AddWithValue("$owner", definition.Owner ?? "");
-        command.Parameters.AddWithValue("$now", now);
-        command.Parameters.AddWithValue("$rev", revision);
+        command.AddParameter("@name", definition.Name);
+        command.AddParameter("@version", definition.Version);
+        command.AddParameter("@json", FeatureSet.ToJson(definition));
+        command.AddParameter("@owner", definition.Owner ?? "");
+        command.AddParameter("@now", now);
+        command.AddParameter("@rev", revision);
         command.ExecuteNonQuery();
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction tx, string sql)
+    private static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql)
     {
         var command = connection.CreateCommand();
-        command.Transaction = tx;
+        if (tx is not null)
+        {
+            command.Transaction = tx;
+        }
+
         command.CommandText = sql;
         return command;
     }

@@ -27,7 +27,7 @@ internal sealed class HubInitializer : IHostedService
     {
         _db.Open();
         _secrets.Load();
-        HubLog.Started(_logger, _paths.DataDir, HubSchema.CurrentVersion);
+        HubLog.Started(_logger, _db.Location, HubSchema.CurrentVersion);
         if (_secrets.OperatorTokenFile is not { } tokenFile)
         {
             HubLog.OperatorTokenConfigured(_logger);
@@ -43,7 +43,7 @@ internal sealed class HubInitializer : IHostedService
 
         foreach (var secret in new[] { _paths.PseudonymKey, _secrets.OperatorTokenFile })
         {
-            if (secret is not null && SecretFile.IsExposed(secret))
+            if (secret is not null && File.Exists(secret) && SecretFile.IsExposed(secret))
             {
                 HubLog.SecretExposed(_logger, secret);
             }

@@ -2,7 +2,8 @@ using System.Text.Json;
 using EdgeProfile.Core.Identity;
 using EdgeProfile.Hub.Api;
 using EdgeProfile.Hub.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Profiles;
@@ -12,7 +13,7 @@ namespace EdgeProfile.Hub.Profiles;
 /// and rejections), and undoing a merge. An unmerge moves the absorbed profile's identifiers back under its old id and
 /// records a separation, so later uploads that carry both sides are kept apart instead of merging them again.
 /// </summary>
-internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segments.SegmentIndex segments, Downlink.DownlinkQueue downlink, ProfileCache cache, TimeProvider time, ILogger<IdentityAdmin> logger)
+internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segments.SegmentIndex segments, Downlink.DownlinkQueue downlink, ProfileCache cache, HubChanges changes, TimeProvider time, ILogger<IdentityAdmin> logger)
 {
     /// <summary>The history of the profile <paramref name="key"/> (canonical; <c>ep:</c> ids and aliases too) belongs to, or null.</summary>
     public Task<IdentityHistory?> HistoryAsync(string key, CancellationToken cancellationToken) =>
@@ -20,7 +21,7 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
         {
             var profileId = key.StartsWith("ep:", StringComparison.Ordinal)
                 ? IdentityStore.Current(connection, null, key[3..])
-                : Sql.Text(connection, null, "SELECT profile_id FROM identity_keys WHERE customer_key = $a;", ("$a", key));
+                : Sql.Text(connection, null, "SELECT profile_id FROM identity_keys WHERE customer_key = @a;", ("@a", key));
             if (profileId is null)
             {
                 return null;
@@ -32,11 +33,11 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
             {
                 command.CommandText = """
                     SELECT key_a, key_b, store_id, first_at, last_at, status, reason FROM identity_links
-                    WHERE key_a IN (SELECT customer_key FROM identity_keys WHERE profile_id = $p)
-                       OR key_b IN (SELECT customer_key FROM identity_keys WHERE profile_id = $p)
+                    WHERE key_a IN (SELECT customer_key FROM identity_keys WHERE profile_id = @p)
+                       OR key_b IN (SELECT customer_key FROM identity_keys WHERE profile_id = @p)
                     ORDER BY first_at, key_a, key_b;
                     """;
-                command.Parameters.AddWithValue("$p", profileId);
+                command.AddParameter("@p", profileId);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
@@ -51,12 +52,12 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
             {
                 command.CommandText = """
                     SELECT seq, at, action, actor, profile_id, other_id, keys, reason, undone_by FROM identity_audit
-                    WHERE profile_id = $p OR other_id = $p
-                       OR profile_id IN (SELECT old_id FROM profile_aliases WHERE profile_id = $p)
-                       OR other_id IN (SELECT old_id FROM profile_aliases WHERE profile_id = $p)
+                    WHERE profile_id = @p OR other_id = @p
+                       OR profile_id IN (SELECT old_id FROM profile_aliases WHERE profile_id = @p)
+                       OR other_id IN (SELECT old_id FROM profile_aliases WHERE profile_id = @p)
                     ORDER BY seq;
                     """;
-                command.Parameters.AddWithValue("$p", profileId);
+                command.AddParameter("@p", profileId);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
@@ -77,8 +78,8 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
             using (var command = connection.CreateCommand())
             {
                 command.Transaction = tx;
-                command.CommandText = "SELECT seq, at, action, actor, profile_id, other_id, keys, reason, undone_by FROM identity_audit WHERE seq = $s;";
-                command.Parameters.AddWithValue("$s", mergeSeq);
+                command.CommandText = "SELECT seq, at, action, actor, profile_id, other_id, keys, reason, undone_by FROM identity_audit WHERE seq = @s;";
+                command.AddParameter("@s", mergeSeq);
                 using var reader = command.ExecuteReader();
                 merge = reader.Read() ? ReadAudit(reader) : null;
             }
@@ -111,29 +112,29 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
             }
 
             var restored = merge.Other;
-            IdentityStore.Exec(connection, tx, "DELETE FROM profile_aliases WHERE old_id = $a;", restored);
+            IdentityStore.Exec(connection, tx, "DELETE FROM profile_aliases WHERE old_id = @a;", restored);
             using (var insert = connection.CreateCommand())
             {
                 insert.Transaction = tx;
                 insert.CommandText = """
-                    INSERT INTO profiles (profile_id, created_at, key_count) VALUES ($id, $now, $n);
-                    UPDATE profiles SET key_count = key_count - $n WHERE profile_id = $from;
+                    INSERT INTO profiles (profile_id, created_at, key_count) VALUES (@id, @now, @n);
+                    UPDATE profiles SET key_count = key_count - @n WHERE profile_id = @from;
                     """;
-                insert.Parameters.AddWithValue("$id", restored);
-                insert.Parameters.AddWithValue("$now", now);
-                insert.Parameters.AddWithValue("$n", moving.Count);
-                insert.Parameters.AddWithValue("$from", from);
+                insert.AddParameter("@id", restored);
+                insert.AddParameter("@now", now);
+                insert.AddParameter("@n", moving.Count);
+                insert.AddParameter("@from", from);
                 insert.ExecuteNonQuery();
             }
 
             foreach (var key in moving)
             {
-                IdentityStore.Exec(connection, tx, "UPDATE identity_keys SET profile_id = $b WHERE customer_key = $a;", key, restored);
+                IdentityStore.Exec(connection, tx, "UPDATE identity_keys SET profile_id = @b WHERE customer_key = @a;", key, restored);
                 // The pairs that tied the two sides together are undone, in either direction.
                 foreach (var other in staying)
                 {
                     IdentityStore.Exec(connection, tx,
-                        "UPDATE identity_links SET status = 'split', reason = 'unmerged by an operator' WHERE (key_a = $a AND key_b = $b) OR (key_a = $b AND key_b = $a);",
+                        "UPDATE identity_links SET status = 'split', reason = 'unmerged by an operator' WHERE (key_a = @a AND key_b = @b) OR (key_a = @b AND key_b = @a);",
                         key, other);
                 }
             }
@@ -144,10 +145,10 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
             using (var separate = connection.CreateCommand())
             {
                 separate.Transaction = tx;
-                separate.CommandText = "INSERT OR IGNORE INTO identity_separations (key_a, key_b, created_at) VALUES ($a, $b, $now);";
-                separate.Parameters.AddWithValue("$a", anchorMoving);
-                separate.Parameters.AddWithValue("$b", anchorStaying);
-                separate.Parameters.AddWithValue("$now", now);
+                separate.CommandText = "INSERT INTO identity_separations (key_a, key_b, created_at) VALUES (@a, @b, @now) ON CONFLICT DO NOTHING;";
+                separate.AddParameter("@a", anchorMoving);
+                separate.AddParameter("@b", anchorStaying);
+                separate.AddParameter("@now", now);
                 separate.ExecuteNonQuery();
             }
 
@@ -156,15 +157,16 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
             using (var mark = connection.CreateCommand())
             {
                 mark.Transaction = tx;
-                mark.CommandText = "UPDATE identity_audit SET undone_by = $u WHERE seq = $s;";
-                mark.Parameters.AddWithValue("$u", seq);
-                mark.Parameters.AddWithValue("$s", mergeSeq);
+                mark.CommandText = "UPDATE identity_audit SET undone_by = @u WHERE seq = @s;";
+                mark.AddParameter("@u", seq);
+                mark.AddParameter("@s", mergeSeq);
                 mark.ExecuteNonQuery();
             }
 
             // Both sides' segments and the stores' global views follow the split.
             segments.OnProfilesChanged(connection, tx, [from, restored], now);
             downlink.Enqueue(connection, tx, [from, restored], now, evenForOneStore: true);
+            changes.Publish(connection, tx, HubChanges.Identities);
             return new UnmergeResult(seq, mergeSeq, "ep:" + from, "ep:" + restored, moving);
         }, cancellationToken).ConfigureAwait(false);
 
@@ -178,7 +180,7 @@ internal sealed class IdentityAdmin(HubDatabase db, HubIdentity identity, Segmen
         return result;
     }
 
-    private static IdentityAuditEntry ReadAudit(SqliteDataReader reader) => new(
+    private static IdentityAuditEntry ReadAudit(DbDataReader reader) => new(
         reader.GetInt64(0),
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
         reader.GetString(2),

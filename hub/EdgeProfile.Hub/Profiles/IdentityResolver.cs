@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeProfile.Core.Identity;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
+using EdgeProfile.Hub.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Profiles;
@@ -16,23 +18,23 @@ namespace EdgeProfile.Hub.Profiles;
 /// </summary>
 internal sealed class IdentityResolver : IIdentityView, IDisposable
 {
-    private readonly SqliteConnection _connection;
-    private readonly SqliteTransaction _tx;
+    private readonly DbConnection _connection;
+    private readonly DbTransaction _tx;
     private readonly IdentityPolicy _policy;
     private readonly string _actor;
-    private readonly SqliteCommand _find;
-    private readonly SqliteCommand _insertKey;
-    private readonly SqliteCommand _newProfile;
-    private readonly SqliteCommand _profileInfo;
-    private readonly SqliteCommand _addKeyCount;
-    private readonly SqliteCommand _kindCounts;
-    private readonly SqliteCommand _separated;
-    private readonly SqliteCommand _linkStatus;
-    private readonly SqliteCommand _upsertLink;
+    private readonly DbCommand _find;
+    private readonly DbCommand _insertKey;
+    private readonly DbCommand _newProfile;
+    private readonly DbCommand _profileInfo;
+    private readonly DbCommand _addKeyCount;
+    private readonly DbCommand _kindCounts;
+    private readonly DbCommand _separated;
+    private readonly DbCommand _linkStatus;
+    private readonly DbCommand _upsertLink;
     private readonly long _now;
     private readonly ILogger _logger;
 
-    public IdentityResolver(SqliteConnection connection, SqliteTransaction tx, IdentityPolicy policy, string actor, long nowUnixMs, ILogger logger)
+    public IdentityResolver(DbConnection connection, DbTransaction tx, IdentityPolicy policy, string actor, long nowUnixMs, ILogger logger)
     {
         _connection = connection;
         _tx = tx;
@@ -40,26 +42,26 @@ internal sealed class IdentityResolver : IIdentityView, IDisposable
         _actor = actor;
         _now = nowUnixMs;
         _logger = logger;
-        _find = Prepare("SELECT profile_id FROM identity_keys WHERE customer_key = $key;", "$key");
-        _insertKey = Prepare("INSERT INTO identity_keys (customer_key, profile_id) VALUES ($key, $id);", "$key", "$id");
-        _newProfile = Prepare("INSERT INTO profiles (profile_id, created_at, key_count) VALUES ($id, $now, 0) ON CONFLICT (profile_id) DO NOTHING;", "$id", "$now");
-        _profileInfo = Prepare("SELECT seq, key_count FROM profiles WHERE profile_id = $id;", "$id");
-        _addKeyCount = Prepare("UPDATE profiles SET key_count = key_count + $n WHERE profile_id = $id;", "$n", "$id");
+        _find = Prepare("SELECT profile_id FROM identity_keys WHERE customer_key = @key;", "@key");
+        _insertKey = Prepare("INSERT INTO identity_keys (customer_key, profile_id) VALUES (@key, @id);", "@key", "@id");
+        _newProfile = Prepare("INSERT INTO profiles (profile_id, created_at, key_count) VALUES (@id, @now, 0) ON CONFLICT (profile_id) DO NOTHING;", "@id", "@now");
+        _profileInfo = Prepare("SELECT seq, key_count FROM profiles WHERE profile_id = @id;", "@id");
+        _addKeyCount = Prepare("UPDATE profiles SET key_count = key_count + @n WHERE profile_id = @id;", "@n", "@id");
         _kindCounts = Prepare(
-            "SELECT substr(customer_key, 1, instr(customer_key, ':') - 1), count(*) FROM identity_keys WHERE profile_id = $id GROUP BY 1;", "$id");
+            $"SELECT {Sql.Dialect(connection).KeyKind("customer_key")}, count(*) FROM identity_keys WHERE profile_id = @id GROUP BY 1;", "@id");
         _separated = Prepare("""
             SELECT 1 FROM identity_separations s
             JOIN identity_keys a ON a.customer_key = s.key_a
             JOIN identity_keys b ON b.customer_key = s.key_b
-            WHERE (a.profile_id = $p AND b.profile_id = $q) OR (a.profile_id = $q AND b.profile_id = $p)
+            WHERE (a.profile_id = @p AND b.profile_id = @q) OR (a.profile_id = @q AND b.profile_id = @p)
             LIMIT 1;
-            """, "$p", "$q");
-        _linkStatus = Prepare("SELECT status FROM identity_links WHERE key_a = $a AND key_b = $b;", "$a", "$b");
+            """, "@p", "@q");
+        _linkStatus = Prepare("SELECT status FROM identity_links WHERE key_a = @a AND key_b = @b;", "@a", "@b");
         _upsertLink = Prepare("""
             INSERT INTO identity_links (key_a, key_b, store_id, first_at, last_at, status, reason)
-            VALUES ($a, $b, $store, $now, $now, $status, $reason)
+            VALUES (@a, @b, @store, @now, @now, @status, @reason)
             ON CONFLICT (key_a, key_b) DO UPDATE SET last_at = excluded.last_at, status = excluded.status, reason = excluded.reason;
-            """, "$a", "$b", "$store", "$now", "$status", "$reason");
+            """, "@a", "@b", "@store", "@now", "@status", "@reason");
     }
 
     /// <summary>Whether any call merged profiles (identifiers moved between profiles).</summary>
@@ -272,17 +274,17 @@ internal sealed class IdentityResolver : IIdentityView, IDisposable
         _addKeyCount.ExecuteNonQuery();
     }
 
-    private SqliteCommand Prepare(string sql, params string[] parameters)
+    private DbCommand Prepare(string sql, params string[] parameters)
     {
         var command = _connection.CreateCommand();
         command.Transaction = _tx;
         command.CommandText = sql;
         foreach (var name in parameters)
         {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            command.AddParameter(name);
         }
 
-        command.Prepare();
+        command.PrepareLocal();
         return command;
     }
 }

@@ -4,7 +4,8 @@ using System.Text.Json;
 using EdgeProfile.Core.Customers;
 using EdgeProfile.Hub.Api;
 using EdgeProfile.Hub.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 
 namespace EdgeProfile.Hub.Profiles;
 
@@ -28,7 +29,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
 
         try
         {
-            using var tx = session.Connection.BeginTransaction(deferred: true);
+            using var tx = HubDatabase.BeginRead(session.Connection);
             session.Use(tx);
             var profileId = key.StartsWith(CustomerKey.Profile + ":", StringComparison.Ordinal) ? session.FindById(key[(CustomerKey.Profile.Length + 1)..]) : session.FindByKey(key);
             var profile = profileId is null ? null : session.Load(profileId);
@@ -44,7 +45,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
     }
 
     /// <summary>The global profile <paramref name="profileId"/>, read on <paramref name="connection"/> (inside its current transaction, if any).</summary>
-    internal GlobalProfile Load(SqliteConnection connection, string profileId)
+    internal GlobalProfile Load(DbConnection connection, string profileId)
     {
         using var queries = new ProfileQueries(connection, ownsConnection: false, merge);
         return queries.Load(profileId);
@@ -66,40 +67,40 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
     {
         private readonly bool _ownsConnection;
         private readonly MergePolicies _merge;
-        private readonly SqliteCommand _byKey;
-        private readonly SqliteCommand _byId;
-        private readonly SqliteCommand _byAlias;
-        private readonly SqliteCommand _identifiers;
-        private readonly SqliteCommand _stores;
-        private readonly SqliteCommand _consent;
+        private readonly DbCommand _byKey;
+        private readonly DbCommand _byId;
+        private readonly DbCommand _byAlias;
+        private readonly DbCommand _identifiers;
+        private readonly DbCommand _stores;
+        private readonly DbCommand _consent;
 
-        public ProfileQueries(SqliteConnection connection, bool ownsConnection, MergePolicies merge)
+        public ProfileQueries(DbConnection connection, bool ownsConnection, MergePolicies merge)
         {
             Connection = connection;
             _ownsConnection = ownsConnection;
             _merge = merge;
-            _byKey = Command("SELECT profile_id FROM identity_keys WHERE customer_key = $v;");
-            _byId = Command("SELECT profile_id FROM profiles WHERE profile_id = $v;");
-            _byAlias = Command("SELECT profile_id FROM profile_aliases WHERE old_id = $v;");
-            _identifiers = Command("SELECT customer_key FROM identity_keys WHERE profile_id = $v ORDER BY customer_key;");
+            _byKey = Command("SELECT profile_id FROM identity_keys WHERE customer_key = @v;");
+            _byId = Command("SELECT profile_id FROM profiles WHERE profile_id = @v;");
+            _byAlias = Command("SELECT profile_id FROM profile_aliases WHERE old_id = @v;");
+            _identifiers = Command("SELECT customer_key FROM identity_keys WHERE profile_id = @v ORDER BY customer_key;");
             _stores = Command("""
                 SELECT sp.store_id, sp.customer_key, sp.visits_7d, sp.visits_30d, sp.spend_7d, sp.spend_30d, sp.last_seen,
                        sp.last_category, sp.last_channel, sp.events_total, sp.tags, sp.updated_seq, sp.searches
                 FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
-                WHERE ik.profile_id = $v
+                WHERE ik.profile_id = @v
                 ORDER BY sp.store_id, sp.customer_key;
                 """);
             _consent = Command("""
                 SELECT COALESCE(max(c.analytics), 0), COALESCE(max(c.personalisation), 0), COALESCE(max(c.training), 0)
-                FROM identity_keys ik JOIN consents c ON c.customer_key = ik.customer_key WHERE ik.profile_id = $v;
+                FROM identity_keys ik JOIN consents c ON c.customer_key = ik.customer_key WHERE ik.profile_id = @v;
                 """);
         }
 
-        public SqliteConnection Connection { get; }
+        public DbConnection Connection { get; }
 
-        public void Use(SqliteTransaction tx)
+        public void Use(DbTransaction tx)
         {
-            foreach (var command in (SqliteCommand[])[_byKey, _byId, _byAlias, _identifiers, _stores, _consent])
+            foreach (var command in (DbCommand[])[_byKey, _byId, _byAlias, _identifiers, _stores, _consent])
             {
                 command.Transaction = tx;
             }
@@ -199,7 +200,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
 
         public void Dispose()
         {
-            foreach (var command in (SqliteCommand[])[_byKey, _byId, _byAlias, _identifiers, _stores, _consent])
+            foreach (var command in (DbCommand[])[_byKey, _byId, _byAlias, _identifiers, _stores, _consent])
             {
                 command.Dispose();
             }
@@ -210,21 +211,21 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
             }
         }
 
-        private static string? Scalar(SqliteCommand command, string value)
+        private static string? Scalar(DbCommand command, string value)
         {
             command.Parameters[0].Value = value;
             return command.ExecuteScalar() as string;
         }
 
-        private SqliteCommand Command(string sql)
+        private DbCommand Command(string sql)
         {
             // Created on the connection: inside a transaction the command joins it.
             var command = Connection.CreateCommand();
             command.CommandText = sql;
-            command.Parameters.Add(new SqliteParameter { ParameterName = "$v" });
+            command.AddParameter("@v");
             if (_ownsConnection)
             {
-                command.Prepare();
+                command.PrepareLocal();
             }
 
             return command;

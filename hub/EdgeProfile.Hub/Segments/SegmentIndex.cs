@@ -1,6 +1,8 @@
 using EdgeProfile.Core.Customers;
 using EdgeProfile.Hub.Profiles;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
+using EdgeProfile.Hub.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Segments;
@@ -9,13 +11,16 @@ namespace EdgeProfile.Hub.Segments;
 /// Keeps <c>segment_members</c> up to date as profiles change (called inside the upload's transaction): each changed
 /// profile is re-evaluated against every segment, entering (with <c>since</c> = now) or leaving as its rule says.
 /// Profiles merged into a changed one, and changed ids that no longer exist, leave every segment. The parsed rules are
-/// cached until <see cref="Invalidate"/> (every caller holds the hub's single writer, so the cache needs no lock of its own).
+/// cached until <see cref="Invalidate"/> or until <c>segments</c> changes under them (another hub replica on the same
+/// PostgreSQL database may define a segment: every caller holds the single writer, so a fingerprint of the table read
+/// in the caller's transaction is exact, and the cache needs no lock of its own).
 /// </summary>
 internal sealed class SegmentIndex
 {
     private readonly ILogger<SegmentIndex> _logger;
     private readonly ProfileReader _profiles;
     private volatile IReadOnlyList<Rule>? _rules;
+    private (long Count, long Versions, long Updated) _fingerprint;
 
     public SegmentIndex(ProfileReader profiles, ILogger<SegmentIndex> logger)
     {
@@ -24,7 +29,7 @@ internal sealed class SegmentIndex
     }
 
     /// <summary>Re-evaluates every segment for <paramref name="profileIds"/>, which an upload just changed.</summary>
-    public void OnProfilesChanged(SqliteConnection connection, SqliteTransaction tx, IReadOnlyCollection<string> profileIds, long nowUnixMs)
+    public void OnProfilesChanged(DbConnection connection, DbTransaction tx, IReadOnlyCollection<string> profileIds, long nowUnixMs)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(tx);
@@ -75,7 +80,7 @@ internal sealed class SegmentIndex
     /// Recomputes segment <paramref name="name"/> over every profile with <paramref name="expression"/>: members that
     /// stay keep their <c>since</c>, new ones get <paramref name="nowUnixMs"/>. Returns the number of members.
     /// </summary>
-    public int Rebuild(SqliteConnection connection, SqliteTransaction tx, string name, SegmentExpression expression, long nowUnixMs)
+    public int Rebuild(DbConnection connection, DbTransaction tx, string name, SegmentExpression expression, long nowUnixMs)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(expression);
@@ -83,8 +88,8 @@ internal sealed class SegmentIndex
         using (var command = connection.CreateCommand())
         {
             command.Transaction = tx;
-            command.CommandText = "SELECT profile_id FROM segment_members WHERE segment = $s;";
-            command.Parameters.AddWithValue("$s", name);
+            command.CommandText = "SELECT profile_id FROM segment_members WHERE segment = @s;";
+            command.AddParameter("@s", name);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -134,12 +139,24 @@ internal sealed class SegmentIndex
     /// <summary>Drops the cached rules; the next change reloads them from <c>segments</c>. Call after changing that table.</summary>
     public void Invalidate() => _rules = null;
 
-    private IReadOnlyList<Rule> Rules(SqliteConnection connection, SqliteTransaction tx)
+    private IReadOnlyList<Rule> Rules(DbConnection connection, DbTransaction tx)
     {
-        if (_rules is { } cached)
+        (long, long, long) fingerprint;
+        using (var stamp = connection.CreateCommand())
+        {
+            stamp.Transaction = tx;
+            stamp.CommandText = "SELECT count(*), coalesce(sum(version), 0), coalesce(max(updated_at), 0) FROM segments;";
+            using var reader = stamp.ExecuteReader();
+            reader.Read();
+            fingerprint = (Sql.Long(reader.GetValue(0)) ?? 0, Sql.Long(reader.GetValue(1)) ?? 0, Sql.Long(reader.GetValue(2)) ?? 0);
+        }
+
+        if (_rules is { } cached && fingerprint == _fingerprint)
         {
             return cached;
         }
+
+        _fingerprint = fingerprint;
 
         var rules = new List<Rule>();
         using (var command = connection.CreateCommand())
@@ -172,36 +189,36 @@ internal sealed class SegmentIndex
     /// <summary>Prepared statements on <c>segment_members</c>, for one transaction.</summary>
     private sealed class Members : IDisposable
     {
-        private readonly SqliteCommand _exists;
-        private readonly SqliteCommand _segmentsOf;
-        private readonly SqliteCommand _add;
-        private readonly SqliteCommand _remove;
-        private readonly SqliteCommand _removeProfile;
-        private readonly SqliteCommand _removeAliases;
+        private readonly DbCommand _exists;
+        private readonly DbCommand _segmentsOf;
+        private readonly DbCommand _add;
+        private readonly DbCommand _remove;
+        private readonly DbCommand _removeProfile;
+        private readonly DbCommand _removeAliases;
 
-        public Members(SqliteConnection connection, SqliteTransaction tx)
+        public Members(DbConnection connection, DbTransaction tx)
         {
-            SqliteCommand Prepare(string sql, params string[] names)
+            DbCommand Prepare(string sql, params string[] names)
             {
                 var command = connection.CreateCommand();
                 command.Transaction = tx;
                 command.CommandText = sql;
                 foreach (var name in names)
                 {
-                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
+                    command.AddParameter(name);
                 }
 
-                command.Prepare();
+                command.PrepareLocal();
                 return command;
             }
 
-            _exists = Prepare("SELECT 1 FROM profiles WHERE profile_id = $p;", "$p");
-            _segmentsOf = Prepare("SELECT segment FROM segment_members WHERE profile_id = $p;", "$p");
-            _add = Prepare("INSERT OR IGNORE INTO segment_members (segment, profile_id, since) VALUES ($s, $p, $since);", "$s", "$p", "$since");
-            _remove = Prepare("DELETE FROM segment_members WHERE segment = $s AND profile_id = $p;", "$s", "$p");
-            _removeProfile = Prepare("DELETE FROM segment_members WHERE profile_id = $p;", "$p");
+            _exists = Prepare("SELECT 1 FROM profiles WHERE profile_id = @p;", "@p");
+            _segmentsOf = Prepare("SELECT segment FROM segment_members WHERE profile_id = @p;", "@p");
+            _add = Prepare("INSERT INTO segment_members (segment, profile_id, since) VALUES (@s, @p, @since) ON CONFLICT DO NOTHING;", "@s", "@p", "@since");
+            _remove = Prepare("DELETE FROM segment_members WHERE segment = @s AND profile_id = @p;", "@s", "@p");
+            _removeProfile = Prepare("DELETE FROM segment_members WHERE profile_id = @p;", "@p");
             _removeAliases = Prepare(
-                "DELETE FROM segment_members WHERE profile_id IN (SELECT old_id FROM profile_aliases WHERE profile_id = $p);", "$p");
+                "DELETE FROM segment_members WHERE profile_id IN (SELECT old_id FROM profile_aliases WHERE profile_id = @p);", "@p");
         }
 
         public bool ProfileExists(string profileId)

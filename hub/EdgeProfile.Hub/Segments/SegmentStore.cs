@@ -4,7 +4,8 @@ using EdgeProfile.Core.Customers;
 using EdgeProfile.Hub.Api;
 using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Segments;
@@ -67,16 +68,16 @@ internal sealed class SegmentStore
                 upsert.Transaction = tx;
                 upsert.CommandText = """
                     INSERT INTO segments (name, expression, description, version, created_at, updated_at)
-                    VALUES ($name, $expression, COALESCE($description, ''), 1, $now, $now)
+                    VALUES (@name, @expression, COALESCE(@description, ''), 1, @now, @now)
                     ON CONFLICT (name) DO UPDATE SET expression = excluded.expression,
-                        description = COALESCE($description, segments.description),
+                        description = COALESCE(@description, segments.description),
                         version = segments.version + 1, updated_at = excluded.updated_at
                     RETURNING version;
                     """;
-                upsert.Parameters.AddWithValue("$name", name);
-                upsert.Parameters.AddWithValue("$expression", text);
-                upsert.Parameters.AddWithValue("$description", (object?)about ?? DBNull.Value);
-                upsert.Parameters.AddWithValue("$now", now);
+                upsert.AddParameter("@name", name);
+                upsert.AddParameter("@expression", text);
+                upsert.AddParameter("@description", (object?)about ?? DBNull.Value);
+                upsert.AddParameter("@now", now);
                 version = (long)upsert.ExecuteScalar()!;
             }
 
@@ -107,8 +108,8 @@ internal sealed class SegmentStore
 
             using var delete = connection.CreateCommand();
             delete.Transaction = tx;
-            delete.CommandText = "DELETE FROM segment_members WHERE segment = $name; DELETE FROM segments WHERE name = $name;";
-            delete.Parameters.AddWithValue("$name", name);
+            delete.CommandText = "DELETE FROM segment_members WHERE segment = @name; DELETE FROM segments WHERE name = @name;";
+            delete.AddParameter("@name", name);
             delete.ExecuteNonQuery();
             _index.Invalidate();
             return found;
@@ -146,18 +147,18 @@ internal sealed class SegmentStore
         }
     }
 
-    private (List<SegmentMember> Members, string? Last) MembersPage(SqliteConnection connection, string name, string after)
+    private (List<SegmentMember> Members, string? Last) MembersPage(DbConnection connection, string name, string after)
     {
         var rows = new List<(string ProfileId, long Since)>();
         using (var command = connection.CreateCommand())
         {
             command.CommandText = """
                 SELECT m.profile_id, m.since FROM segment_members m JOIN profiles p ON p.profile_id = m.profile_id
-                WHERE m.segment = $s AND m.profile_id > $after ORDER BY m.profile_id LIMIT $n;
+                WHERE m.segment = @s AND m.profile_id > @after ORDER BY m.profile_id LIMIT @n;
                 """;
-            command.Parameters.AddWithValue("$s", name);
-            command.Parameters.AddWithValue("$after", after);
-            command.Parameters.AddWithValue("$n", ExportPage);
+            command.AddParameter("@s", name);
+            command.AddParameter("@after", after);
+            command.AddParameter("@n", ExportPage);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -207,7 +208,7 @@ internal sealed class SegmentStore
         return (expression.Trim(), parsed, about);
     }
 
-    private static List<SegmentSummary> Query(SqliteConnection connection, SqliteTransaction? tx, string? name)
+    private static List<SegmentSummary> Query(DbConnection connection, DbTransaction? tx, string? name)
     {
         using var command = connection.CreateCommand();
         if (tx is not null)
@@ -215,10 +216,10 @@ internal sealed class SegmentStore
             command.Transaction = tx;
         }
 
-        command.CommandText = SelectSummary + (name is null ? " ORDER BY s.name;" : " WHERE s.name = $name;");
+        command.CommandText = SelectSummary + (name is null ? " ORDER BY s.name;" : " WHERE s.name = @name;");
         if (name is not null)
         {
-            command.Parameters.AddWithValue("$name", name);
+            command.AddParameter("@name", name);
         }
 
         using var reader = command.ExecuteReader();

@@ -1,39 +1,74 @@
+using System.Data;
+using System.Data.Common;
 using EdgeProfile.Hosting;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace EdgeProfile.Hub.Storage;
 
 /// <summary>
-/// The hub's SQLite file. Writes go through one connection guarded by a semaphore, each in one transaction, so
-/// that check-then-write sequences (token use, cursor advance) are atomic; reads use pooled connections, which WAL
-/// lets run beside the writer.
+/// The hub's database: a SQLite file (default) or PostgreSQL (<c>Hub:Storage=postgres</c>, <c>Hub:ConnectionString</c>).
+/// Writes are serialised, each in one transaction, so that check-then-write sequences (token use, cursor advance,
+/// identity merges) are atomic: on SQLite through one connection guarded by a semaphore, on PostgreSQL also across
+/// hub replicas by a transaction-scoped advisory lock. Reads use pooled connections, which WAL (SQLite) or MVCC
+/// (PostgreSQL) let run beside the writer.
 /// </summary>
 internal sealed class HubDatabase : IDisposable
 {
     private const int BusyTimeoutMs = 10_000;
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    // pg_advisory_xact_lock(class, object) of the hub's single writer: shared by every replica on the same schema,
+    // independent between schemas (hubs of different tenants or tests in one database).
+    private const int WriterLockClass = 0x4550_5752; // 'EPWR'
+
     private readonly HubPaths _paths;
+    private readonly HubOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
+    private NpgsqlDataSource? _postgres;
     private FileStream? _dirLock;
     private string _readConnectionString = "";
 
-    public HubDatabase(HubPaths paths)
+    public HubDatabase(HubPaths paths, IOptions<HubOptions> options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _paths = paths;
+        _options = options.Value;
     }
+
+    /// <summary>The backend's SQL differences.</summary>
+    public HubDialect Dialect => _postgres is null ? HubDialect.Sqlite : HubDialect.Postgres;
+
+    /// <summary>Where the data lives, for logs: the SQLite file, or PostgreSQL's host/database (no password).</summary>
+    public string Location { get; private set; } = "";
+
+    /// <summary>True on PostgreSQL, where other hub processes may write the same database.</summary>
+    public bool IsShared => _postgres is not null;
+
+    /// <summary>The PostgreSQL channel the replicas of this schema tell each other about changes on (null on SQLite).</summary>
+    public string? ChangeChannel { get; private set; }
+
+    /// <summary>The PostgreSQL data source (null on SQLite), for the change listener.</summary>
+    internal NpgsqlDataSource? Postgres => _postgres;
 
     /// <summary>Creates the data directory, locks it against a second hub, opens the file and brings the schema up to date.</summary>
     public void Open()
     {
-        if (_writer is not null)
+        if (_writer is not null || _postgres is not null)
         {
             return;
         }
 
         CreateDataDir();
         _dirLock = LockDataDir();
+        if (string.Equals(_options.Storage?.Trim(), HubOptions.PostgresStorage, StringComparison.OrdinalIgnoreCase))
+        {
+            OpenPostgres();
+            return;
+        }
+
         SQLitePCL.Batteries_V2.Init();
 
         var builder = new SqliteConnectionStringBuilder
@@ -63,18 +98,74 @@ internal sealed class HubDatabase : IDisposable
         builder.Pooling = true;
         _readConnectionString = builder.ToString();
         _writer = writer;
+        Location = _paths.Database;
+    }
+
+    private void OpenPostgres()
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigurationException($"Hub:ConnectionString: {ex.Message}", ex);
+        }
+
+        // Statements are reused across requests, not within one command object: let Npgsql prepare the frequent ones.
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        Location = $"postgres://{builder.Host}:{builder.Port}/{builder.Database}" + (builder.SearchPath is { Length: > 0 } path ? $" (schema {path})" : "");
+        var source = NpgsqlDataSource.Create(builder.ConnectionString);
+        try
+        {
+            using var connection = source.OpenConnection();
+            PostgresSchema.Migrate(connection, Location);
+            using var schema = new NpgsqlCommand("SELECT current_schema();", connection);
+            ChangeChannel = "edgeprofile_" + (schema.ExecuteScalar() as string ?? "public");
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            source.Dispose();
+            throw new ConfigurationException($"Hub:ConnectionString: cannot open {Location}: {ex.Message}", ex);
+        }
+
+        _postgres = source;
     }
 
     /// <summary>Runs <paramref name="work"/> in one write transaction; an exception rolls it back and propagates.</summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var writer = _writer ?? throw new InvalidOperationException("The hub database is not open.");
+        if (_writer is null && _postgres is null)
+        {
+            throw new InvalidOperationException("The hub database is not open.");
+        }
+
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var tx = writer.BeginTransaction();
-            var result = work(writer, tx);
+            if (_postgres is not null)
+            {
+                await using var connection = await _postgres.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using var ptx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({WriterLockClass}, hashtext(current_schema()));", connection, ptx))
+                {
+                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var written = work(connection, ptx);
+                await ptx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return written;
+            }
+
+            using var tx = _writer!.BeginTransaction();
+            var result = work(_writer, tx);
             tx.Commit();
             return result;
         }
@@ -84,9 +175,21 @@ internal sealed class HubDatabase : IDisposable
         }
     }
 
-    /// <summary>An open read connection (pooled), for readers that keep their own prepared statements.</summary>
-    public SqliteConnection OpenRead()
+    /// <summary>Starts a read-only snapshot on <paramref name="connection"/> (deferred on SQLite, so it takes no write lock).</summary>
+    public static DbTransaction BeginRead(DbConnection connection) => connection switch
     {
+        SqliteConnection sqlite => sqlite.BeginTransaction(deferred: true),
+        _ => connection.BeginTransaction(IsolationLevel.RepeatableRead),
+    };
+
+    /// <summary>An open read connection (pooled), for readers that keep their own prepared statements.</summary>
+    public DbConnection OpenRead()
+    {
+        if (_postgres is not null)
+        {
+            return _postgres.OpenConnection();
+        }
+
         if (_writer is null)
         {
             throw new InvalidOperationException("The hub database is not open.");
@@ -98,18 +201,12 @@ internal sealed class HubDatabase : IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> on a pooled read connection (a consistent snapshot inside one transaction).</summary>
-    public Task<T> ReadAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    public Task<T> ReadAsync<T>(Func<DbConnection, T> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_writer is null)
-        {
-            throw new InvalidOperationException("The hub database is not open.");
-        }
-
-        using var connection = new SqliteConnection(_readConnectionString);
-        connection.Open();
-        using var tx = connection.BeginTransaction(deferred: true);
+        using var connection = OpenRead();
+        using var tx = BeginRead(connection);
         var result = work(connection);
         tx.Commit();
         return Task.FromResult(result);
@@ -117,6 +214,8 @@ internal sealed class HubDatabase : IDisposable
 
     public void Dispose()
     {
+        _postgres?.Dispose();
+        _postgres = null;
         if (_writer is not null)
         {
             SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));

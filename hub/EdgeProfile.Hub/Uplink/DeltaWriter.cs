@@ -7,7 +7,8 @@ using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Segments;
 using EdgeProfile.Hub.Storage;
 using Grpc.Core;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Uplink;
@@ -25,9 +26,11 @@ internal sealed class DeltaWriter
     private readonly DownlinkQueue _downlink;
     private readonly SegmentIndex _segments;
     private readonly ProfileCache _cache;
+    private readonly HubChanges _changes;
 
-    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, SegmentIndex segments, ProfileCache cache, TimeProvider time, ILogger<DeltaWriter> logger)
+    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, SegmentIndex segments, ProfileCache cache, HubChanges changes, TimeProvider time, ILogger<DeltaWriter> logger)
     {
+        _changes = changes;
         _cache = cache;
         _segments = segments;
         _db = db;
@@ -42,9 +45,9 @@ internal sealed class DeltaWriter
         {
             using var command = connection.CreateCommand();
             command.Transaction = tx;
-            command.CommandText = "UPDATE stores SET last_seen = $now WHERE store_id = $store AND revoked_at IS NULL RETURNING acked_through;";
-            command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$store", storeId);
+            command.CommandText = "UPDATE stores SET last_seen = @now WHERE store_id = @store AND revoked_at IS NULL RETURNING acked_through;";
+            command.AddParameter("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            command.AddParameter("@store", storeId);
             return command.ExecuteScalar() is long acked ? acked : throw Revoked(storeId);
         }, cancellationToken);
 
@@ -104,23 +107,23 @@ internal sealed class DeltaWriter
             {
                 update.Transaction = tx;
                 update.CommandText = """
-                    UPDATE stores SET acked_through = $acked, last_seen = $now, backlog = $backlog,
-                        oldest_backlog_age_ms = $age, model_version = COALESCE($model, model_version)
-                    WHERE store_id = $store;
+                    UPDATE stores SET acked_through = @acked, last_seen = @now, backlog = @backlog,
+                        oldest_backlog_age_ms = @age, model_version = COALESCE(@model, model_version)
+                    WHERE store_id = @store;
                     """;
-                update.Parameters.AddWithValue("$acked", acked);
-                update.Parameters.AddWithValue("$now", now);
-                update.Parameters.AddWithValue("$backlog", batch.Backlog);
-                update.Parameters.AddWithValue("$age", batch.OldestBacklogAgeMs);
-                update.Parameters.AddWithValue("$model", batch.ModelVersion.Length == 0 ? DBNull.Value : batch.ModelVersion);
-                update.Parameters.AddWithValue("$store", storeId);
+                update.AddParameter("@acked", acked);
+                update.AddParameter("@now", now);
+                update.AddParameter("@backlog", batch.Backlog);
+                update.AddParameter("@age", batch.OldestBacklogAgeMs);
+                update.AddParameter("@model", batch.ModelVersion.Length == 0 ? DBNull.Value : batch.ModelVersion);
+                update.AddParameter("@store", storeId);
                 update.ExecuteNonQuery();
             }
 
             return new UploadResult(acked, applied);
         }, cancellationToken);
 
-    private void ApplyDeltas(SqliteConnection connection, SqliteTransaction tx, string storeId, DeltaBatch batch,
+    private void ApplyDeltas(DbConnection connection, DbTransaction tx, string storeId, DeltaBatch batch,
         IReadOnlyList<string[]> keySets, int skip, long now, HashSet<string> touched, StrongBox<bool> merged)
     {
         using var identities = new IdentityResolver(connection, tx, _identity.Policy, storeId, now, _logger);
@@ -129,7 +132,7 @@ internal sealed class DeltaWriter
         upsert.CommandText = """
             INSERT INTO store_profiles (store_id, customer_key, identifiers, visits_7d, visits_30d, spend_7d, spend_30d,
                 last_seen, last_category, last_channel, tags, events_total, updated_at, updated_seq, searches)
-            VALUES ($store, $key, $ids, $v7, $v30, $s7, $s30, $seen, $cat, $chan, $tags, $events, $updated, $seq, $searches)
+            VALUES (@store, @key, @ids, @v7, @v30, @s7, @s30, @seen, @cat, @chan, @tags, @events, @updated, @seq, @searches)
             ON CONFLICT (store_id, customer_key) DO UPDATE SET
                 identifiers = excluded.identifiers, visits_7d = excluded.visits_7d, visits_30d = excluded.visits_30d,
                 spend_7d = excluded.spend_7d, spend_30d = excluded.spend_30d, last_seen = excluded.last_seen,
@@ -138,26 +141,26 @@ internal sealed class DeltaWriter
                 searches = excluded.searches
             WHERE excluded.updated_seq > store_profiles.updated_seq;
             """;
-        var p = new Dictionary<string, SqliteParameter>(StringComparer.Ordinal);
-        foreach (var name in (string[])["$store", "$key", "$ids", "$v7", "$v30", "$s7", "$s30", "$seen", "$cat", "$chan", "$tags", "$events", "$updated", "$seq", "$searches"])
+        var p = new Dictionary<string, DbParameter>(StringComparer.Ordinal);
+        foreach (var name in (string[])["@store", "@key", "@ids", "@v7", "@v30", "@s7", "@s30", "@seen", "@cat", "@chan", "@tags", "@events", "@updated", "@seq", "@searches"])
         {
-            p[name] = upsert.Parameters.Add(new SqliteParameter { ParameterName = name });
+            p[name] = upsert.AddParameter(name);
         }
 
-        p["$store"].Value = storeId;
-        upsert.Prepare();
+        p["@store"].Value = storeId;
+        upsert.PrepareLocal();
 
         // The delta is the store's full view of the customer: rows this store kept under another of the customer's
         // keys (its primary key changed) are superseded, or the global sums would count the customer twice.
         using var supersede = connection.CreateCommand();
         supersede.Transaction = tx;
-        supersede.CommandText = "DELETE FROM store_profiles WHERE store_id = $store AND customer_key = $key AND updated_seq < $seq;";
-        supersede.Parameters.Add(new SqliteParameter { ParameterName = "$store", Value = storeId });
-        var supKey = supersede.Parameters.Add(new SqliteParameter { ParameterName = "$key" });
-        var supSeq = supersede.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
-        supersede.Prepare();
+        supersede.CommandText = "DELETE FROM store_profiles WHERE store_id = @store AND customer_key = @key AND updated_seq < @seq;";
+        supersede.AddParameter("@store", storeId);
+        var supKey = supersede.AddParameter("@key");
+        var supSeq = supersede.AddParameter("@seq");
+        supersede.PrepareLocal();
 
-        var anySuppressed = Scalar(connection, tx, "SELECT EXISTS (SELECT 1 FROM suppressed_keys);") is 1L;
+        var anySuppressed = Scalar(connection, tx, "SELECT CASE WHEN EXISTS (SELECT 1 FROM suppressed_keys) THEN 1 ELSE 0 END;") is 1L or 1;
         for (var i = skip; i < batch.Deltas.Count; i++)
         {
             var d = batch.Deltas[i];
@@ -168,20 +171,20 @@ internal sealed class DeltaWriter
                 continue;
             }
 
-            p["$key"].Value = d.CustomerKey;
-            p["$ids"].Value = JsonSerializer.Serialize(keys);
-            p["$v7"].Value = d.Visits7D;
-            p["$v30"].Value = d.Visits30D;
-            p["$s7"].Value = d.Spend7D;
-            p["$s30"].Value = d.Spend30D;
-            p["$seen"].Value = d.LastSeenUnixMs;
-            p["$cat"].Value = d.LastCategory.Length == 0 ? DBNull.Value : d.LastCategory;
-            p["$chan"].Value = d.LastChannel.Length == 0 ? DBNull.Value : d.LastChannel;
-            p["$tags"].Value = JsonSerializer.Serialize(d.Tags);
-            p["$events"].Value = d.EventsTotal;
-            p["$updated"].Value = d.UpdatedAtUnixMs;
-            p["$seq"].Value = d.Sequence;
-            p["$searches"].Value = JsonSerializer.Serialize(d.Searches.Select(x => new ProfileReader.SearchJson(x.Text, x.AtUnixMs, x.Channel)).ToList());
+            p["@key"].Value = d.CustomerKey;
+            p["@ids"].Value = JsonSerializer.Serialize(keys);
+            p["@v7"].Value = d.Visits7D;
+            p["@v30"].Value = d.Visits30D;
+            p["@s7"].Value = d.Spend7D;
+            p["@s30"].Value = d.Spend30D;
+            p["@seen"].Value = d.LastSeenUnixMs;
+            p["@cat"].Value = d.LastCategory.Length == 0 ? DBNull.Value : d.LastCategory;
+            p["@chan"].Value = d.LastChannel.Length == 0 ? DBNull.Value : d.LastChannel;
+            p["@tags"].Value = JsonSerializer.Serialize(d.Tags);
+            p["@events"].Value = d.EventsTotal;
+            p["@updated"].Value = d.UpdatedAtUnixMs;
+            p["@seq"].Value = d.Sequence;
+            p["@searches"].Value = JsonSerializer.Serialize(d.Searches.Select(x => new ProfileReader.SearchJson(x.Text, x.AtUnixMs, x.Channel)).ToList());
             upsert.ExecuteNonQuery();
 
             supSeq.Value = d.Sequence;
@@ -201,9 +204,10 @@ internal sealed class DeltaWriter
         touched.UnionWith(identities.SeparateProfiles);
         _segments.OnProfilesChanged(connection, tx, touched, now);
         _downlink.Enqueue(connection, tx, touched, now);
+        _changes.Publish(connection, tx, merged.Value ? HubChanges.Identities : HubChanges.Profiles, touched);
     }
 
-    private static object? Scalar(SqliteConnection connection, SqliteTransaction tx, string sql)
+    private static object? Scalar(DbConnection connection, DbTransaction tx, string sql)
     {
         using var command = connection.CreateCommand();
         command.Transaction = tx;
@@ -211,12 +215,12 @@ internal sealed class DeltaWriter
         return command.ExecuteScalar();
     }
 
-    private static long ReadCursor(SqliteConnection connection, SqliteTransaction tx, string storeId)
+    private static long ReadCursor(DbConnection connection, DbTransaction tx, string storeId)
     {
         using var command = connection.CreateCommand();
         command.Transaction = tx;
-        command.CommandText = "SELECT acked_through FROM stores WHERE store_id = $store AND revoked_at IS NULL;";
-        command.Parameters.AddWithValue("$store", storeId);
+        command.CommandText = "SELECT acked_through FROM stores WHERE store_id = @store AND revoked_at IS NULL;";
+        command.AddParameter("@store", storeId);
         return command.ExecuteScalar() is long acked ? acked : throw Revoked(storeId);
     }
 
