@@ -7,7 +7,8 @@ namespace EdgeProfile.Bench.HubReads;
 
 /// <summary>
 /// The real hub, <c>edgeprofile-hub</c> from <c>hub/EdgeProfile.Hub.Server</c> built in Release, as a child process
-/// on a free loopback port with its own temp data directory and a known operator token.
+/// on a free loopback port with its own temp data directory and a known operator token; on PostgreSQL, with its own
+/// fresh schema (dropped afterwards).
 /// </summary>
 internal sealed class HubProcess : IAsyncDisposable
 {
@@ -16,11 +17,15 @@ internal sealed class HubProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly DirectoryInfo _dataDir;
     private readonly Queue<string> _output = new();
+    private readonly string? _postgres;
+    private readonly string? _schema;
 
-    private HubProcess(Process process, DirectoryInfo dataDir, Uri address, string token)
+    private HubProcess(Process process, DirectoryInfo dataDir, Uri address, string token, string? postgres, string? schema)
     {
         _process = process;
         _dataDir = dataDir;
+        _postgres = postgres;
+        _schema = schema;
         Address = address;
         OperatorToken = token;
     }
@@ -54,7 +59,7 @@ internal sealed class HubProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<HubProcess> StartAsync(string root, string storage)
+    public static async Task<HubProcess> StartAsync(string root, string storage, string postgres)
     {
         var dll = ServerDll(root);
         if (!File.Exists(dll))
@@ -65,6 +70,15 @@ internal sealed class HubProcess : IAsyncDisposable
         var dataDir = Directory.CreateTempSubdirectory("ep-bench-hub-reads-");
         var address = new Uri($"http://127.0.0.1:{FreePort()}");
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        string? schema = null;
+        string? connectionString = null;
+        if (storage == "postgres")
+        {
+            schema = "bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+            await ExecuteAsync(postgres, $"CREATE SCHEMA {schema};");
+            connectionString = $"{postgres};Search Path={schema}";
+        }
+
         var psi = new ProcessStartInfo(DotnetHost())
         {
             ArgumentList =
@@ -80,8 +94,13 @@ internal sealed class HubProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (connectionString is not null)
+        {
+            psi.ArgumentList.Add($"--Hub:ConnectionString={connectionString}");
+        }
+
         var process = Process.Start(psi)!;
-        var hub = new HubProcess(process, dataDir, address, token);
+        var hub = new HubProcess(process, dataDir, address, token, postgres, schema);
         process.OutputDataReceived += (_, e) => hub.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => hub.Keep(e.Data);
         process.BeginOutputReadLine();
@@ -120,6 +139,11 @@ internal sealed class HubProcess : IAsyncDisposable
 
         await _process.WaitForExitAsync();
         _process.Dispose();
+        if (_schema is not null)
+        {
+            await ExecuteAsync(_postgres!, $"DROP SCHEMA IF EXISTS {_schema} CASCADE;");
+        }
+
         try
         {
             _dataDir.Delete(recursive: true);
@@ -128,6 +152,31 @@ internal sealed class HubProcess : IAsyncDisposable
         {
             // Best effort: a temp directory.
         }
+    }
+
+    /// <summary>The hub's tables, for an <c>ANALYZE</c> after seeding (what autovacuum would do a minute later).</summary>
+    public async Task AnalyzeAsync()
+    {
+        if (_schema is not null)
+        {
+            await ExecuteAsync($"{_postgres};Search Path={_schema}", "ANALYZE;");
+        }
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString + ";Pooling=false");
+        try
+        {
+            await connection.OpenAsync();
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            throw new InvalidOperationException($"PostgreSQL at '{connection.Host}:{connection.Port}' is not reachable ({ex.Message}); start it (.ci/run shows how) or pass --storage sqlite", ex);
+        }
+
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static string DotnetHost() => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";

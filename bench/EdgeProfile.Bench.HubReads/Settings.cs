@@ -16,13 +16,21 @@ internal sealed record Settings(
     int RedisRequests,
     int Seed,
     string Storage,
+    string Postgres,
     bool Build)
 {
-    private const string Usage = "--customers --stores --shared-percent --batch --connections --warmup --duration --health-duration --ep-sample --redis-requests --seed --storage sqlite|postgres --no-build";
+    private const string Usage = "--customers --stores --shared-percent --batch --connections --warmup --duration --health-duration --ep-sample --redis-requests --seed --storage sqlite,postgres|sqlite|postgres --postgres CONNECTION-STRING --no-build";
+
+    /// <summary>The PostgreSQL the tests use too (.ci/run creates the role and database).</summary>
+    public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Database=edgeprofile;Username=edgeprofile;Password=edgeprofile";
+
+    /// <summary>The storages to measure, in order.</summary>
+    public IReadOnlyList<string> Storages => Storage.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public static Settings Parse(string[] args)
     {
-        var s = new Settings(50_000, 4, 20, 2_500, 50, 3, 20, 10, 5_000, 2_000_000, 42, "sqlite", Build: true);
+        var s = new Settings(50_000, 4, 20, 2_500, 50, 3, 20, 10, 5_000, 2_000_000, 42, "sqlite,postgres",
+            Environment.GetEnvironmentVariable("EDGEPROFILE_TEST_POSTGRES") is { Length: > 0 } pg ? pg : DefaultPostgres, Build: true);
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--no-build")
@@ -52,8 +60,14 @@ internal sealed record Settings(
                 "--redis-requests" => s with { RedisRequests = Int() },
                 "--seed" => s with { Seed = Int() },
                 "--storage" => s with { Storage = text },
+                "--postgres" => s with { Postgres = text },
                 _ => throw new ArgumentException($"unknown option {args[i - 1]} ({Usage})"),
             };
+        }
+
+        if (s.Storages.Count == 0 || s.Storages.Any(x => x is not ("sqlite" or "postgres")))
+        {
+            throw new ArgumentException($"--storage takes sqlite, postgres or both comma-separated ({Usage})");
         }
 
         if (s.Stores < 2 || s.Customers < s.Stores || s.Connections < 1 || s.DurationSeconds < 1 || s.Batch is < 1 or > 10_000)
@@ -66,5 +80,5 @@ internal sealed record Settings(
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{Customers:N0} customers over {Stores} stores ({SharedPercent}% also at a second store), storage {Storage}; {Connections} HTTP/1.1 keep-alive connections, {WarmupSeconds} s warm-up + {DurationSeconds} s measured (GET /api/health control: {HealthSeconds} s); redis-benchmark -c {Connections} -n {RedisRequests:N0} -d 512; seed {Seed}");
+            $"{Customers:N0} customers over {Stores} stores ({SharedPercent}% also at a second store), storage {Storage} (in turn, one hub at a time); {Connections} HTTP/1.1 keep-alive connections, {WarmupSeconds} s warm-up + {DurationSeconds} s measured (GET /api/health control: {HealthSeconds} s); redis-benchmark -c {Connections} -n {RedisRequests:N0} -d 512; seed {Seed}");
 }

@@ -98,8 +98,9 @@ internal sealed class DownlinkQueue(ProfileReader profiles)
     /// <summary>The store confirmed everything up to <paramref name="after"/>: forget it.</summary>
     public static void Acknowledge(DbConnection connection, DbTransaction tx, string storeId, long after)
     {
-        Sql.Exec(connection, tx, """
-            UPDATE stores SET downlink_acked = max(downlink_acked, min(@a, downlink_seq)) WHERE store_id = @s;
+        var sql = Sql.Dialect(connection);
+        Sql.Exec(connection, tx, $"""
+            UPDATE stores SET downlink_acked = {sql.Greatest("downlink_acked", sql.Least("@a", "downlink_seq"))} WHERE store_id = @s;
             DELETE FROM downlink WHERE store_id = @s AND seq <= @a;
             """, ("@s", storeId), ("@a", after));
     }

@@ -22,6 +22,11 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
     public Task<GlobalProfile?> FindAsync(string key, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (db.Postgres is { } source)
+        {
+            return FindOnPostgresAsync(source, key, cancellationToken);
+        }
+
         if (!_sessions.TryTake(out var session))
         {
             session = new ProfileQueries(db.OpenRead(), ownsConnection: true, merge);
@@ -29,10 +34,12 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
 
         try
         {
+            // The statements resolve the key themselves and run as one batch inside the read transaction.
             using var tx = HubDatabase.BeginRead(session.Connection);
             session.Use(tx);
-            var profileId = key.StartsWith(CustomerKey.Profile + ":", StringComparison.Ordinal) ? session.FindById(key[(CustomerKey.Profile.Length + 1)..]) : session.FindByKey(key);
-            var profile = profileId is null ? null : session.Load(profileId);
+            var profile = IsProfileId(key)
+                ? session.LoadById(key[(CustomerKey.Profile.Length + 1)..])
+                : session.LoadByKey(key);
             tx.Commit();
             _sessions.Add(session);
             session = null;
@@ -44,11 +51,25 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
         }
     }
 
+    private static bool IsProfileId(string key) => key.StartsWith(CustomerKey.Profile + ":", StringComparison.Ordinal);
+
+    // PostgreSQL: a pooled connection per read, asynchronously (a blocked thread per waiting request would starve the
+    // pool under load), one round trip: the batch is one implicit transaction, so one snapshot. Npgsql keeps the
+    // statements prepared on each physical connection.
+    private async Task<GlobalProfile?> FindOnPostgresAsync(Npgsql.NpgsqlDataSource source, string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        using var queries = new ProfileQueries(connection, ownsConnection: false, merge);
+        return IsProfileId(key)
+            ? await queries.ReadAsync(byId: true, key[(CustomerKey.Profile.Length + 1)..], async: true, cancellationToken).ConfigureAwait(false)
+            : await queries.ReadAsync(byId: false, key, async: true, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The global profile <paramref name="profileId"/>, read on <paramref name="connection"/> (inside its current transaction, if any).</summary>
     internal GlobalProfile Load(DbConnection connection, string profileId)
     {
-        using var queries = new ProfileQueries(connection, ownsConnection: false, merge);
-        return queries.Load(profileId);
+        using var queries = new ProfileQueries(connection, ownsConnection: false, merge, exact: true);
+        return queries.LoadExact(profileId);
     }
 
     public void Dispose()
@@ -69,97 +90,137 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
         private readonly MergePolicies _merge;
         private readonly DbCommand _byKey;
         private readonly DbCommand _byId;
-        private readonly DbCommand _byAlias;
-        private readonly DbCommand _identifiers;
-        private readonly DbCommand _stores;
-        private readonly DbCommand _consent;
 
-        public ProfileQueries(DbConnection connection, bool ownsConnection, MergePolicies merge)
+        public ProfileQueries(DbConnection connection, bool ownsConnection, MergePolicies merge, bool exact = false)
         {
             Connection = connection;
             _ownsConnection = ownsConnection;
             _merge = merge;
-            _byKey = Command("SELECT profile_id FROM identity_keys WHERE customer_key = @v;");
-            _byId = Command("SELECT profile_id FROM profiles WHERE profile_id = @v;");
-            _byAlias = Command("SELECT profile_id FROM profile_aliases WHERE old_id = @v;");
-            _identifiers = Command("SELECT customer_key FROM identity_keys WHERE profile_id = @v ORDER BY customer_key;");
-            _stores = Command("""
-                SELECT sp.store_id, sp.customer_key, sp.visits_7d, sp.visits_30d, sp.spend_7d, sp.spend_30d, sp.last_seen,
-                       sp.last_category, sp.last_channel, sp.events_total, sp.tags, sp.updated_seq, sp.searches
-                FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
-                WHERE ik.profile_id = @v
-                ORDER BY sp.store_id, sp.customer_key;
-                """);
-            _consent = Command("""
-                SELECT COALESCE(max(c.analytics), 0), COALESCE(max(c.personalisation), 0), COALESCE(max(c.training), 0)
-                FROM identity_keys ik JOIN consents c ON c.customer_key = ik.customer_key WHERE ik.profile_id = @v;
-                """);
+            if (exact)
+            {
+                // Inside a writer's transaction: exactly this id's rows (an absorbed id has none), no alias followed.
+                _byKey = _byId = Command(Batch("CAST(@v AS TEXT)"));
+                return;
+            }
+
+            _byKey = Command(Batch("(SELECT profile_id FROM identity_keys WHERE customer_key = @v)"));
+            _byId = Command(Batch("COALESCE((SELECT profile_id FROM profiles WHERE profile_id = @v), (SELECT profile_id FROM profile_aliases WHERE old_id = @v))"));
         }
 
         public DbConnection Connection { get; }
 
-        public void Use(DbTransaction tx)
+        public void Use(DbTransaction? tx)
         {
-            foreach (var command in (DbCommand[])[_byKey, _byId, _byAlias, _identifiers, _stores, _consent])
+            _byKey.Transaction = tx;
+            _byId.Transaction = tx;
+        }
+
+        public GlobalProfile? LoadByKey(string key) => Sync(ReadAsync(byId: false, key, async: false, CancellationToken.None));
+
+        /// <summary>The profile <paramref name="id"/>, or the one it was merged into.</summary>
+        public GlobalProfile? LoadById(string id) => Sync(ReadAsync(byId: true, id, async: false, CancellationToken.None));
+
+        /// <summary>The rows of exactly <paramref name="id"/> (empty when it has none).</summary>
+        public GlobalProfile LoadExact(string id) => LoadById(id)!;
+
+        // The profile id, its identifiers, every store's view and the consent withdrawals, each statement resolving
+        // the profile from @v through <paramref name="profile"/>.
+        private static string Batch(string profile) => $"""
+            SELECT {profile};
+            SELECT customer_key FROM identity_keys WHERE profile_id = {profile} ORDER BY customer_key;
+            SELECT sp.store_id, sp.customer_key, sp.visits_7d, sp.visits_30d, sp.spend_7d, sp.spend_30d, sp.last_seen,
+                   sp.last_category, sp.last_channel, sp.events_total, sp.tags, sp.updated_seq, sp.searches
+            FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
+            WHERE ik.profile_id = {profile}
+            ORDER BY sp.store_id, sp.customer_key;
+            SELECT COALESCE(max(c.analytics), 0), COALESCE(max(c.personalisation), 0), COALESCE(max(c.training), 0)
+            FROM identity_keys ik JOIN consents c ON c.customer_key = ik.customer_key WHERE ik.profile_id = {profile};
+            """;
+
+        /// <summary>
+        /// Reads the batch for <paramref name="value"/>; <paramref name="async"/> false completes synchronously (for
+        /// callers inside the writer's transaction, and on SQLite, whose I/O is synchronous anyway).
+        /// </summary>
+        public async ValueTask<GlobalProfile?> ReadAsync(bool byId, string value, bool async, CancellationToken cancellationToken)
+        {
+            var command = byId ? _byId : _byKey;
+            command.Parameters[0].Value = value;
+            var reader = async
+                ? await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false)
+                : command.ExecuteReader();
+            try
             {
-                command.Transaction = tx;
+                return await ReadBatchAsync(reader, async, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (async)
+                {
+                    await reader.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    reader.Dispose();
+                }
             }
         }
 
-        public string? FindByKey(string key) => Scalar(_byKey, key);
-
-        public string? FindById(string id) => Scalar(_byId, id) ?? Scalar(_byAlias, id);
-
-        public GlobalProfile Load(string profileId)
+        private async ValueTask<GlobalProfile?> ReadBatchAsync(DbDataReader reader, bool async, CancellationToken cancellationToken)
         {
-            var identifiers = new List<string>();
-            _identifiers.Parameters[0].Value = profileId;
-            using (var reader = _identifiers.ExecuteReader())
+            async ValueTask<bool> Read() => async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+            async ValueTask<bool> Next() => async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult();
+
+            if (!await Read().ConfigureAwait(false) || reader.IsDBNull(0))
             {
-                while (reader.Read())
-                {
-                    identifiers.Add(reader.GetString(0));
-                }
+                return null;
+            }
+
+            var profileId = reader.GetString(0);
+            var identifiers = new List<string>();
+            await Next().ConfigureAwait(false);
+            while (await Read().ConfigureAwait(false))
+            {
+                identifiers.Add(reader.GetString(0));
             }
 
             var stores = new List<StoreProfileEntry>();
             var searches = new List<StoreSearchEntry>();
-            _stores.Parameters[0].Value = profileId;
-            using (var reader = _stores.ExecuteReader())
+            await Next().ConfigureAwait(false);
+            while (await Read().ConfigureAwait(false))
             {
-                while (reader.Read())
+                stores.Add(new StoreProfileEntry(
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    reader.GetInt32(2),
+                    reader.GetInt32(3),
+                    reader.GetDouble(4),
+                    reader.GetDouble(5),
+                    reader.GetInt64(6) > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)) : null,
+                    reader.IsDBNull(7) ? null : reader.GetString(7),
+                    reader.IsDBNull(8) ? null : reader.GetString(8),
+                    reader.GetInt64(9),
+                    JsonSerializer.Deserialize<List<string>>(reader.GetString(10)) ?? [],
+                    reader.GetInt64(11)));
+                var notes = reader.GetString(12);
+                if (notes.Length > 2)
                 {
-                    stores.Add(new StoreProfileEntry(
-                        reader.GetString(0),
-                        reader.GetString(1),
-                        reader.GetInt32(2),
-                        reader.GetInt32(3),
-                        reader.GetDouble(4),
-                        reader.GetDouble(5),
-                        reader.GetInt64(6) > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)) : null,
-                        reader.IsDBNull(7) ? null : reader.GetString(7),
-                        reader.IsDBNull(8) ? null : reader.GetString(8),
-                        reader.GetInt64(9),
-                        JsonSerializer.Deserialize<List<string>>(reader.GetString(10)) ?? [],
-                        reader.GetInt64(11)));
-                    var notes = reader.GetString(12);
-                    if (notes.Length > 2)
+                    foreach (var note in JsonSerializer.Deserialize<List<SearchJson>>(notes) ?? [])
                     {
-                        foreach (var note in JsonSerializer.Deserialize<List<SearchJson>>(notes) ?? [])
-                        {
-                            searches.Add(new StoreSearchEntry(reader.GetString(0), note.Text, DateTimeOffset.FromUnixTimeMilliseconds(note.AtUnixMs), note.Channel));
-                        }
+                        searches.Add(new StoreSearchEntry(reader.GetString(0), note.Text, DateTimeOffset.FromUnixTimeMilliseconds(note.AtUnixMs), note.Channel));
                     }
                 }
             }
 
-            ConsentState consent;
-            _consent.Parameters[0].Value = profileId;
-            using (var reader = _consent.ExecuteReader())
-            {
-                consent = reader.Read() ? new ConsentState(reader.GetInt64(0) == 0, reader.GetInt64(1) == 0, reader.GetInt64(2) == 0) : ConsentState.Granted;
-            }
+            await Next().ConfigureAwait(false);
+            var consent = await Read().ConfigureAwait(false) ? new ConsentState(Sql.Long(reader.GetValue(0)) == 0, Sql.Long(reader.GetValue(1)) == 0, Sql.Long(reader.GetValue(2)) == 0) : ConsentState.Granted;
+            return Build(profileId, identifiers, stores, searches, consent);
+        }
 
+        private static GlobalProfile? Sync(ValueTask<GlobalProfile?> read) =>
+            read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+
+        private GlobalProfile Build(string profileId, List<string> identifiers, List<StoreProfileEntry> stores, List<StoreSearchEntry> searches, ConsentState consent)
+        {
             var latest = stores.Where(s => s.LastSeen is not null).OrderByDescending(s => s.LastSeen).FirstOrDefault();
             var storeIds = stores.Select(s => s.StoreId).Distinct(StringComparer.Ordinal).ToList();
             var global = _merge.Combine(stores);
@@ -200,21 +261,16 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
 
         public void Dispose()
         {
-            foreach (var command in (DbCommand[])[_byKey, _byId, _byAlias, _identifiers, _stores, _consent])
+            _byKey.Dispose();
+            if (!ReferenceEquals(_byId, _byKey))
             {
-                command.Dispose();
+                _byId.Dispose();
             }
 
             if (_ownsConnection)
             {
                 Connection.Dispose();
             }
-        }
-
-        private static string? Scalar(DbCommand command, string value)
-        {
-            command.Parameters[0].Value = value;
-            return command.ExecuteScalar() as string;
         }
 
         private DbCommand Command(string sql)

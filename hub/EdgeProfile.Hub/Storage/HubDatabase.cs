@@ -114,10 +114,19 @@ internal sealed class HubDatabase : IDisposable
         }
 
         // Statements are reused across requests, not within one command object: let Npgsql prepare the frequent ones.
-        if (builder.MaxAutoPrepare == 0)
+        var given = new DbConnectionStringBuilder { ConnectionString = _options.ConnectionString };
+        bool Given(params string[] keys) => keys.Any(k => given.ContainsKey(k));
+        if (!Given("Max Auto Prepare", "MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
+        }
+
+        // A few connections keep two cores busy; more only queue inside PostgreSQL, and several replicas must stay
+        // under its max_connections (100 by default). Requests beyond the pool wait for a free connection.
+        if (!Given("Maximum Pool Size", "Max Pool Size", "MaxPoolSize"))
+        {
+            builder.MaxPoolSize = 20;
         }
 
         Location = $"postgres://{builder.Host}:{builder.Port}/{builder.Database}" + (builder.SearchPath is { Length: > 0 } path ? $" (schema {path})" : "");

@@ -144,6 +144,12 @@ internal sealed class HubDialect
     public string KeyKind(string column) =>
         IsPostgres ? $"split_part({column}, ':', 1)" : $"substr({column}, 1, instr({column}, ':') - 1)";
 
+    /// <summary>The larger of two values (SQLite's scalar max, PostgreSQL's greatest).</summary>
+    public string Greatest(string a, string b) => IsPostgres ? $"greatest({a}, {b})" : $"max({a}, {b})";
+
+    /// <summary>The smaller of two values (SQLite's scalar min, PostgreSQL's least).</summary>
+    public string Least(string a, string b) => IsPostgres ? $"least({a}, {b})" : $"min({a}, {b})";
+
     /// <summary>The column that orders feature names as first registered (SQLite's rowid; a sequence on PostgreSQL).</summary>
     public string InsertionOrder => IsPostgres ? "seq" : "rowid";
 }
