@@ -46,6 +46,11 @@ internal sealed class ProfileCache(IOptions<HubOptions> options)
     {
         ArgumentNullException.ThrowIfNull(profile);
         var json = JsonSerializer.SerializeToUtf8Bytes(profile, JsonSerializerOptions.Web);
+        var profileId = profile.ProfileId[3..];
+
+        // The version first, then the write counter: Changed raises them in the other order, so a change that lands
+        // in between either fails the check below or leaves this entry with the old version (a miss, never stale).
+        var version = _versions.GetValueOrDefault(profileId);
         if (_capacity == 0 || Volatile.Read(ref _writes) != stamp.Writes || Volatile.Read(ref _epoch) != stamp.Epoch)
         {
             return json;
@@ -58,8 +63,7 @@ internal sealed class ProfileCache(IOptions<HubOptions> options)
             _keys.Clear();
         }
 
-        var profileId = profile.ProfileId[3..];
-        _profiles[profileId] = new ProfileEntry(stamp.Epoch, _versions.GetValueOrDefault(profileId), json);
+        _profiles[profileId] = new ProfileEntry(stamp.Epoch, version, json);
         _keys[key] = new KeyEntry(profileId, stamp.Epoch);
         return json;
     }
@@ -68,12 +72,13 @@ internal sealed class ProfileCache(IOptions<HubOptions> options)
     public void Changed(IEnumerable<string> profileIds)
     {
         ArgumentNullException.ThrowIfNull(profileIds);
+
+        // The counter first (see Store).
+        Interlocked.Increment(ref _writes);
         foreach (var id in profileIds)
         {
             _versions.AddOrUpdate(id, 1, (_, v) => v + 1);
         }
-
-        Interlocked.Increment(ref _writes);
     }
 
     /// <summary>After a commit that moved identifiers between profiles or removed some.</summary>
