@@ -31,7 +31,9 @@ internal sealed partial class HubChangeListener(
         {
             try
             {
+                // Its own physical connection, never returned to the pool still listening.
                 await using var connection = await source.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
+                await using var unlisten = new Unlisten(connection);
                 connection.Notification += (_, e) => Apply(e.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN \"{channel}\";", connection))
                 {
@@ -109,6 +111,28 @@ internal sealed partial class HubChangeListener(
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or ObjectDisposedException)
         {
             LogLost(logger, ex.Message);
+        }
+    }
+
+    // UNLISTEN before the connection goes back to the pool (it is kept without a reset; see HubDatabase).
+    private sealed class Unlisten(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (connection.State != System.Data.ConnectionState.Open)
+            {
+                return;
+            }
+
+            try
+            {
+                await using var command = new NpgsqlCommand("UNLISTEN *;", connection);
+                await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException)
+            {
+                // A broken connection is not pooled again.
+            }
         }
     }
 

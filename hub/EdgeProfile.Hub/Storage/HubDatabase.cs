@@ -129,6 +129,13 @@ internal sealed class HubDatabase : IDisposable
             builder.MaxPoolSize = 20;
         }
 
+        // The hub leaves no session state behind (transaction-scoped locks, no temp tables or SET), so a connection
+        // going back to the pool needs no reset statement before its next use (Npgsql otherwise prepends one).
+        if (!Given("No Reset On Close", "NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
         Location = $"postgres://{builder.Host}:{builder.Port}/{builder.Database}" + (builder.SearchPath is { Length: > 0 } path ? $" (schema {path})" : "");
         var source = NpgsqlDataSource.Create(builder.ConnectionString);
         try
