@@ -121,9 +121,55 @@ public sealed class TestHub : IAsyncDisposable
         var schema = SchemaOf(dataDir);
         using var connection = new NpgsqlConnection(PostgresConnectionString + ";Pooling=false");
         connection.Open();
-        using var command = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {schema};", connection);
+        lock (Created)
+        {
+            // Tests that manage their own data directory (restarts) leave theirs to the end of the run; a run that
+            // ended without that (killed) is swept by the next one: schemas of earlier runs older than an hour.
+            if (Created.Count == 0)
+            {
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => DropCreated();
+                using var sweep = new NpgsqlCommand("""
+                    DO $$ DECLARE s text; BEGIN
+                      FOR s IN SELECT nspname FROM pg_namespace
+                               WHERE obj_description(oid, 'pg_namespace') LIKE 'edgeprofile-test %'
+                                 AND split_part(obj_description(oid, 'pg_namespace'), ' ', 2)::bigint < extract(epoch FROM now()) - 3600
+                      LOOP EXECUTE format('DROP SCHEMA %I CASCADE', s); END LOOP;
+                    END $$;
+                    """, connection);
+                sweep.ExecuteNonQuery();
+            }
+
+            Created.Add(dataDir);
+        }
+
+        using var command = new NpgsqlCommand(
+            $"CREATE SCHEMA IF NOT EXISTS {schema}; COMMENT ON SCHEMA {schema} IS 'edgeprofile-test {DateTimeOffset.UtcNow.ToUnixTimeSeconds()}';", connection);
         command.ExecuteNonQuery();
+
         return schema;
+    }
+
+    private static readonly HashSet<string> Created = new(StringComparer.Ordinal);
+
+    private static void DropCreated()
+    {
+        string[] dirs;
+        lock (Created)
+        {
+            dirs = [.. Created];
+        }
+
+        foreach (var dir in dirs)
+        {
+            try
+            {
+                DropSchema(dir);
+            }
+            catch (NpgsqlException)
+            {
+                // The server went away first; nothing to clean.
+            }
+        }
     }
 
     public static async Task<TestHub> StartAsync(string? dataDir = null, IEnumerable<string>? args = null, Action<WebApplicationBuilder>? configure = null)
