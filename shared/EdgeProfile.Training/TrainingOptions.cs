@@ -1,0 +1,47 @@
+namespace EdgeProfile.Training;
+
+/// <summary>Optimisation settings for <see cref="MmoeTrainer"/>; the defaults suit tabular data of a few thousand rows.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Maximum number of passes over the training rows (default 50).</summary>
+    public int Epochs { get; init; } = 50;
+
+    /// <summary>Rows per mini-batch (default 256).</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Adam learning rate (default 1e-3).</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Adam L2 weight decay (default 0).</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Seed for weight initialisation (<c>torch.manual_seed</c>) and for batch shuffling (default 42).</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Epochs without a validation-loss improvement before stopping; the best epoch's weights are kept (default 5).</summary>
+    public int Patience { get; init; } = 5;
+
+    /// <summary>Minimum decrease of the validation loss that counts as an improvement (default 1e-5).</summary>
+    public double MinDelta { get; init; } = 1e-5;
+
+    /// <summary>Intra-op threads for torch (<c>torch.set_num_threads</c>; default 2).</summary>
+    public int Threads { get; init; } = 2;
+
+    /// <summary>
+    /// Optional BCE <c>pos_weight</c> per task (one value per output; null entry = 1) for binary and multi-label tasks, e.g.
+    /// from <see cref="ClassWeights.PositiveWeights"/>. Ignored for regression tasks.
+    /// </summary>
+    public IReadOnlyList<float[]?>? PositiveWeights { get; init; }
+
+    /// <summary>Optional weight of each task's loss in the total (default 1 each).</summary>
+    public IReadOnlyList<float>? TaskWeights { get; init; }
+
+    /// <summary>Throws when a setting is out of range.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1 || BatchSize < 1 || LearningRate <= 0 || WeightDecay < 0 || Patience < 1 || MinDelta < 0 || Threads < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TrainingOptions), this, "training options out of range");
+        }
+    }
+}
