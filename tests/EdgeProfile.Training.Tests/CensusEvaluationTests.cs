@@ -12,7 +12,8 @@ namespace EdgeProfile.Training.Tests;
 [Collection(TorchCollection.Name)]
 public sealed class CensusEvaluationTests(ITestOutputHelper output)
 {
-    private static readonly string Directory = Environment.GetEnvironmentVariable("EDGEPROFILE_ADULT_DIR") ?? SharedAdult();
+    /// <summary>Where UCI Adult is read from.</summary>
+    public static string AdultDirectory { get; } = Environment.GetEnvironmentVariable("EDGEPROFILE_ADULT_DIR") ?? SharedAdult();
 
     // ../shared/data/adult beside the repository: the first folder above the test binaries that holds shared/data.
     private static string SharedAdult()
@@ -32,7 +33,7 @@ public sealed class CensusEvaluationTests(ITestOutputHelper output)
     [Fact]
     public void Adult_loads_with_one_hot_categories_from_the_training_file()
     {
-        var data = AdultDataset.Load(Directory);
+        var data = AdultDataset.Load(AdultDirectory);
         Assert.Equal(32561, data.Train.Rows);
         Assert.Equal(16281, data.Test.Rows);
         Assert.Equal(data.Features.Count, data.Train.Width);
@@ -55,7 +56,7 @@ public sealed class CensusEvaluationTests(ITestOutputHelper output)
             Seeds = [1],
             Training = new TrainingOptions { Epochs = 3, BatchSize = 512, LearningRate = 3e-3, Patience = 2 },
         };
-        var evaluation = CensusEvaluation.Evaluate(Directory, options);
+        var evaluation = CensusEvaluation.Evaluate(AdultDirectory, options);
         output.WriteLine($"{watch.ElapsedMilliseconds} ms\n{evaluation.ToTable()}");
 
         Assert.Equal(8, evaluation.Rows.Count);
