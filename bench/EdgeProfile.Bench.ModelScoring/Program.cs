@@ -14,10 +14,8 @@ using static TorchSharp.torch;
 // Usage: dotnet run -c Release --project bench/EdgeProfile.Bench.ModelScoring [-- --threads 2 --iterations 20000 --seed 42]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var s = Settings.Parse(args);
-if (s.Spin == 0)
-{
-    NativeEnvironment.SetIfUnset("OMP_WAIT_POLICY", "PASSIVE"); // before the first torch call loads libtorch's OpenMP
-}
+// Before the first torch call loads libtorch's OpenMP.
+EdgeProfile.Training.TorchEnvironment.SetIfUnset("OMP_WAIT_POLICY", s.Spin == 0 ? "PASSIVE" : "ACTIVE");
 
 var waitPolicy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
 var clock = Stopwatch.StartNew();

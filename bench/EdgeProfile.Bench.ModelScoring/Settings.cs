@@ -36,8 +36,9 @@ public sealed record Settings
     /// <summary>
     /// 0 (default): threads wait passively everywhere: <c>OMP_WAIT_POLICY=PASSIVE</c> for TorchSharp and the PyTorch peer
     /// (benchmarks.md: spin-waiting made PyTorch steps 30x slower on a busy box) and ONNX Runtime's intra-op spinning off.
-    /// 1: every runtime's default (OMP_WAIT_POLICY unset on both sides, ONNX Runtime spins). An OMP_WAIT_POLICY already
-    /// in the environment wins and is passed to the peer too.
+    /// 1: spinning workers (<c>OMP_WAIT_POLICY=ACTIVE</c> on both sides — EdgeProfile.Training otherwise makes it
+    /// PASSIVE — and ONNX Runtime's default spinning). An OMP_WAIT_POLICY already in the environment wins and is
+    /// passed to the peer too.
     /// </summary>
     public int Spin { get; init; }
 

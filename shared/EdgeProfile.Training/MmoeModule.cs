@@ -18,6 +18,9 @@ public sealed class MmoeModule : nn.Module<Tensor, Tensor[]>
     private readonly ModuleList<Sequential> towers;
 
     /// <summary>Builds the layers of <paramref name="spec"/> with torch's default initialisation (seeded by the caller).</summary>
+    // Before the base class's first torch call loads libtorch (a derived type's static constructor runs first).
+    static MmoeModule() => TorchEnvironment.Prepare();
+
     public MmoeModule(ModelSpec spec) : base(nameof(MmoeModule))
     {
         ArgumentNullException.ThrowIfNull(spec);

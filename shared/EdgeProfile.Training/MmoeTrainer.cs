@@ -17,6 +17,7 @@ public static class MmoeTrainer
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
+        TorchEnvironment.Prepare();
         options ??= new TrainingOptions();
         options.Validate();
         Check(spec, train, options, nameof(train));
