@@ -2,6 +2,7 @@ using EdgeProfile.Edge.Api;
 using EdgeProfile.Edge.Features;
 using EdgeProfile.Edge.Ingest;
 using EdgeProfile.Edge.Log;
+using EdgeProfile.Edge.Scoring;
 using EdgeProfile.Edge.Uplink;
 using Microsoft.AspNetCore.Builder;
 using System.Net;
@@ -45,6 +46,14 @@ public static class EdgeHostExtensions
         services.AddHostedService<UplinkService>();
         services.AddHostedService<DefinitionSubscriber>();
         services.AddHostedService<DownlinkSubscriber>();
+
+        // Model scoring is opt-in: without Edge:Models:File nothing of it is registered, so no model is loaded, the
+        // writer marks nothing and profiles carry no scores.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["Edge:Models:File"]))
+        {
+            services.AddSingleton<ModelScoring>();
+            services.AddHostedService<ScoringService>();
+        }
 
         var external = string.Equals(builder.Configuration["Edge:Mqtt:Mode"], "external", StringComparison.OrdinalIgnoreCase);
         if (external)

@@ -36,6 +36,9 @@ public sealed class EdgeOptions
     /// <summary>Feature store settings (<c>Edge:Features</c>).</summary>
     public FeatureSettings Features { get; set; } = new();
 
+    /// <summary>On-edge model scoring (<c>Edge:Models</c>); off unless a model file is configured.</summary>
+    public ModelSettings Models { get; set; } = new();
+
     /// <summary>
     /// Base64 key (≥ 16 bytes) for pseudonymising identifiers. Normally empty: the hub hands out the organisation's
     /// key at enrollment, and a standalone edge generates one in its data dir.
@@ -172,6 +175,19 @@ public sealed class EdgeOptions
 
         /// <summary>Customers re-computed per writer turn while a new definition is backfilled from the log.</summary>
         public int BackfillBatch { get; set; } = 500;
+    }
+
+    /// <summary><c>Edge:Models</c>: scoring customers on the edge from their online features.</summary>
+    public sealed class ModelSettings
+    {
+        /// <summary>
+        /// An ONNX model written by <c>OnnxExporter</c> whose metadata lists the (numeric, online) features it takes.
+        /// Empty (default): no model, no scoring, no <c>scores</c> on profiles.
+        /// </summary>
+        public string File { get; set; } = "";
+
+        /// <summary>True when a model file is configured.</summary>
+        public bool Enabled => !string.IsNullOrWhiteSpace(File);
     }
 
     /// <summary><c>Edge:DeadLetters</c>.</summary>

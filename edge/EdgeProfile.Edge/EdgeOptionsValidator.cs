@@ -166,6 +166,30 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             }
         }
 
+        if (options.Models.Enabled)
+        {
+            // The model's features must be online features of this edge: the configured definitions, or the built-in
+            // set (a definitions file that does not parse is reported above; the model is then checked by name against
+            // nothing more).
+            var served = EdgeProfile.Core.Features.DefaultFeatures.Set;
+            try
+            {
+                if (!string.IsNullOrWhiteSpace(options.Features.DefinitionsFile) && File.Exists(options.Features.DefinitionsFile))
+                {
+                    served = EdgeProfile.Core.Features.FeatureSet.Parse(File.ReadAllText(options.Features.DefinitionsFile));
+                }
+            }
+            catch (EdgeProfile.Core.Features.FeatureDefinitionException)
+            {
+                served = null;
+            }
+
+            if (served is not null && Scoring.ModelFile.Problem(options.Models.File, served) is { } problem)
+            {
+                errors.Add(problem);
+            }
+        }
+
         errors.AddRange(options.Identity.Validate("Edge:Identity"));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -4,7 +4,10 @@ using EdgeProfile.Core.Profiles;
 using EdgeProfile.Edge.Features;
 using EdgeProfile.Edge.Ingest;
 using EdgeProfile.Edge.Log;
+using EdgeProfile.Edge.Scoring;
 using EdgeProfile.Edge.Uplink;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -42,8 +45,9 @@ public static class EdgeApi
             });
         });
 
-        app.MapGet("/api/stats", (EdgeStats s, FeatureRuntime features, IOptions<EdgeOptions> o) =>
+        app.MapGet("/api/stats", (EdgeStats s, FeatureRuntime features, IOptions<EdgeOptions> o, IServiceProvider sp) =>
         {
+            var scoring = sp.GetService<ModelScoring>();
             var oldest = s.OldestOutboxUnixMs;
             return Results.Json(new
             {
@@ -69,11 +73,12 @@ public static class EdgeApi
                     backfilling = features.BackfillDefinitions,
                     watermark = features.Engine.Watermarks.Current is var wm && wm > DateTimeOffset.MinValue.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds(wm) : (DateTimeOffset?)null,
                 },
-                modelVersion = (string?)null,
+                modelVersion = scoring?.Version,
+                scoringPending = scoring?.Pending,
             });
         });
 
-        app.MapGet("/api/profiles/{*customerKey}", (string customerKey, string? asOf, EdgeDatabase db, EdgeIdentity identity, FeatureRuntime features, TimeProvider clock, IOptions<EdgeOptions> o) =>
+        app.MapGet("/api/profiles/{*customerKey}", (string customerKey, string? asOf, EdgeDatabase db, EdgeIdentity identity, FeatureRuntime features, TimeProvider clock, IOptions<EdgeOptions> o, IServiceProvider sp) =>
         {
             if (!CustomerKey.TryParse(Uri.UnescapeDataString(customerKey), out var key))
             {
@@ -130,7 +135,7 @@ public static class EdgeApi
                 affinity = null;
             }
 
-            return Results.Json(new
+            var body = new
             {
                 storeId = o.Value.StoreId,
                 customerKey = view.CustomerKey,
@@ -183,7 +188,21 @@ public static class EdgeApi
                 },
                 scores = Array.Empty<object>(),
                 reasons = tags.Select(t => $"{t.Name}: {t.Reason}").Concat(globalReasons.Select(r => r.En)),
-            });
+            };
+
+            // Scores exist with a model (Edge:Models:File): one entry per task with the model version that produced
+            // it. Empty without a model, before the first scoring, and when the customer withdrew analytics or
+            // personalisation consent.
+            if (sp.GetService<ModelScoring>() is not { } scoring
+                || noAnalytics || noPersonalisation || scoring.Find(profile.CustomerKey) is not { } found)
+            {
+                return Results.Json(body);
+            }
+
+            var json = sp.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            var node = JsonSerializer.SerializeToNode(body, json)!.AsObject();
+            node["scores"] = found.ToJson();
+            return Results.Json(node, json);
         });
 
         app.MapGet("/api/deadletters", (int? limit, EdgeDatabase db) =>

@@ -104,6 +104,53 @@ public sealed class FeatureRuntime : IDisposable
         return cmd.ExecuteScalar() is byte[] stored ? engine.Read(CustomerState.Deserialize(stored), asOfMs) : null;
     }
 
+    /// <summary>
+    /// The values of the definitions named <paramref name="names"/> (in that order; null where the current set has no
+    /// such definition) for a customer (by primary key) as of <paramref name="asOfMs"/>; null when the customer has no
+    /// feature state at all. Reads only those definitions, for model scoring.
+    /// </summary>
+    public FeatureReading?[]? Read(EdgeDatabase db, string customerKey, long asOfMs, IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(names);
+        var engine = Engine;
+        var definitions = new FeatureDefinition?[names.Count];
+        for (var i = 0; i < definitions.Length; i++)
+        {
+            definitions[i] = engine.Set.Find(names[i]);
+        }
+
+        _gate.EnterReadLock();
+        try
+        {
+            if (Live.TryGetValue(customerKey, out var live))
+            {
+                return ReadSome(engine, live, definitions, asOfMs);
+            }
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+
+        using var c = db.OpenRead();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT state FROM feature_state WHERE customer_key = $k";
+        cmd.Parameters.AddWithValue("$k", customerKey);
+        return cmd.ExecuteScalar() is byte[] stored ? ReadSome(engine, CustomerState.Deserialize(stored), definitions, asOfMs) : null;
+    }
+
+    private static FeatureReading?[] ReadSome(FeatureEngine engine, CustomerState state, FeatureDefinition?[] definitions, long asOfMs)
+    {
+        var readings = new FeatureReading?[definitions.Length];
+        for (var i = 0; i < definitions.Length; i++)
+        {
+            readings[i] = definitions[i] is { } d ? engine.Read(state, d, asOfMs) : null;
+        }
+
+        return readings;
+    }
+
     /// <inheritdoc />
     public void Dispose() => _gate.Dispose();
 

@@ -338,6 +338,7 @@ internal sealed class FeatureWriter
         }
 
         Committed();
+        LastBackfilled = keys;
         _backfillPending = keys.Count == 0 ? 0 : Math.Max(0, _backfillPending - keys.Count);
         PublishBackfill();
         return _backfillPending;
@@ -402,6 +403,9 @@ internal sealed class FeatureWriter
         Committed();
         _runtime.Publish(_engine, _revision);
     }
+
+    /// <summary>The customers the last <see cref="BackfillStep"/> recomputed.</summary>
+    public IReadOnlyList<string> LastBackfilled { get; private set; } = [];
 
     /// <summary>Events replayed from the log at the last recovery.</summary>
     public long Replayed { get; private set; }

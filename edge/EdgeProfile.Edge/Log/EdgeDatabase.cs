@@ -4,12 +4,12 @@ using Microsoft.Extensions.Options;
 namespace EdgeProfile.Edge.Log;
 
 /// <summary>
-/// The edge's SQLite file: event log, dead letters, store profiles, customer keys and the uplink outbox.
+/// The edge's SQLite file: event log, dead letters, store profiles, customer keys, the uplink outbox and model scores.
 /// WAL mode; <c>Edge:Log:Durability</c> picks synchronous FULL (power-safe) or NORMAL (crash-safe).
 /// </summary>
 public sealed class EdgeDatabase
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
 
     private readonly string _connectionString;
     private readonly string _synchronous;
@@ -124,6 +124,20 @@ public sealed class EdgeDatabase
                 applied_at_ms INTEGER NOT NULL,
                 confirmed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
             PRAGMA user_version = 3;
+            COMMIT;
+            """);
+
+        // Version 4: the serving model's latest scores per customer (Edge:Models:File), so they survive restarts.
+        // Derived data: erased with the customer, recomputed when its features change or the model is replaced.
+        Exec(c, """
+            BEGIN;
+            CREATE TABLE IF NOT EXISTS model_scores (
+                customer_key TEXT PRIMARY KEY,
+                model_version TEXT NOT NULL,
+                scored_at_ms INTEGER NOT NULL,
+                missing_features INTEGER NOT NULL,
+                scores TEXT NOT NULL) WITHOUT ROWID;   -- JSON: task -> value (an array for multi-output tasks)
+            PRAGMA user_version = 4;
             COMMIT;
             """);
     }

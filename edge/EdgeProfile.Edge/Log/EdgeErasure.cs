@@ -9,7 +9,7 @@ namespace EdgeProfile.Edge.Log;
 
 /// <summary>
 /// Removes one customer from this edge's database inside the caller's transaction: events, late events, store profile,
-/// feature state, keys, the hub's global view, dead letters that name a clear-text identifier, and its queued uplink
+/// feature state, model scores, keys, the hub's global view, dead letters that name a clear-text identifier, and its queued uplink
 /// deltas (turned into tombstones so the uplink's sequence stays contiguous). The identifiers are then suppressed:
 /// only their SHA-256 is kept, so events that carry them again are not stored.
 /// </summary>
@@ -47,6 +47,7 @@ internal static class EdgeErasure
             Exec(connection, tx, "DELETE FROM profiles WHERE customer_key = $a;", primary);
             Exec(connection, tx, "DELETE FROM feature_state WHERE customer_key = $a;", primary);
             Exec(connection, tx, "DELETE FROM backfill_pending WHERE customer_key = $a;", primary);
+            Exec(connection, tx, "DELETE FROM model_scores WHERE customer_key = $a;", primary);
             Exec(connection, tx, "DELETE FROM outbox_overflow WHERE customer_key = $a;", primary);
             foreach (var seq in Column(connection, tx, "SELECT CAST(seq AS TEXT) FROM outbox WHERE customer_key = $a;", primary))
             {

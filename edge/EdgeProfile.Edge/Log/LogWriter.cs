@@ -7,6 +7,7 @@ using EdgeProfile.Core.Identity;
 using EdgeProfile.Core.Profiles;
 using EdgeProfile.Edge.Features;
 using EdgeProfile.Edge.Ingest;
+using EdgeProfile.Edge.Scoring;
 using EdgeProfile.Edge.Uplink;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
@@ -45,6 +46,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private readonly ConcurrentQueue<(string RequestId, IReadOnlyList<string> Keys, TaskCompletionSource Done)> _pendingErasures = new();
     private HashSet<string> _suppressed = new(StringComparer.Ordinal);
     private readonly EdgeIdentity _identity;
+    private readonly ModelScoring? _scoring;
     private IdentityPolicy? _policy;
     private Pseudonymizer? _policyPseudonymizer;
     private long _deadLetterRows;
@@ -53,10 +55,11 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
     /// <summary>Creates the writer; the database is opened when the host starts it.</summary>
     public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, FeatureRuntime runtime, EventDecoder decoder,
-        EdgeIdentity identity, TimeProvider clock, ILogger<LogWriter> logger)
+        EdgeIdentity identity, TimeProvider clock, ILogger<LogWriter> logger, ModelScoring? scoring = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _db = db;
+        _scoring = scoring;
         _identity = identity;
         _stats = stats;
         _signal = signal;
@@ -336,6 +339,13 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
             item.Commit();
         }
 
+        // With a model (Edge:Models:File) the touched customers are re-scored after this commit, off this thread:
+        // marking them is a set insert under a short lock (see ScoringService for why scoring is not done here).
+        if (_scoring is not null && touched.Count > 0)
+        {
+            _scoring.Changed(touched.Select(p => p.CustomerKey));
+        }
+
         if (outboxRows > 0)
         {
             _signal.Notify();
@@ -478,6 +488,8 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                         _features.Forget(primary);
                     }
 
+                    _scoring?.Forget(primaries);
+
                     foreach (var key in keys)
                     {
                         _keyCache.Remove(key);
@@ -551,6 +563,12 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         try
         {
             var left = _features.BackfillStep(conn, sql, _options.Features.BackfillBatch, _clock.GetUtcNow().ToUnixTimeMilliseconds());
+            if (_scoring is not null && _features.LastBackfilled.Count > 0)
+            {
+                // Their values of the new definitions changed: re-score them as after a commit.
+                _scoring.Changed(_features.LastBackfilled);
+            }
+
             if (left > 0)
             {
                 // Come back for the next slice after whatever ingest has queued meanwhile.

@@ -1,0 +1,272 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using EdgeProfile.Core.Features;
+using EdgeProfile.Edge.Features;
+using EdgeProfile.Edge.Log;
+using EdgeProfile.Models.Scoring;
+using EdgeProfile.Models.Serving;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace EdgeProfile.Edge.Scoring;
+
+/// <summary>
+/// The edge's serving model (<c>Edge:Models:File</c>, in a <see cref="ModelHost"/>) and every customer's latest scores:
+/// customers whose features changed are marked here by the log writer after its commit (a set, so a busy customer is
+/// scored once however many events it had meanwhile) and scored by <see cref="ScoringService"/>; the scores live in
+/// memory (the most recent ones) and in the <c>model_scores</c> table. Registered only when a model is configured.
+/// </summary>
+/// <remarks>
+/// Erasure safety: a score is written only while the customer's profile row exists (one statement), and the write and
+/// the in-memory update happen under the same lock that <see cref="Forget"/> takes after an erasure commits, so a
+/// scoring pass that read a customer just before its erasure can leave nothing behind.
+/// </remarks>
+public sealed class ModelScoring : IDisposable
+{
+    /// <summary>Scores kept in memory; past this the memory starts over and reads go to SQLite.</summary>
+    private const int MaxCached = 100_000;
+
+    private readonly ModelHost _host;
+    private readonly FeatureRuntime _runtime;
+    private readonly EdgeDatabase _db;
+    private readonly Lock _dirtyGate = new();
+    private readonly Lock _storeGate = new();
+    private readonly ConcurrentDictionary<string, CustomerScores> _cache = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private HashSet<string> _dirty = new(StringComparer.Ordinal);
+
+    /// <summary>Loads the configured model (validated at start) and deploys it behind a canary of one all-zero row.</summary>
+    public ModelScoring(IOptions<EdgeOptions> options, FeatureRuntime runtime, EdgeDatabase db, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _runtime = runtime;
+        _db = db;
+        var path = options.Value.Models.File;
+        var bytes = File.ReadAllBytes(path);
+        IReadOnlyList<string> features;
+        string version;
+        using (var probe = OnnxScorer.Load(bytes, source: path))
+        {
+            features = probe.Features ?? throw new InvalidDataException($"{ModelFile.Key} '{path}': its metadata does not list its features");
+            version = ModelFile.Version(probe.Metadata, bytes);
+        }
+
+        _host = new ModelHost(features, timeProvider: clock);
+
+        // The canary is the row of a customer with no features at all: the one every new customer starts from.
+        var result = _host.TryDeploy(bytes, version, new Canary(new float[features.Count]));
+        if (!result.Accepted)
+        {
+            _host.Dispose();
+            throw new InvalidDataException($"{ModelFile.Key} '{path}': {result.Message}");
+        }
+
+        Features = features;
+        Version = version;
+    }
+
+    /// <summary>The model's features, in input order.</summary>
+    public IReadOnlyList<string> Features { get; }
+
+    /// <summary>The serving model's version.</summary>
+    public string Version { get; }
+
+    /// <summary>The model host (for its history and current model).</summary>
+    public ModelHost Host => _host;
+
+    /// <summary>Customers waiting to be (re-)scored.</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (_dirtyGate)
+            {
+                return _dirty.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Marks customers (primary keys) whose features changed in a committed batch. Called on the log writer's thread:
+    /// takes a short lock to add to a set and never waits for scoring.
+    /// </summary>
+    public void Changed(IEnumerable<string> customerKeys)
+    {
+        ArgumentNullException.ThrowIfNull(customerKeys);
+        var added = false;
+        lock (_dirtyGate)
+        {
+            foreach (var key in customerKeys)
+            {
+                added |= _dirty.Add(key);
+            }
+        }
+
+        if (added)
+        {
+            Signal();
+        }
+    }
+
+    /// <summary>The customer's latest scores (by primary key), or null when it has none yet.</summary>
+    public CustomerScores? Find(string customerKey)
+    {
+        // Lock-free: the cache is only changed under the store lock, and a read never waits for a scoring pass.
+        if (_cache.TryGetValue(customerKey, out var cached))
+        {
+            return cached;
+        }
+
+        using var c = _db.OpenRead();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT model_version, scored_at_ms, missing_features, scores FROM model_scores WHERE customer_key = $k";
+        cmd.Parameters.AddWithValue("$k", customerKey);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? new CustomerScores(r.GetString(0), r.GetInt64(1), r.GetInt32(2), r.GetString(3)) : null;
+    }
+
+    /// <summary>Drops erased customers' scores from memory and from the queue (their rows went in the erasure's transaction).</summary>
+    public void Forget(IEnumerable<string> customerKeys)
+    {
+        ArgumentNullException.ThrowIfNull(customerKeys);
+        var keys = customerKeys.ToList();
+        lock (_dirtyGate)
+        {
+            _dirty.ExceptWith(keys);
+        }
+
+        lock (_storeGate)
+        {
+            foreach (var key in keys)
+            {
+                _cache.TryRemove(key, out _);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _host.Dispose();
+        _signal.Dispose();
+    }
+
+    /// <summary>Waits until customers are marked (or the token fires).</summary>
+    internal Task WaitAsync(CancellationToken cancellationToken) => _signal.WaitAsync(cancellationToken);
+
+    /// <summary>Takes every marked customer, leaving the set empty.</summary>
+    internal HashSet<string> TakeChanged()
+    {
+        lock (_dirtyGate)
+        {
+            var taken = _dirty;
+            _dirty = new HashSet<string>(StringComparer.Ordinal);
+            return taken;
+        }
+    }
+
+    /// <summary>
+    /// Scores one customer from its online features as of <paramref name="nowMs"/>: each of the model's features in
+    /// the model's order, its value when fresh, else 0 (missing, stale, not a number, or no longer served), counted.
+    /// </summary>
+    internal CustomerScores Score(string customerKey, long nowMs)
+    {
+        var readings = _runtime.Read(_db, customerKey, nowMs, Features);
+        var row = new float[Features.Count];
+        var missing = 0;
+        for (var i = 0; i < row.Length; i++)
+        {
+            if (readings?[i] is { Status: FeatureStatus.Fresh, Value.Number: { } value } && double.IsFinite(value))
+            {
+                row[i] = (float)value;
+            }
+            else
+            {
+                missing++;
+            }
+        }
+
+        var result = _host.Score(row);
+        var values = new JsonObject();
+        for (var o = 0; o < result.Outputs.Count; o++)
+        {
+            var output = result.Output(o);
+            values[result.Outputs[o].Name] = output.Length == 1
+                ? JsonValue.Create(output[0])
+                : new JsonArray([.. output.ToArray().Select(v => (JsonNode?)JsonValue.Create(v))]);
+        }
+
+        return new CustomerScores(result.Version, nowMs, missing, values.ToJsonString());
+    }
+
+    /// <summary>
+    /// Stores scores in one transaction on <paramref name="connection"/> (the scoring service's own) and then in
+    /// memory; a customer erased meanwhile (no profile row any more) gets neither.
+    /// </summary>
+    internal void Store(SqliteConnection connection, IReadOnlyList<(string Key, CustomerScores Scores)> scored)
+    {
+        lock (_storeGate)
+        {
+            var stored = new List<(string Key, CustomerScores Scores)>(scored.Count);
+            using (var tx = connection.BeginTransaction())
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = """
+                    INSERT INTO model_scores(customer_key, model_version, scored_at_ms, missing_features, scores)
+                    SELECT $k, $v, $t, $m, $s WHERE EXISTS (SELECT 1 FROM profiles WHERE customer_key = $k)
+                    ON CONFLICT(customer_key) DO UPDATE SET model_version = excluded.model_version,
+                        scored_at_ms = excluded.scored_at_ms, missing_features = excluded.missing_features, scores = excluded.scores
+                    """;
+                var k = cmd.Parameters.Add("$k", SqliteType.Text);
+                var v = cmd.Parameters.Add("$v", SqliteType.Text);
+                var t = cmd.Parameters.Add("$t", SqliteType.Integer);
+                var m = cmd.Parameters.Add("$m", SqliteType.Integer);
+                var s = cmd.Parameters.Add("$s", SqliteType.Text);
+                foreach (var (key, scores) in scored)
+                {
+                    k.Value = key;
+                    v.Value = scores.ModelVersion;
+                    t.Value = scores.ScoredAtMs;
+                    m.Value = scores.MissingFeatures;
+                    s.Value = scores.ValuesJson;
+                    if (cmd.ExecuteNonQuery() > 0)
+                    {
+                        stored.Add((key, scores));
+                    }
+                }
+
+                tx.Commit();
+            }
+
+            if (_cache.Count + stored.Count > MaxCached)
+            {
+                _cache.Clear();
+            }
+
+            foreach (var (key, scores) in stored)
+            {
+                _cache[key] = scores;
+            }
+        }
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            if (_signal.CurrentCount == 0)
+            {
+                _signal.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+            // Signalled already: the service will take this customer with the others.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopping.
+        }
+    }
+}

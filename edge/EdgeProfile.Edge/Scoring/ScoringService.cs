@@ -1,0 +1,120 @@
+using EdgeProfile.Edge.Log;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeProfile.Edge.Scoring;
+
+/// <summary>
+/// Scores customers whose features changed, after the log writer committed them, off the writer's thread.
+/// </summary>
+/// <remarks>
+/// <para>Why asynchronous rather than in the writer or on read: the writer's batch holds the feature state's write
+/// lock and its PUBACKs wait for the commit, so an ONNX call per touched customer there would slow every publisher;
+/// scoring on read would make each profile read pay for a model run and keep nothing to persist. Here the writer only
+/// adds keys to a set (<see cref="ModelScoring.Changed"/>); this service takes the whole set at once, so a customer
+/// with a burst of events is scored once, reads the features as committed, and writes the scores of a pass in one
+/// transaction on its own connection (synchronous=NORMAL: scores are derived, and one lost to a power cut is redone
+/// at the next start, see below).</para>
+/// <para>At start, and whenever it is idle, it also works through customers whose stored scores are missing, come
+/// from another model version, or are older than their profile (a crash between a commit and its scoring), a page at
+/// a time, so a new model covers everyone and nothing stays stale after a crash.</para>
+/// </remarks>
+public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db, TimeProvider clock, ILogger<ScoringService> logger) : BackgroundService
+{
+    private const int PassSize = 1000;
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var connection = db.Open();
+        EdgeDatabase.Exec(connection, "PRAGMA synchronous=NORMAL;");
+        LogServing(logger, scoring.Version, scoring.Features.Count, scoring.Host.Current?.Outputs.Count ?? 0);
+        string? sweepAfter = "";
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var changed = scoring.TakeChanged();
+            if (changed.Count == 0 && sweepAfter is not null)
+            {
+                // Idle: the next page of customers whose stored scores are behind.
+                var page = Behind(connection, sweepAfter);
+                sweepAfter = page.Count == PassSize ? page[^1] : null;
+                changed.UnionWith(page);
+            }
+
+            if (changed.Count == 0)
+            {
+                try
+                {
+                    await scoring.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            try
+            {
+                Pass(connection, changed);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The customers keep their previous scores; they are re-scored at their next change or the next start.
+                LogPassFailed(logger, ex, changed.Count);
+            }
+        }
+    }
+
+    private void Pass(SqliteConnection connection, IEnumerable<string> customers)
+    {
+        var scored = new List<(string Key, CustomerScores Scores)>(PassSize);
+        foreach (var key in customers)
+        {
+            scored.Add((key, scoring.Score(key, clock.GetUtcNow().ToUnixTimeMilliseconds())));
+            if (scored.Count == PassSize)
+            {
+                scoring.Store(connection, scored);
+                scored.Clear();
+            }
+        }
+
+        if (scored.Count > 0)
+        {
+            scoring.Store(connection, scored);
+        }
+    }
+
+    /// <summary>Up to a page of customers (after <paramref name="after"/>, in key order) without current scores.</summary>
+    private List<string> Behind(SqliteConnection connection, string after)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT p.customer_key FROM profiles p
+            LEFT JOIN model_scores s ON s.customer_key = p.customer_key
+            WHERE p.customer_key > $after
+              AND (s.customer_key IS NULL OR s.model_version <> $v OR s.scored_at_ms < p.updated_at_ms)
+            ORDER BY p.customer_key LIMIT $n
+            """;
+        cmd.Parameters.AddWithValue("$after", after);
+        cmd.Parameters.AddWithValue("$v", scoring.Version);
+        cmd.Parameters.AddWithValue("$n", PassSize);
+        using var r = cmd.ExecuteReader();
+        var keys = new List<string>();
+        while (r.Read())
+        {
+            keys.Add(r.GetString(0));
+        }
+
+        return keys;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scoring customers with model {Version} ({Features} features, {Tasks} tasks)")]
+    private static partial void LogServing(ILogger logger, string version, int features, int tasks);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Scoring {Count} customers failed; they keep their previous scores")]
+    private static partial void LogPassFailed(ILogger logger, Exception ex, int count);
+}
