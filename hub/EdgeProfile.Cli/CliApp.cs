@@ -22,6 +22,7 @@ public static class CliApp
         EraseCommand.Erasures(),
         ReplayCommand.Create(),
         FeaturesCommand.Create(),
+        ModelsCommand.Create(),
     };
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code.</summary>
