@@ -64,36 +64,9 @@ public sealed class ModelsCliTests(ITestOutputHelper output)
         Assert.False(Directory.Exists(dir.Sub("out")));
     }
 
-    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, params string[] args)
-    {
-        var psi = new ProcessStartInfo(EdgeProcess.DotnetHost) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(CliDll);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        return RunProcessAsync(psi, TimeSpan.FromMinutes(3));
-    }
-
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunProcessAsync(ProcessStartInfo psi, TimeSpan timeout)
-    {
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"edgeprofile {string.Join(' ', psi.ArgumentList)} did not finish in {timeout}");
-        }
-
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    // The CLI's own output: the copy beside these tests has no libtorch (the test project skips its natives).
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, params string[] args) =>
+        CliProcess.RunDllAsync(CliDll, workingDirectory, TimeSpan.FromMinutes(3), args);
 
     /// <summary>The CLI's own build output, same configuration as these tests.</summary>
     private static string CliDll

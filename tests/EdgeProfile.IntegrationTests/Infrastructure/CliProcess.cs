@@ -21,7 +21,11 @@ public static class CliProcess
     }
 
     /// <summary>Runs the CLI with <paramref name="args"/> to completion; returns exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunDllAsync(Dll, workingDirectory, timeout, args);
+
+    /// <summary>Runs the CLI build at <paramref name="dll"/> (e.g. its own output, for commands that need its native libraries).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunDllAsync(string dll, string workingDirectory, TimeSpan timeout, params string[] args)
     {
         var psi = new ProcessStartInfo(EdgeProcess.DotnetHost)
         {
@@ -30,7 +34,7 @@ public static class CliProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Dll);
+        psi.ArgumentList.Add(dll);
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
