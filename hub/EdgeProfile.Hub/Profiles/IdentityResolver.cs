@@ -274,17 +274,5 @@ internal sealed class IdentityResolver : IIdentityView, IDisposable
         _addKeyCount.ExecuteNonQuery();
     }
 
-    private DbCommand Prepare(string sql, params string[] parameters)
-    {
-        var command = _connection.CreateCommand();
-        command.Transaction = _tx;
-        command.CommandText = sql;
-        foreach (var name in parameters)
-        {
-            command.AddParameter(name);
-        }
-
-        command.PrepareLocal();
-        return command;
-    }
+    private DbCommand Prepare(string sql, params string[] parameters) => Sql.Prepared(_connection, _tx, sql, parameters);
 }

@@ -198,19 +198,7 @@ internal sealed class SegmentIndex
 
         public Members(DbConnection connection, DbTransaction tx)
         {
-            DbCommand Prepare(string sql, params string[] names)
-            {
-                var command = connection.CreateCommand();
-                command.Transaction = tx;
-                command.CommandText = sql;
-                foreach (var name in names)
-                {
-                    command.AddParameter(name);
-                }
-
-                command.PrepareLocal();
-                return command;
-            }
+            DbCommand Prepare(string sql, params string[] names) => Sql.Prepared(connection, tx, sql, names);
 
             _exists = Prepare("SELECT 1 FROM profiles WHERE profile_id = @p;", "@p");
             _segmentsOf = Prepare("SELECT segment FROM segment_members WHERE profile_id = @p;", "@p");

@@ -210,7 +210,7 @@ internal static class HubSchema
         """;
 
     // Step i brings a file from schema version i to i + 1.
-    private static readonly string[] Steps = [V1, V2, V3];
+    internal static readonly string[] Steps = [V1, V2, V3];
 
     public static void Migrate(SqliteConnection connection, string path)
     {

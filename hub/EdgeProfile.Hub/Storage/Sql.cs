@@ -80,6 +80,27 @@ internal static class Sql
         _ => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    /// <summary>A statement reused within <paramref name="tx"/>, with parameters whose values are set before each run.</summary>
+    public static DbCommand Prepared(DbConnection connection, DbTransaction? tx, string sql, params string[] names)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(names);
+        var command = connection.CreateCommand();
+        if (tx is not null)
+        {
+            command.Transaction = tx;
+        }
+
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            command.AddParameter(name);
+        }
+
+        command.PrepareLocal();
+        return command;
+    }
+
     /// <summary>Adds a named parameter with a value (null becomes SQL NULL).</summary>
     public static DbParameter AddParameter(this DbCommand command, string name, object? value)
     {
