@@ -47,12 +47,17 @@ public static class EdgeHostExtensions
         services.AddHostedService<DefinitionSubscriber>();
         services.AddHostedService<DownlinkSubscriber>();
 
-        // Model scoring is opt-in: without Edge:Models:File nothing of it is registered, so no model is loaded, the
-        // writer marks nothing and profiles carry no scores.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["Edge:Models:File"]))
+        // Model scoring runs with a model file (Edge:Models:File) or with a hub whose registry assigns models
+        // (Edge:HubUrl, unless Edge:Models:FromHub is false). Otherwise nothing of it is registered: no model is loaded,
+        // the writer marks nothing and profiles carry no scores.
+        var fromHub = !string.IsNullOrWhiteSpace(builder.Configuration["Edge:HubUrl"])
+            && !string.Equals(builder.Configuration["Edge:Models:FromHub"], "false", StringComparison.OrdinalIgnoreCase);
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["Edge:Models:File"]) || fromHub)
         {
+            services.AddSingleton<ModelStore>();
             services.AddSingleton<ModelScoring>();
             services.AddHostedService<ScoringService>();
+            services.AddHostedService<ModelSubscriber>();
         }
 
         var external = string.Equals(builder.Configuration["Edge:Mqtt:Mode"], "external", StringComparison.OrdinalIgnoreCase);

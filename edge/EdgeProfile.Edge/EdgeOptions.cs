@@ -181,10 +181,16 @@ public sealed class EdgeOptions
     public sealed class ModelSettings
     {
         /// <summary>
-        /// An ONNX model written by <c>OnnxExporter</c> whose metadata lists the (numeric, online) features it takes.
-        /// Empty (default): no model, no scoring, no <c>scores</c> on profiles.
+        /// An ONNX model written by <c>OnnxExporter</c> whose metadata lists the (numeric, online) features it takes,
+        /// served from the start (until the hub assigns another). Empty (default): no model until the hub assigns one.
         /// </summary>
         public string File { get; set; } = "";
+
+        /// <summary>
+        /// Follow the hub's model registry (default true): an enrolled edge serves the model the hub assigns to it,
+        /// after a canary. False: only <see cref="File"/>, if any.
+        /// </summary>
+        public bool FromHub { get; set; } = true;
 
         /// <summary>True when a model file is configured.</summary>
         public bool Enabled => !string.IsNullOrWhiteSpace(File);

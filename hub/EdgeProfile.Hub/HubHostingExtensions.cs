@@ -57,6 +57,8 @@ public static class HubHostingExtensions
         services.AddHostedService<HubInitializer>();
         services.AddSingleton<DefinitionRegistry>();
         services.AddHostedService<DefinitionRegistryInitializer>(); // after HubInitializer: needs the open database
+        services.AddSingleton<EdgeProfile.Hub.Models.ModelRegistry>();
+        services.AddHostedService<EdgeProfile.Hub.Models.ModelRegistryInitializer>();
         services.AddHostedService<EdgeProfile.Hub.Hosting.HubChangeListener>(); // PostgreSQL: the other replicas' changes
         services.AddHostedService<PostgresStatistics>(); // PostgreSQL: planner statistics while tables grow fast
 
@@ -82,6 +84,7 @@ public static class HubHostingExtensions
         app.MapGrpcService<FeatureRegistryService>();
         app.MapGrpcService<DownlinkService>();
         app.MapGrpcService<OperatorProfilesService>();
+        app.MapGrpcService<EdgeProfile.Hub.Models.ModelDistributionService>();
         HubApi.Map(app);
         return app;
     }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using EdgeProfile.Core.Features;
 using EdgeProfile.Models.Scoring;
 
@@ -14,7 +13,7 @@ public static class ModelFile
     public const string Key = "Edge:Models:File";
 
     /// <summary>Metadata key whose value, when present, is the model's version (as the trainer stamps it).</summary>
-    public const string VersionMetadataKey = "model_version";
+    public const string VersionMetadataKey = EdgeProfile.Models.Serving.ModelArtifact.VersionMetadataKey;
 
     /// <summary>One line naming <see cref="Key"/> saying why the file cannot serve at this edge, or null when it can.</summary>
     public static string? Problem(string path, FeatureSet features)
@@ -83,13 +82,8 @@ public static class ModelFile
     /// <c>sha256:</c> and the first 12 hex digits of the file's hash, so the same file keeps its version across restarts
     /// and a replaced file gets a new one.
     /// </summary>
-    public static string Version(IReadOnlyDictionary<string, string> metadata, byte[] bytes)
-    {
-        ArgumentNullException.ThrowIfNull(metadata);
-        return metadata.TryGetValue(VersionMetadataKey, out var v) && !string.IsNullOrWhiteSpace(v)
-            ? v.Trim()
-            : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes))[..12];
-    }
+    public static string Version(IReadOnlyDictionary<string, string> metadata, byte[] bytes) =>
+        EdgeProfile.Models.Serving.ModelArtifact.VersionOf(metadata, bytes);
 
     private static string Plural(int n, string word) => n == 1 ? word : word + "s";
 

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using EdgeProfile.Core.Features;
 using EdgeProfile.Edge.Features;
 using EdgeProfile.Edge.Log;
-using EdgeProfile.Models.Scoring;
 using EdgeProfile.Models.Serving;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -11,10 +10,13 @@ using Microsoft.Extensions.Options;
 namespace EdgeProfile.Edge.Scoring;
 
 /// <summary>
-/// The edge's serving model (<c>Edge:Models:File</c>, in a <see cref="ModelHost"/>) and every customer's latest scores:
-/// customers whose features changed are marked here by the log writer after its commit (a set, so a busy customer is
-/// scored once however many events it had meanwhile) and scored by <see cref="ScoringService"/>; the scores live in
-/// memory (the most recent ones) and in the <c>model_scores</c> table. Registered only when a model is configured.
+/// The edge's serving model (in a <see cref="ModelHost"/> whose models each bring their own features) and every
+/// customer's latest scores: customers whose features changed are marked here by the log writer after its commit (a
+/// set, so a busy customer is scored once however many events it had meanwhile) and scored by
+/// <see cref="ScoringService"/>; the scores live in memory (the most recent ones) and in the <c>model_scores</c> table.
+/// The model at start is the one the hub last assigned and this edge accepted (<see cref="ModelStore"/>), else
+/// <c>Edge:Models:File</c>, else none until the hub assigns one (<see cref="ModelSubscriber"/>); every later model is
+/// deployed through <see cref="Deploy"/> behind a canary and swapped atomically under load.
 /// </summary>
 /// <remarks>
 /// Erasure safety: a score is written only while the customer's profile row exists (one statement), and the write and
@@ -34,45 +36,121 @@ public sealed class ModelScoring : IDisposable
     private readonly ConcurrentDictionary<string, CustomerScores> _cache = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _signal = new(0, 1);
     private HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private long _generation;
 
-    /// <summary>Loads the configured model (validated at start) and deploys it behind a canary of one all-zero row.</summary>
-    public ModelScoring(IOptions<EdgeOptions> options, FeatureRuntime runtime, EdgeDatabase db, TimeProvider clock)
+    /// <summary>Deploys the start model, if there is one: the hub's last accepted assignment, else the configured file.</summary>
+    /// <exception cref="InvalidDataException">The configured file cannot serve (named by its key).</exception>
+    public ModelScoring(IOptions<EdgeOptions> options, FeatureRuntime runtime, EdgeDatabase db, ModelStore store, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
         _runtime = runtime;
         _db = db;
-        var path = options.Value.Models.File;
-        var bytes = File.ReadAllBytes(path);
-        IReadOnlyList<string> features;
-        string version;
-        using (var probe = OnnxScorer.Load(bytes, source: path))
+        _host = new ModelHost(new ModelHostOptions(), clock);
+        if (store.Load() is { } saved)
         {
-            features = probe.Features ?? throw new InvalidDataException($"{ModelFile.Key} '{path}': its metadata does not list its features");
-            version = ModelFile.Version(probe.Metadata, bytes);
+            var result = Deploy(saved.Content, saved.Version);
+            if (result.Accepted)
+            {
+                StartSource = $"the hub's assignment (revision {saved.Revision})";
+                return;
+            }
+
+            // The saved file no longer passes (e.g. the features it takes were retired): fall back to the configured file.
+            StartProblem = result.Message;
         }
 
-        _host = new ModelHost(features, timeProvider: clock);
+        var path = options.Value.Models.File;
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return;
+        }
 
-        // The canary is the row of a customer with no features at all: the one every new customer starts from.
-        var result = _host.TryDeploy(bytes, version, new Canary(new float[features.Count]));
-        if (!result.Accepted)
+        var bytes = File.ReadAllBytes(path);
+        string version;
+        try
+        {
+            version = ModelArtifact.Inspect(bytes, $"{ModelFile.Key} '{path}'").Version;
+        }
+        catch (InvalidDataException)
         {
             _host.Dispose();
-            throw new InvalidDataException($"{ModelFile.Key} '{path}': {result.Message}");
+            throw;
         }
 
-        Features = features;
-        Version = version;
+        var deployed = Deploy(bytes, version);
+        if (!deployed.Accepted)
+        {
+            _host.Dispose();
+            throw new InvalidDataException($"{ModelFile.Key} '{path}': {deployed.Message}");
+        }
+
+        StartSource = $"{ModelFile.Key} '{path}'";
     }
 
-    /// <summary>The model's features, in input order.</summary>
-    public IReadOnlyList<string> Features { get; }
+    /// <summary>The serving model's features, in input order (empty without a model).</summary>
+    public IReadOnlyList<string> Features => _host.Current?.Features ?? [];
 
-    /// <summary>The serving model's version.</summary>
-    public string Version { get; }
+    /// <summary>The serving model's version, or null when none serves.</summary>
+    public string? Version => _host.Current?.Version;
 
-    /// <summary>The model host (for its history and current model).</summary>
+    /// <summary>Where the model served at start came from, or null when none did.</summary>
+    public string? StartSource { get; }
+
+    /// <summary>Why the hub's saved assignment could not serve at start, or null.</summary>
+    public string? StartProblem { get; }
+
+    /// <summary>The model host (for its history, current and previous model).</summary>
     public ModelHost Host => _host;
+
+    /// <summary>Grows by one with every deploy or rollback, so the scoring service knows to re-score everyone.</summary>
+    internal long Generation => Interlocked.Read(ref _generation);
+
+    /// <summary>
+    /// Deploys a model behind the canary (a customer without features must score finite values; the candidate must
+    /// list its features, each a numeric online feature of this edge). Refused: the serving model keeps serving and
+    /// the result says why. Accepted: the swap is atomic (in-flight scores finish on the old model), and every
+    /// customer is re-scored with the new one.
+    /// </summary>
+    public DeployResult Deploy(byte[] content, string version)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        ModelArtifact artifact;
+        try
+        {
+            artifact = ModelArtifact.Inspect(content, $"model {version}");
+        }
+        catch (InvalidDataException ex)
+        {
+            return new DeployResult(version, false, DeployFailure.LoadError, $"model {version} refused: {ex.Message}", []);
+        }
+
+        // Its inputs must be what this edge computes now; a model fed zeros for unknown features would score garbage.
+        if (ModelFile.FeatureProblem(artifact.Features, _runtime.Engine.Set) is { } problem)
+        {
+            return new DeployResult(version, false, DeployFailure.ShapeMismatch, $"model {version} refused: {problem}", []);
+        }
+
+        var result = _host.TryDeploy(content, version, features => new Canary(new float[features.Count]));
+        if (result.Accepted)
+        {
+            Interlocked.Increment(ref _generation);
+            Signal();
+        }
+
+        return result;
+    }
+
+    /// <summary>Serves the previous model again (the hub assigned it back, or an operator asked).</summary>
+    /// <exception cref="InvalidOperationException">There is no previous model.</exception>
+    public ServedModel Rollback(string reason)
+    {
+        var model = _host.Rollback(reason);
+        Interlocked.Increment(ref _generation);
+        Signal();
+        return model;
+    }
 
     /// <summary>Customers waiting to be (re-)scored.</summary>
     public int Pending
@@ -93,6 +171,12 @@ public sealed class ModelScoring : IDisposable
     public void Changed(IEnumerable<string> customerKeys)
     {
         ArgumentNullException.ThrowIfNull(customerKeys);
+        if (_host.Current is null)
+        {
+            // Nothing to score with; when a model arrives the scoring service goes through every customer anyway.
+            return;
+        }
+
         var added = false;
         lock (_dirtyGate)
         {
@@ -169,10 +253,18 @@ public sealed class ModelScoring : IDisposable
     /// Scores one customer from its online features as of <paramref name="nowMs"/>: each of the model's features in
     /// the model's order, its value when fresh, else 0 (missing, stale, not a number, or no longer served), counted.
     /// </summary>
-    internal CustomerScores Score(string customerKey, long nowMs)
+    internal CustomerScores? Score(string customerKey, long nowMs)
     {
-        var readings = _runtime.Read(_db, customerKey, nowMs, Features);
-        var row = new float[Features.Count];
+        if (_host.Current is null)
+        {
+            return null;
+        }
+
+        // One model for the whole customer: its features, its row, its outputs and its version.
+        using var lease = _host.Lease();
+        var features = lease.Model.Features;
+        var readings = _runtime.Read(_db, customerKey, nowMs, features);
+        var row = new float[features.Count];
         var missing = 0;
         for (var i = 0; i < row.Length; i++)
         {
@@ -186,7 +278,7 @@ public sealed class ModelScoring : IDisposable
             }
         }
 
-        var result = _host.Score(row);
+        var result = lease.Score(row);
         var values = new JsonObject();
         for (var o = 0; o < result.Outputs.Count; o++)
         {

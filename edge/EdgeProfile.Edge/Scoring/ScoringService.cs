@@ -30,10 +30,21 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
         await Task.Yield();
         using var connection = db.Open();
         EdgeDatabase.Exec(connection, "PRAGMA synchronous=NORMAL;");
-        LogServing(logger, scoring.Version, scoring.Features.Count, scoring.Host.Current?.Outputs.Count ?? 0);
         string? sweepAfter = "";
+        long generation = -1;
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (scoring.Generation != generation)
+            {
+                // A model was deployed or rolled back (or this is the start): go through everyone again.
+                generation = scoring.Generation;
+                sweepAfter = scoring.Version is null ? null : "";
+                if (scoring.Version is { } version)
+                {
+                    LogServing(logger, version, scoring.Features.Count, scoring.Host.Current?.Outputs.Count ?? 0);
+                }
+            }
+
             var changed = scoring.TakeChanged();
             if (changed.Count == 0 && sweepAfter is not null)
             {
@@ -74,7 +85,12 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
         var scored = new List<(string Key, CustomerScores Scores)>(PassSize);
         foreach (var key in customers)
         {
-            scored.Add((key, scoring.Score(key, clock.GetUtcNow().ToUnixTimeMilliseconds())));
+            if (scoring.Score(key, clock.GetUtcNow().ToUnixTimeMilliseconds()) is not { } scores)
+            {
+                return;
+            }
+
+            scored.Add((key, scores));
             if (scored.Count == PassSize)
             {
                 scoring.Store(connection, scored);
@@ -91,6 +107,11 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
     /// <summary>Up to a page of customers (after <paramref name="after"/>, in key order) without current scores.</summary>
     private List<string> Behind(SqliteConnection connection, string after)
     {
+        if (scoring.Version is not { } version)
+        {
+            return [];
+        }
+
         using var cmd = connection.CreateCommand();
         cmd.CommandText = """
             SELECT p.customer_key FROM profiles p
@@ -100,7 +121,7 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
             ORDER BY p.customer_key LIMIT $n
             """;
         cmd.Parameters.AddWithValue("$after", after);
-        cmd.Parameters.AddWithValue("$v", scoring.Version);
+        cmd.Parameters.AddWithValue("$v", version);
         cmd.Parameters.AddWithValue("$n", PassSize);
         using var r = cmd.ExecuteReader();
         var keys = new List<string>();

@@ -28,7 +28,11 @@ public sealed class HubClients : IDisposable
         Uplink = new V1.Uplink.UplinkClient(_channel);
         Features = new V1.FeatureRegistry.FeatureRegistryClient(_channel);
         Downlink = new V1.Downlink.DownlinkClient(_channel);
+        Models = new V1.ModelDistribution.ModelDistributionClient(_channel);
     }
+
+    /// <summary>Model assignments, downloads and status reports.</summary>
+    public V1.ModelDistribution.ModelDistributionClient Models { get; }
 
     /// <summary>What the hub pushes down to this store.</summary>
     public V1.Downlink.DownlinkClient Downlink { get; }

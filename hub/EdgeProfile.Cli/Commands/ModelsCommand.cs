@@ -6,16 +6,22 @@ namespace EdgeProfile.Cli.Commands;
 
 /// <summary>
 /// <c>models train</c>: MMoE and a logistic-regression baseline from a training set, split by time, exported as fp32
-/// and int8 ONNX for the edge; <c>models evaluate</c>: an ONNX model's test metrics on a training set.
+/// and int8 ONNX for the edge; <c>models evaluate</c>: an ONNX model's test metrics on a training set; the hub's
+/// registry commands are in <see cref="ModelsRegistryCommands"/>.
 /// </summary>
 public static class ModelsCommand
 {
     /// <summary>Builds <c>models</c> and its subcommands.</summary>
     public static Command Create()
     {
-        var models = new Command("models", "Train and evaluate models from training sets");
+        var models = new Command("models", "Train and evaluate models from training sets; register, deploy and roll back models at the hub");
         models.Subcommands.Add(Train());
         models.Subcommands.Add(Evaluate());
+        foreach (var command in ModelsRegistryCommands.Create())
+        {
+            models.Subcommands.Add(command);
+        }
+
         return models;
     }
 
@@ -43,7 +49,9 @@ public static class ModelsCommand
                 Experts = Positive(r.GetValue(experts), "--experts"),
                 Epochs = Positive(r.GetValue(epochs), "--epochs"),
                 Seed = r.GetValue(seed),
-                Version = r.GetValue(version) is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null,
+                Version = r.GetValue(version) is { } v && !string.IsNullOrWhiteSpace(v)
+                    ? (EdgeProfile.Models.Serving.ModelArtifact.IsValidVersion(v.Trim()) ? v.Trim() : throw new CliException($"--version: '{v}' must be 1 to 128 of A-Z a-z 0-9 . _ - : @ +", ExitCodes.Usage))
+                    : null,
             };
             var result = await Run(() => ModelPipeline.Train(options), ct).ConfigureAwait(false);
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using EdgeProfile.Core.Features;
 using EdgeProfile.Hub.Api;
 using EdgeProfile.Hub.Features;
+using EdgeProfile.Hub.Models;
 
 namespace EdgeProfile.Cli.HubApi;
 
@@ -26,6 +27,7 @@ public sealed class HubRestClient : IDisposable
     };
 
     private readonly HttpClient _http;
+    private HttpStatusCode _lastStatus;
 
     /// <summary>Creates a client for the hub at <paramref name="baseUrl"/>, sending <paramref name="token"/> as the operator's bearer token.</summary>
     public HubRestClient(Uri baseUrl, string? token, TimeSpan? timeout = null)
@@ -197,6 +199,80 @@ public sealed class HubRestClient : IDisposable
         return json is null ? null : (Deserialize<SegmentSummary>(json, "DELETE /api/segments/{name}"), json);
     }
 
+    /// <summary><c>GET /api/models</c>: every registered model, newest first.</summary>
+    public async Task<(IReadOnlyList<ModelSummary> Models, string Json)> ListModelsAsync(CancellationToken cancellationToken)
+    {
+        var json = await SendAsync(HttpMethod.Get, "api/models", null, "list models", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<List<ModelSummary>>(json, "GET /api/models"), json!);
+    }
+
+    /// <summary><c>GET /api/models/status</c>: each store's assigned model and its last report.</summary>
+    public async Task<(IReadOnlyList<StoreModelStatus> Stores, string Json)> ModelStatusAsync(CancellationToken cancellationToken)
+    {
+        var json = await SendAsync(HttpMethod.Get, "api/models/status", null, "get the stores' model status", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<List<StoreModelStatus>>(json, "GET /api/models/status"), json!);
+    }
+
+    /// <summary><c>POST /api/models</c>: registers an ONNX file; the bool says whether it was new.</summary>
+    public async Task<(ModelSummary Model, bool Created, string Json)> RegisterModelAsync(byte[] content, string? description, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        using var body = new ByteArrayContent(content);
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        var path = "api/models" + (string.IsNullOrEmpty(description) ? "" : "?description=" + Uri.EscapeDataString(description));
+        var json = await SendAsync(HttpMethod.Post, path, body, "register the model", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<ModelSummary>(json, "POST /api/models"), _lastStatus == HttpStatusCode.Created, json!);
+    }
+
+    /// <summary><c>GET /api/models/{version}/onnx</c>: the file's bytes, or null for an unknown version.</summary>
+    public async Task<byte[]?> ExportModelAsync(string version, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"api/models/{Uri.EscapeDataString(version)}/onnx", UriKind.Relative));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException($"cannot reach the hub at {BaseUrl} to export model {version}: {ex.Message} (is it running? pass --hub URL)", ex);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var detail = ErrorText(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+                throw new CliException($"the hub at {BaseUrl} could not export model {version}: {(int)response.StatusCode} {response.ReasonPhrase}{Suffix(detail)}");
+            }
+
+            return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><c>POST /api/models/{version}/deploy</c> to <paramref name="stores"/> (empty: every store).</summary>
+    public async Task<(ModelDeployment Deployment, string Json)> DeployModelAsync(string version, IReadOnlyList<string> stores, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        using var body = JsonContent.Create(new { stores }, options: Json);
+        var json = await SendAsync(HttpMethod.Post, $"api/models/{Uri.EscapeDataString(version)}/deploy", body, $"deploy model {version}", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<ModelDeployment>(json, "POST /api/models/{version}/deploy"), json!);
+    }
+
+    /// <summary><c>POST /api/models/rollback</c> for <paramref name="stores"/> (empty: every store).</summary>
+    public async Task<(RollbackResult Result, string Json)> RollbackModelAsync(IReadOnlyList<string> stores, CancellationToken cancellationToken)
+    {
+        using var body = JsonContent.Create(new { stores }, options: Json);
+        var json = await SendAsync(HttpMethod.Post, "api/models/rollback", body, "roll back models", cancellationToken).ConfigureAwait(false);
+        return (Deserialize<RollbackResult>(json, "POST /api/models/rollback"), json!);
+    }
+
     /// <summary>
     /// <c>GET /api/segments/{name}/members.csv</c>, copied to <paramref name="destination"/> as it arrives. Returns the
     /// number of member rows (header excluded), or null when there is no such segment.
@@ -301,6 +377,7 @@ public sealed class HubRestClient : IDisposable
 
         using (response)
         {
+            _lastStatus = response.StatusCode;
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             if (response.IsSuccessStatusCode)
             {

@@ -14,7 +14,7 @@ namespace EdgeProfile.Hub.Hosting;
 /// messages sent meanwhile are lost, everything is treated as changed once it is back.
 /// </summary>
 internal sealed partial class HubChangeListener(
-    HubDatabase db, HubChanges changes, ProfileCache cache, DownlinkQueue downlink, DefinitionRegistry registry, ILogger<HubChangeListener> logger)
+    HubDatabase db, HubChanges changes, ProfileCache cache, DownlinkQueue downlink, DefinitionRegistry registry, EdgeProfile.Hub.Models.ModelRegistry models, ILogger<HubChangeListener> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
@@ -90,7 +90,10 @@ internal sealed partial class HubChangeListener(
                 downlink.Notify();
                 break;
             case HubChanges.Registry:
-                _ = ReloadRegistryAsync();
+                _ = ReloadAsync(registry.RefreshAsync);
+                break;
+            case HubChanges.Models:
+                _ = ReloadAsync(models.RefreshAsync);
                 break;
         }
     }
@@ -100,13 +103,14 @@ internal sealed partial class HubChangeListener(
         cache.IdentitiesChanged();
         downlink.Notify();
         await registry.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await models.RefreshAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ReloadRegistryAsync()
+    private async Task ReloadAsync(Func<CancellationToken, Task> refresh)
     {
         try
         {
-            await registry.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+            await refresh(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or ObjectDisposedException)
         {

@@ -21,6 +21,9 @@ internal sealed class HubChanges(HubDatabase db)
     /// <summary>The feature registry has a new revision.</summary>
     public const string Registry = "registry";
 
+    /// <summary>A model was deployed or rolled back.</summary>
+    public const string Models = "models";
+
     // pg_notify payloads are limited to 8,000 bytes; more ids than this are sent as Identities (everything stale).
     private const int MaxIds = 300;
 

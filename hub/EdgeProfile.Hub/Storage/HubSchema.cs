@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -209,8 +209,41 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
+    // Version 4: the model registry. Models are immutable ONNX files under a version; deployments are the ordered
+    // history of which version which stores should serve (a rollback undoes a store's latest deployment); model_status
+    // is what each store last reported doing with its assignment.
+    private const string V4 = """
+        CREATE TABLE models (
+            version     TEXT PRIMARY KEY,
+            sha256      TEXT NOT NULL,               -- lower-case hex of content
+            size        INTEGER NOT NULL,
+            metadata    TEXT NOT NULL,               -- JSON object: the ONNX metadata_props (features, tasks, metrics, window)
+            description TEXT NOT NULL DEFAULT '',
+            created_at  INTEGER NOT NULL,
+            created_by  TEXT NOT NULL,
+            content     BLOB NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE model_deployments (
+            seq     INTEGER PRIMARY KEY AUTOINCREMENT,   -- the deployment revision stores watch
+            at      INTEGER NOT NULL,
+            action  TEXT NOT NULL,                       -- deploy | rollback
+            version TEXT,                                -- deploy: the version; rollback: null (each store returns to its own previous one)
+            stores  TEXT NOT NULL,                       -- JSON array of store ids; [] means every store
+            actor   TEXT NOT NULL
+        );
+        CREATE TABLE model_status (
+            store_id        TEXT PRIMARY KEY,
+            revision        INTEGER NOT NULL,            -- the assignment the report answers
+            version         TEXT NOT NULL,               -- the version it was about
+            outcome         TEXT NOT NULL,               -- deployed | refused | rolled_back
+            message         TEXT NOT NULL,
+            serving_version TEXT,
+            reported_at     INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """;
+
     // Step i brings a file from schema version i to i + 1.
-    internal static readonly string[] Steps = [V1, V2, V3];
+    internal static readonly string[] Steps = [V1, V2, V3, V4];
 
     public static void Migrate(SqliteConnection connection, string path)
     {

@@ -22,7 +22,7 @@ namespace EdgeProfile.Models.Serving;
 public sealed class ModelHost : IDisposable
 {
     private readonly Lock gate = new();
-    private readonly string[] features;
+    private readonly string[]? features;
     private readonly ModelHostOptions options;
     private readonly TimeProvider time;
     private readonly Queue<ModelHistoryEntry> history = new();
@@ -48,8 +48,27 @@ public sealed class ModelHost : IDisposable
         time = timeProvider ?? TimeProvider.System;
     }
 
-    /// <summary>The feature names every model must take, in row order.</summary>
-    public IReadOnlyList<string> Features => features;
+    /// <summary>
+    /// Creates a host whose models each bring their own features (from their metadata, so such models must list them):
+    /// a candidate may take other features than the serving model, and callers build each row for the model they
+    /// score with (<see cref="Lease"/>, then <see cref="ServedModel.Features"/>). Deploy with
+    /// <see cref="TryDeploy(byte[], string, Func{IReadOnlyList{string}, Canary})"/>.
+    /// </summary>
+    /// <param name="options">Canary margin and history size; null for the defaults.</param>
+    /// <param name="timeProvider">Clock for history entries; null for the system clock.</param>
+    public ModelHost(ModelHostOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        this.options = options ?? new ModelHostOptions();
+        this.options.Validate();
+        time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The feature names every model must take, in row order; for a host whose models bring their own
+    /// features, those of the serving model (empty before the first deploy).</summary>
+    public IReadOnlyList<string> Features => features ?? Current?.Features ?? [];
+
+    /// <summary>Whether every model must take the features given at construction (else each brings its own).</summary>
+    public bool HasFixedFeatures => features is not null;
 
     /// <summary>The serving model, or null before the first deploy and after <see cref="Dispose"/>.</summary>
     public ServedModel? Current => Volatile.Read(ref current);
@@ -78,7 +97,9 @@ public sealed class ModelHost : IDisposable
         }
     }
 
-    /// <summary>Scores one row of raw features (in <see cref="Features"/> order) with the serving model.</summary>
+    /// <summary>Scores one row of raw features (in <see cref="Features"/> order) with the serving model. On a host
+    /// whose models bring their own features, use <see cref="Lease"/> instead: the row must be built for the model
+    /// that scores it.</summary>
     /// <exception cref="InvalidOperationException">No model has been deployed yet.</exception>
     /// <exception cref="ObjectDisposedException">The host is disposed.</exception>
     public ScoreResult Score(ReadOnlySpan<float> features)
@@ -113,7 +134,27 @@ public sealed class ModelHost : IDisposable
     public DeployResult TryDeploy(byte[] model, string version, Canary canary)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Deploy(version, canary, () => OnnxScorer.Load(model, source: $"model {version}"));
+        ArgumentNullException.ThrowIfNull(canary);
+        return Deploy(version, _ => canary, () => OnnxScorer.Load(model, source: $"model {version}"));
+    }
+
+    /// <summary>
+    /// As <see cref="TryDeploy(byte[], string, Canary)"/> for a host whose models bring their own features:
+    /// <paramref name="canaryFor"/> builds the canary for a list of features (rows in that order). It is called with the
+    /// candidate's features, and, when the canary has a holdout and the serving model takes other features, once more
+    /// with the serving model's: both calls must describe the same customers and labels, so the two AUCs compare.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The host has fixed features (use the other overload).</exception>
+    public DeployResult TryDeploy(byte[] model, string version, Func<IReadOnlyList<string>, Canary> canaryFor)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(canaryFor);
+        if (features is not null)
+        {
+            throw new InvalidOperationException("this host has fixed features: deploy with a Canary");
+        }
+
+        return Deploy(version, canaryFor, () => OnnxScorer.Load(model, source: $"model {version}"));
     }
 
     /// <summary>As <see cref="TryDeploy(byte[], string, Canary)"/>, reading the model from <paramref name="path"/>
@@ -121,7 +162,8 @@ public sealed class ModelHost : IDisposable
     public DeployResult TryDeploy(string path, string version, Canary canary)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Deploy(version, canary, () => OnnxScorer.Load(path));
+        ArgumentNullException.ThrowIfNull(canary);
+        return Deploy(version, _ => canary, () => OnnxScorer.Load(path));
     }
 
     /// <summary>Takes the serving model out of service and serves the previous one again. Only one level is kept:
@@ -196,23 +238,17 @@ public sealed class ModelHost : IDisposable
         }
     }
 
-    private DeployResult Deploy(string version, Canary canary, Func<OnnxScorer> load)
+    private DeployResult Deploy(string version, Func<IReadOnlyList<string>, Canary> canaryFor, Func<OnnxScorer> load)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(version);
-        ArgumentNullException.ThrowIfNull(canary);
-        int width = features.Length;
-        int canaryRows = RowCount(canary.Rows, width, nameof(canary), "canary rows");
-        int holdoutRows = 0;
-        if (canary.Holdout is { } holdout)
+
+        // With fixed features the canary is the caller's to get right: check it before touching the candidate.
+        Canary? fixedCanary = null;
+        int canaryRows = 0;
+        if (features is not null)
         {
-            holdoutRows = RowCount(holdout.Rows, width, nameof(canary), "holdout rows");
-            foreach (var (task, labels) in holdout.Labels)
-            {
-                if (labels.Length != holdoutRows)
-                {
-                    throw new ArgumentException($"holdout has {holdoutRows} rows but {labels.Length} labels for task {task}", nameof(canary));
-                }
-            }
+            fixedCanary = canaryFor(features);
+            canaryRows = CheckCanary(fixedCanary, features.Length);
         }
 
         lock (gate)
@@ -242,6 +278,13 @@ public sealed class ModelHost : IDisposable
                     return Refuse(version, DeployFailure.ShapeMismatch, mismatch, []);
                 }
 
+                IReadOnlyList<string> candidateFeatures = features ?? candidate.Features!;
+                var canary = fixedCanary ?? canaryFor(candidateFeatures);
+                if (fixedCanary is null)
+                {
+                    canaryRows = CheckCanary(canary, candidateFeatures.Count);
+                }
+
                 if (RunCanaryRows(candidate, canary.Rows, canaryRows) is { } rowFailure)
                 {
                     return Refuse(version, rowFailure.Failure, rowFailure.Message, []);
@@ -250,13 +293,22 @@ public sealed class ModelHost : IDisposable
                 var aucs = new List<TaskAuc>();
                 if (canary.Holdout is { } labelled)
                 {
-                    if (CompareAucs(candidate, serving, labelled, holdoutRows, aucs) is { } aucFailure)
+                    // The serving model scores the same customers in its own feature order.
+                    var servingHoldout = serving is null || features is not null || SameFeatures(serving.Features, candidateFeatures)
+                        ? labelled
+                        : canaryFor(serving.Features).Holdout;
+                    if (servingHoldout is not null && servingHoldout.Rows.Length / serving!.Features.Count != labelled.Rows.Length / candidateFeatures.Count)
+                    {
+                        throw new ArgumentException("the canaries built for the candidate's and the serving model's features hold different numbers of holdout rows", nameof(canaryFor));
+                    }
+
+                    if (CompareAucs(candidate, serving, labelled, servingHoldout, labelled.Rows.Length / candidateFeatures.Count, aucs) is { } aucFailure)
                     {
                         return Refuse(version, aucFailure.Failure, aucFailure.Message, aucs);
                     }
                 }
 
-                var model = new ServedModel(candidate, version, time.GetUtcNow());
+                var model = new ServedModel(candidate, version, time.GetUtcNow(), candidateFeatures);
                 var dropped = previous;
                 previous = serving;
                 Volatile.Write(ref current, model);
@@ -287,6 +339,16 @@ public sealed class ModelHost : IDisposable
 
     private string? CheckInputs(OnnxScorer candidate)
     {
+        if (features is null)
+        {
+            // Each model brings its own features: they must be listed, one per input.
+            return candidate.Features is null
+                ? "its metadata does not list its features, which a host whose models bring their own features needs"
+                : candidate.Features.Count != candidate.Inputs
+                    ? $"its metadata lists {candidate.Features.Count} features for an input of width {candidate.Inputs}"
+                    : null;
+        }
+
         if (candidate.Inputs != features.Length)
         {
             return $"its input has width {candidate.Inputs}, but the host expects {features.Length} features";
@@ -314,7 +376,7 @@ public sealed class ModelHost : IDisposable
     /// candidate's row-scorer pool before it serves).</summary>
     private (DeployFailure Failure, string Message)? RunCanaryRows(OnnxScorer candidate, float[] rows, int count)
     {
-        int width = features.Length;
+        int width = candidate.Inputs;
         var output = new float[candidate.OutputWidth];
         for (int r = 0; r < count; r++)
         {
@@ -346,7 +408,7 @@ public sealed class ModelHost : IDisposable
     }
 
     private (DeployFailure Failure, string Message)? CompareAucs(
-        OnnxScorer candidate, ServedModel? serving, CanaryHoldout holdout, int rows, List<TaskAuc> aucs)
+        OnnxScorer candidate, ServedModel? serving, CanaryHoldout holdout, CanaryHoldout? servingHoldout, int rows, List<TaskAuc> aucs)
     {
         float[][] scores;
         try
@@ -372,7 +434,7 @@ public sealed class ModelHost : IDisposable
         }
 
         // Under the gate the serving model cannot be released, so its scorer is safe to use without a reference.
-        float[][]? servingScores = serving?.Scorer.ScoreBatch(holdout.Rows);
+        float[][]? servingScores = serving is null || servingHoldout is null ? null : serving.Scorer.ScoreBatch(servingHoldout.Rows);
         var failures = new List<string>();
         foreach (var (task, labels) in holdout.Labels.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
@@ -385,7 +447,7 @@ public sealed class ModelHost : IDisposable
             double candidateAuc = Auc.Compute(scores[index], labels);
             double? servingAuc = null;
             int servingIndex = serving is null ? -1 : IndexOf(serving.Outputs, task);
-            if (servingIndex >= 0 && serving!.Outputs[servingIndex].Width == 1)
+            if (servingIndex >= 0 && servingScores is not null && serving!.Outputs[servingIndex].Width == 1)
             {
                 servingAuc = Auc.Compute(servingScores![servingIndex], labels);
             }
@@ -417,6 +479,43 @@ public sealed class ModelHost : IDisposable
         {
             history.Dequeue();
         }
+    }
+
+    private static int CheckCanary(Canary canary, int width)
+    {
+        ArgumentNullException.ThrowIfNull(canary);
+        int canaryRows = RowCount(canary.Rows, width, nameof(canary), "canary rows");
+        if (canary.Holdout is { } holdout)
+        {
+            int holdoutRows = RowCount(holdout.Rows, width, nameof(canary), "holdout rows");
+            foreach (var (task, labels) in holdout.Labels)
+            {
+                if (labels.Length != holdoutRows)
+                {
+                    throw new ArgumentException($"holdout has {holdoutRows} rows but {labels.Length} labels for task {task}", nameof(canary));
+                }
+            }
+        }
+
+        return canaryRows;
+    }
+
+    private static bool SameFeatures(IReadOnlyList<string> a, IReadOnlyList<string> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (!string.Equals(a[i], b[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static int RowCount(float[] rows, int width, string paramName, string what)

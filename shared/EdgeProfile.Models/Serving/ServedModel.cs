@@ -18,10 +18,11 @@ public sealed class ServedModel
     private readonly int[] offsets;
     private int references = 1;
 
-    internal ServedModel(OnnxScorer scorer, string version, DateTimeOffset deployedAt)
+    internal ServedModel(OnnxScorer scorer, string version, DateTimeOffset deployedAt, IReadOnlyList<string> features)
     {
         this.scorer = scorer;
         Version = version;
+        Features = features;
         DeployedAt = deployedAt;
         offsets = new int[scorer.Outputs.Count];
         for (int i = 1; i < offsets.Length; i++)
@@ -32,6 +33,9 @@ public sealed class ServedModel
 
     /// <summary>The version the model was deployed as.</summary>
     public string Version { get; }
+
+    /// <summary>The features it takes, in row order.</summary>
+    public IReadOnlyList<string> Features { get; }
 
     /// <summary>When the host started serving it.</summary>
     public DateTimeOffset DeployedAt { get; }
