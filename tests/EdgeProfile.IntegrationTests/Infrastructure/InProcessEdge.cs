@@ -9,17 +9,21 @@ public sealed class InProcessEdge : IAsyncDisposable
     private readonly WebApplication _app;
     private bool _stopped;
 
-    private InProcessEdge(WebApplication app, string storeId, string dataDir)
+    private InProcessEdge(WebApplication app, string storeId, string dataDir, int mqttPort)
     {
         _app = app;
         StoreId = storeId;
         DataDir = dataDir;
+        MqttPort = mqttPort;
         Api = new EdgeApiClient(app.ApiAddress());
     }
 
     public string StoreId { get; }
 
     public string DataDir { get; }
+
+    /// <summary>The MQTT port it was started with.</summary>
+    public int MqttPort { get; }
 
     public EdgeApiClient Api { get; }
 
@@ -45,7 +49,7 @@ public sealed class InProcessEdge : IAsyncDisposable
             throw;
         }
 
-        return new InProcessEdge(app, storeId, dataDir);
+        return new InProcessEdge(app, storeId, dataDir, mqttPort);
     }
 
     /// <summary>A graceful stop (ingest first, then the log drains), then dispose. Idempotent.</summary>
