@@ -192,6 +192,18 @@ public sealed class EdgeOptions
         /// </summary>
         public bool FromHub { get; set; } = true;
 
+        /// <summary>
+        /// Customers in the local holdout a candidate model is checked on (0: no holdout). Default 1000: the most
+        /// recently active customers as of a cutoff the labels' horizons back, point-in-time from this store's log.
+        /// </summary>
+        public int HoldoutRows { get; set; } = 1000;
+
+        /// <summary>Fewest holdout customers worth an AUC (fewer: the check is skipped and the report says so). Default 100.</summary>
+        public int HoldoutMinRows { get; set; } = 100;
+
+        /// <summary>Largest AUC drop on the holdout (serving − candidate, per binary task) a candidate may show. Default 0.01.</summary>
+        public double MaxAucDrop { get; set; } = 0.01;
+
         /// <summary>True when a model file is configured.</summary>
         public bool Enabled => !string.IsNullOrWhiteSpace(File);
     }

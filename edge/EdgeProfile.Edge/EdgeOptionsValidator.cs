@@ -166,6 +166,21 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             }
         }
 
+        if (options.Models.HoldoutRows < 0)
+        {
+            errors.Add($"Edge:Models:HoldoutRows must be >= 0 (0 turns the local holdout off), got {options.Models.HoldoutRows}");
+        }
+
+        if (options.Models.HoldoutMinRows < 2)
+        {
+            errors.Add($"Edge:Models:HoldoutMinRows must be >= 2, got {options.Models.HoldoutMinRows}");
+        }
+
+        if (!(options.Models.MaxAucDrop is >= 0 and <= 1))
+        {
+            errors.Add($"Edge:Models:MaxAucDrop must be in [0, 1], got {options.Models.MaxAucDrop.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
         if (options.Models.Enabled)
         {
             // The model's features must be online features of this edge: the configured definitions, or the built-in

@@ -214,7 +214,7 @@ public static class TrainingSetBuilder
         return cmd.ExecuteScalar() is byte[] json ? FeatureSet.Parse(Encoding.UTF8.GetString(json)) : DefaultFeatures.Set;
     }
 
-    private static string Label(LabelSpec label, List<FeatureInput> events, long cutoffMs, long endMs)
+    internal static string Label(LabelSpec label, List<FeatureInput> events, long cutoffMs, long endMs)
     {
         bool any = false;
         double spend = 0;
@@ -273,7 +273,7 @@ public static class TrainingSetBuilder
         return cmd.ExecuteScalar() as string;
     }
 
-    private static List<FeatureInput> LoadEvents(SqliteConnection conn, EventDecoder decoder, string customerKey)
+    internal static List<FeatureInput> LoadEvents(SqliteConnection conn, EventDecoder decoder, string customerKey)
     {
         var list = new List<FeatureInput>();
         using var cmd = conn.CreateCommand();

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using EdgeProfile.Core.Features;
+using System.Globalization;
 using EdgeProfile.Edge.Features;
+using EdgeProfile.Edge.Ingest;
 using EdgeProfile.Edge.Log;
 using EdgeProfile.Models.Serving;
 using Microsoft.Data.Sqlite;
@@ -31,6 +33,8 @@ public sealed class ModelScoring : IDisposable
     private readonly ModelHost _host;
     private readonly FeatureRuntime _runtime;
     private readonly EdgeDatabase _db;
+    private readonly EventDecoder _decoder;
+    private readonly EdgeOptions.ModelSettings _settings;
     private readonly Lock _dirtyGate = new();
     private readonly Lock _storeGate = new();
     private readonly ConcurrentDictionary<string, CustomerScores> _cache = new(StringComparer.Ordinal);
@@ -40,13 +44,15 @@ public sealed class ModelScoring : IDisposable
 
     /// <summary>Deploys the start model, if there is one: the hub's last accepted assignment, else the configured file.</summary>
     /// <exception cref="InvalidDataException">The configured file cannot serve (named by its key).</exception>
-    public ModelScoring(IOptions<EdgeOptions> options, FeatureRuntime runtime, EdgeDatabase db, ModelStore store, TimeProvider clock)
+    public ModelScoring(IOptions<EdgeOptions> options, FeatureRuntime runtime, EdgeDatabase db, EventDecoder decoder, ModelStore store, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
         _runtime = runtime;
         _db = db;
-        _host = new ModelHost(new ModelHostOptions(), clock);
+        _decoder = decoder;
+        _settings = options.Value.Models;
+        _host = new ModelHost(new ModelHostOptions { MaxAucDrop = _settings.MaxAucDrop }, clock);
         if (store.Load() is { } saved)
         {
             var result = Deploy(saved.Content, saved.Version);
@@ -132,7 +138,26 @@ public sealed class ModelScoring : IDisposable
             return new DeployResult(version, false, DeployFailure.ShapeMismatch, $"model {version} refused: {problem}", []);
         }
 
-        var result = _host.TryDeploy(content, version, features => new Canary(new float[features.Count]));
+        // With a model serving, the candidate must also not be worse on this store's own customers.
+        LocalHoldout? holdout = null;
+        var note = "";
+        if (_host.Current is not null && _settings.HoldoutRows > 0)
+        {
+            try
+            {
+                holdout = LocalHoldout.Build(_db, _decoder, _runtime.Engine.Set, LocalHoldout.TaskLabels(artifact), _settings.HoldoutRows, _settings.HoldoutMinRows, out var why);
+                note = holdout is null
+                    ? $" (no local holdout: {why})"
+                    : string.Create(CultureInfo.InvariantCulture, $" (local holdout: {holdout.Rows} customers as of {holdout.Cutoff.UtcDateTime:yyyy-MM-dd HH:mm}Z)");
+            }
+            catch (SqliteException ex)
+            {
+                note = $" (no local holdout: reading the log failed: {ex.Message})";
+            }
+        }
+
+        var result = _host.TryDeploy(content, version, features => new Canary(new float[features.Count], holdout?.For(features)));
+        result = result with { Message = result.Message + note };
         if (result.Accepted)
         {
             Interlocked.Increment(ref _generation);
