@@ -201,6 +201,12 @@ public sealed class EdgeOptions
         /// <summary>Fewest holdout customers worth an AUC (fewer: the check is skipped and the report says so). Default 100.</summary>
         public int HoldoutMinRows { get; set; } = 100;
 
+        /// <summary>
+        /// Scores older than this are redone even without events, since features change with time alone (windows
+        /// slide, values outlive their TTL). Default 1 hour; 0 turns it off.
+        /// </summary>
+        public TimeSpan RescoreAfter { get; set; } = TimeSpan.FromHours(1);
+
         /// <summary>Largest AUC drop on the holdout (serving − candidate, per binary task) a candidate may show. Default 0.01.</summary>
         public double MaxAucDrop { get; set; } = 0.01;
 

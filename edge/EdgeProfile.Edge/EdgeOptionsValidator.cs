@@ -171,6 +171,11 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add($"Edge:Models:HoldoutRows must be >= 0 (0 turns the local holdout off), got {options.Models.HoldoutRows}");
         }
 
+        if (options.Models.RescoreAfter < TimeSpan.Zero)
+        {
+            errors.Add($"Edge:Models:RescoreAfter must be >= 0 (0 turns re-scoring by age off), got {options.Models.RescoreAfter}");
+        }
+
         if (options.Models.HoldoutMinRows < 2)
         {
             errors.Add($"Edge:Models:HoldoutMinRows must be >= 2, got {options.Models.HoldoutMinRows}");

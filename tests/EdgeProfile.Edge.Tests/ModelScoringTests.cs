@@ -173,6 +173,27 @@ public sealed class ModelScoringTests(ITestOutputHelper output)
     /// The profile's <c>scores</c> entries folded into one object, <c>{ model, missingFeatures, values: { task: value or
     /// [values] } }</c>, after checking that every entry names the same model and missing count.
     /// </summary>
+    [Fact]
+    public async Task Scores_are_redone_as_they_age_without_new_events()
+    {
+        using var dir = new TempDir();
+        var model = TestModels.Write(Path.Combine(dir.Path, "model.onnx"), version: "aging-1");
+        await using var edge = await EdgeHost.StartAsync(Path.Combine(dir.Path, "edge"), $"--Edge:Models:File={model}", "--Edge:Models:RescoreAfter=00:00:01");
+        using var client = await edge.ConnectAsync("till-1");
+        await EdgeHost.AckedAsync(client, TestEvents.JsonTopic(), TestEvents.JsonBytes("ag-1", "L-ag"));
+        await Poll.UntilAsync(() => edge.ProfileAsync("loyalty:L-ag"), p => p.GetProperty("scores").GetArrayLength() > 0, "the first scores");
+        var first = edge.Count("SELECT scored_at_ms FROM model_scores WHERE customer_key = 'loyalty:L-ag'");
+
+        // No event since: the sweep alone re-scores the customer once its scores are older than RescoreAfter.
+        var later = await Poll.UntilAsync(
+            () => Task.FromResult(edge.Count("SELECT scored_at_ms FROM model_scores WHERE customer_key = 'loyalty:L-ag'")),
+            t => t >= first + 1000, "the scores redone by age");
+        Assert.Equal(1, (await edge.StatsAsync()).GetProperty("eventsStored").GetInt64());
+        output.WriteLine($"scored at {first}, again at {later}");
+        var profile = await edge.ProfileAsync("loyalty:L-ag");
+        Assert.True(profile.GetProperty("scores")[0].GetProperty("scoredAt").GetDateTimeOffset().ToUnixTimeMilliseconds() >= later, profile.ToString());
+    }
+
     private static JsonElement ScoresOf(JsonElement profile)
     {
         var entries = profile.GetProperty("scores").EnumerateArray().ToList();

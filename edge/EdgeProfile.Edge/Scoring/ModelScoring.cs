@@ -261,7 +261,7 @@ public sealed class ModelScoring : IDisposable
     }
 
     /// <summary>Waits until customers are marked (or the token fires).</summary>
-    internal Task WaitAsync(CancellationToken cancellationToken) => _signal.WaitAsync(cancellationToken);
+    internal Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
 
     /// <summary>Takes every marked customer, leaving the set empty.</summary>
     internal HashSet<string> TakeChanged()

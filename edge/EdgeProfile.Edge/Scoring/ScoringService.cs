@@ -2,6 +2,7 @@ using EdgeProfile.Edge.Log;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace EdgeProfile.Edge.Scoring;
 
@@ -18,11 +19,16 @@ namespace EdgeProfile.Edge.Scoring;
 /// at the next start, see below).</para>
 /// <para>At start, and whenever it is idle, it also works through customers whose stored scores are missing, come
 /// from another model version, or are older than their profile (a crash between a commit and its scoring), a page at
-/// a time, so a new model covers everyone and nothing stays stale after a crash.</para>
+/// a time, so a new model covers everyone and nothing stays stale after a crash; and every quarter of
+/// <c>Edge:Models:RescoreAfter</c> through customers scored longer ago than that, since features change with time alone
+/// (a purchase leaves a 30-day window, a value outlives its TTL) and a score must follow them.</para>
 /// </remarks>
-public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db, TimeProvider clock, ILogger<ScoringService> logger) : BackgroundService
+public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db, TimeProvider clock, IOptions<EdgeOptions> options, ILogger<ScoringService> logger) : BackgroundService
 {
     private const int PassSize = 1000;
+
+    // Features age without events (windows slide, values go stale): scores older than this are redone by the sweep.
+    private readonly TimeSpan _rescoreAfter = options.Value.Models.RescoreAfter;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -32,13 +38,22 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
         EdgeDatabase.Exec(connection, "PRAGMA synchronous=NORMAL;");
         string? sweepAfter = "";
         long generation = -1;
+        var sweepStarted = clock.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (sweepAfter is null && _rescoreAfter > TimeSpan.Zero && clock.GetUtcNow() - sweepStarted >= SweepEvery)
+            {
+                // Time to look for scores the passing time has made old.
+                sweepAfter = "";
+                sweepStarted = clock.GetUtcNow();
+            }
+
             if (scoring.Generation != generation)
             {
                 // A model was deployed or rolled back (or this is the start): go through everyone again.
                 generation = scoring.Generation;
                 sweepAfter = scoring.Version is null ? null : "";
+                sweepStarted = clock.GetUtcNow();
                 if (scoring.Version is { } version)
                 {
                     LogServing(logger, version, scoring.Features.Count, scoring.Host.Current?.Outputs.Count ?? 0);
@@ -58,7 +73,8 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
             {
                 try
                 {
-                    await scoring.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    // Woken by marked customers or a new model; otherwise at the next aging sweep.
+                    await scoring.WaitAsync(_rescoreAfter > TimeSpan.Zero ? SweepEvery : Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -117,12 +133,13 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
             SELECT p.customer_key FROM profiles p
             LEFT JOIN model_scores s ON s.customer_key = p.customer_key
             WHERE p.customer_key > $after
-              AND (s.customer_key IS NULL OR s.model_version <> $v OR s.scored_at_ms < p.updated_at_ms)
+              AND (s.customer_key IS NULL OR s.model_version <> $v OR s.scored_at_ms < p.updated_at_ms OR s.scored_at_ms < $old)
             ORDER BY p.customer_key LIMIT $n
             """;
         cmd.Parameters.AddWithValue("$after", after);
         cmd.Parameters.AddWithValue("$v", version);
         cmd.Parameters.AddWithValue("$n", PassSize);
+        cmd.Parameters.AddWithValue("$old", _rescoreAfter > TimeSpan.Zero ? (clock.GetUtcNow() - _rescoreAfter).ToUnixTimeMilliseconds() : long.MinValue);
         using var r = cmd.ExecuteReader();
         var keys = new List<string>();
         while (r.Read())
@@ -132,6 +149,9 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
 
         return keys;
     }
+
+    /// <summary>How often the aging sweep runs: a quarter of <c>Edge:Models:RescoreAfter</c>, so no score gets much older than that.</summary>
+    private TimeSpan SweepEvery => _rescoreAfter / 4;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scoring customers with model {Version} ({Features} features, {Tasks} tasks)")]
     private static partial void LogServing(ILogger logger, string version, int features, int tasks);
