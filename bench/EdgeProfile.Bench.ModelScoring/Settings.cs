@@ -43,7 +43,8 @@ public sealed record Settings
     public int Spin { get; init; }
 
     /// <summary>1: export int8 weights as signed int8 with zero point 0 (<c>Int8WeightType.ZeroCentered</c>, ONNX Runtime's
-    /// u8·s8 kernels, exact on VNNI CPUs); 0 (default): the exporter's default, uint8 with zero point 128 (u8·u8).</summary>
+    /// u8·s8 kernels, exact on VNNI CPUs); 0 (default): the exporter's default, uint8 with zero point 128, which
+    /// OnnxScorer re-encodes at load for the u8·s8 kernels on VNNI CPUs (see Int8Kernels) and keeps (u8·u8) elsewhere.</summary>
     public int Int8Signed { get; init; }
 
     /// <summary>Parses <c>--name value</c> pairs.</summary>
