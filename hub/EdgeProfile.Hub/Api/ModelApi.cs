@@ -86,6 +86,12 @@ internal static partial class ModelApi
             return ApiRequests.Error(StatusCodes.Status413PayloadTooLarge, $"a model file may be at most {MaxModelBytes / (1024 * 1024)} MiB");
         }
 
+        // Kestrel's default body limit (30 MB) is below ours: without this, a larger file loses its connection.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxModelBytes;
+        }
+
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
         if (buffer.Length == 0)

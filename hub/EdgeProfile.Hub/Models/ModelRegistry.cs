@@ -19,6 +19,9 @@ internal sealed class ModelRegistry
     /// <summary>Longest accepted description.</summary>
     public const int MaxDescriptionLength = 1000;
 
+    // Paths under /api/models that a version must not shadow.
+    private static readonly HashSet<string> ReservedVersions = new(["status", "deployments", "rollback"], StringComparer.OrdinalIgnoreCase);
+
     private readonly HubDatabase _db;
     private readonly HubChanges _changes;
     private readonly DefinitionRegistry _features;
@@ -89,6 +92,11 @@ internal sealed class ModelRegistry
         catch (InvalidDataException ex)
         {
             throw new ModelRegistryException(ModelRegistryError.Invalid, ex.Message);
+        }
+
+        if (ReservedVersions.Contains(artifact.Version))
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, $"version '{artifact.Version}' is reserved (it names an endpoint under /api/models); export the model under another version");
         }
 
         if (description is { Length: > MaxDescriptionLength })
@@ -179,7 +187,8 @@ internal sealed class ModelRegistry
     /// <summary>
     /// Undoes the latest deployment of each of <paramref name="stores"/> (empty: every enrolled store), so each
     /// returns to the model it was assigned before. A store with no earlier model cannot roll back: naming one is a
-    /// conflict; with "every store" such stores are skipped, and it is a conflict only when none can.
+    /// conflict; with "every store" such stores are skipped, it is a conflict only when none can, and stores enrolled
+    /// later are rolled back too (their assignment history replays the same entries).
     /// </summary>
     public async Task<RollbackResult> RollbackAsync(IReadOnlyList<string> stores, string actor, CancellationToken cancellationToken)
     {
@@ -210,8 +219,9 @@ internal sealed class ModelRegistry
                     : $"nothing to roll back to for {string.Join(", ", stuck)}: no earlier model was deployed there");
             }
 
-            // Name the stores explicitly, so a store enrolled later is not affected by this rollback.
-            var row = Insert(connection, tx, "rollback", null, [.. moves.Select(m => m.StoreId)], actor);
+            // "Every store" stays every store: a store enrolled later follows the fleet's rollback too (a store with
+            // nothing to undo is unaffected either way).
+            var row = Insert(connection, tx, "rollback", null, stores.Count > 0 ? [.. moves.Select(m => m.StoreId)] : [], actor);
             return (new RollbackResult(row, moves, stuck), LoadHistory(connection, tx));
         }, cancellationToken).ConfigureAwait(false);
         Publish(history);

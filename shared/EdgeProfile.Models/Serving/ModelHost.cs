@@ -297,7 +297,7 @@ public sealed class ModelHost : IDisposable
                     var servingHoldout = serving is null || features is not null || SameFeatures(serving.Features, candidateFeatures)
                         ? labelled
                         : canaryFor(serving.Features).Holdout;
-                    if (servingHoldout is not null && servingHoldout.Rows.Length / serving!.Features.Count != labelled.Rows.Length / candidateFeatures.Count)
+                    if (serving is not null && servingHoldout is not null && servingHoldout.Rows.Length / serving.Features.Count != labelled.Rows.Length / candidateFeatures.Count)
                     {
                         throw new ArgumentException("the canaries built for the candidate's and the serving model's features hold different numbers of holdout rows", nameof(canaryFor));
                     }
