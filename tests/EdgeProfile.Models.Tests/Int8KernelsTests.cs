@@ -69,6 +69,43 @@ public sealed class Int8KernelsTests
         }
     }
 
+    [Fact]
+    public void Int8_scores_per_row_do_not_depend_on_the_other_rows_a_batch_does()
+    {
+        var weights = RandomModels.Mmoe();
+        using var scorer = OnnxScorer.Load(OnnxExporter.Export(weights, new ExportOptions { Int8 = true }), source: "int8");
+        var width = weights.Spec.Inputs;
+        var rows = RandomModels.Rows(weights, 64, seed: 5);
+
+        // The same rows with one extreme neighbour added: a batch shares one activation scale, rows do not.
+        var extreme = rows.Concat(Enumerable.Repeat(1000f, width)).ToArray();
+        var alone = scorer.ScoreRows(rows);
+        var withNeighbour = scorer.ScoreRows(extreme);
+        var batch = scorer.ScoreBatch(extreme);
+        var batchMoved = false;
+        for (var o = 0; o < alone.Length; o++)
+        {
+            var n = alone[o].Length;
+            Assert.Equal(alone[o], withNeighbour[o].AsSpan(0, n).ToArray());
+            batchMoved |= !alone[o].AsSpan().SequenceEqual(batch[o].AsSpan(0, n));
+        }
+
+        Assert.True(batchMoved, "an extreme row should change the other rows' int8 scores in one batch");
+
+        // And a row scored alone through ScoreRows is what the single-row path serves.
+        for (var r = 0; r < 8; r++)
+        {
+            var single = scorer.Score(rows.AsSpan(r * width, width));
+            var offset = 0;
+            for (var o = 0; o < alone.Length; o++)
+            {
+                var w = scorer.Outputs[o].Width;
+                Assert.Equal(single.AsSpan(offset, w).ToArray(), alone[o].AsSpan(r * w, w).ToArray());
+                offset += w;
+            }
+        }
+    }
+
     private static int CountMatMulIntegers(byte[] model) =>
         Onnx.Proto.ModelProto.Parser.ParseFrom(model).Graph.Node.Count(n => n.OpType == "MatMulInteger");
 }

@@ -143,8 +143,49 @@ public sealed class OnnxScorer : IDisposable
         return result;
     }
 
-    /// <summary>Scores <c>rows.Length / Inputs</c> rows stored row-major; returns one array per output, each
-    /// <c>[rows × width]</c> row-major.</summary>
+    /// <summary>
+    /// As <see cref="ScoreBatch"/>, but one row per call: each row's scores are exactly what serving that customer
+    /// alone gives. For int8 models this differs from a batch: dynamic quantization picks one activation scale per
+    /// call, so in a batch the most extreme row coarsens every other row's inputs. Use this to measure a model as it
+    /// serves (evaluation, canary holdouts); use <see cref="ScoreBatch"/> for throughput.
+    /// </summary>
+    public float[][] ScoreRows(ReadOnlySpan<float> rows)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (rows.Length % Inputs != 0)
+        {
+            throw new ArgumentException($"rows hold {rows.Length} values, not a multiple of the {Inputs} features", nameof(rows));
+        }
+
+        int count = rows.Length / Inputs;
+        var outputs = Outputs.Select(o => new float[count * o.Width]).ToArray();
+        var row = new float[OutputWidth];
+        var scorer = Rent();
+        try
+        {
+            for (int r = 0; r < count; r++)
+            {
+                scorer.Score(rows.Slice(r * Inputs, Inputs), row);
+                int offset = 0;
+                for (int o = 0; o < outputs.Length; o++)
+                {
+                    int width = Outputs[o].Width;
+                    row.AsSpan(offset, width).CopyTo(outputs[o].AsSpan(r * width, width));
+                    offset += width;
+                }
+            }
+        }
+        finally
+        {
+            Return(scorer);
+        }
+
+        return outputs;
+    }
+
+    /// <summary>Scores <c>rows.Length / Inputs</c> rows stored row-major in one call; returns one array per output,
+    /// each <c>[rows × width]</c> row-major. For int8 models a row's scores depend slightly on the other rows of the
+    /// batch (one activation scale per call); see <see cref="ScoreRows"/>.</summary>
     public float[][] ScoreBatch(ReadOnlySpan<float> rows)
     {
         ObjectDisposedException.ThrowIf(disposed, this);

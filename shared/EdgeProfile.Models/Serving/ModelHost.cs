@@ -413,7 +413,7 @@ public sealed class ModelHost : IDisposable
         float[][] scores;
         try
         {
-            scores = candidate.ScoreBatch(holdout.Rows);
+            scores = candidate.ScoreRows(holdout.Rows); // as served: one customer per call
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -434,7 +434,7 @@ public sealed class ModelHost : IDisposable
         }
 
         // Under the gate the serving model cannot be released, so its scorer is safe to use without a reference.
-        float[][]? servingScores = serving is null || servingHoldout is null ? null : serving.Scorer.ScoreBatch(servingHoldout.Rows);
+        float[][]? servingScores = serving is null || servingHoldout is null ? null : serving.Scorer.ScoreRows(servingHoldout.Rows);
         var failures = new List<string>();
         foreach (var (task, labels) in holdout.Labels.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {

@@ -306,7 +306,8 @@ public static class ModelPipeline
             }
         }
 
-        var outputs = scorer.ScoreBatch(input);
+        // One customer per call, as the edge serves them (an int8 batch would share one activation scale).
+        var outputs = scorer.ScoreRows(input);
         var metrics = new List<TaskMetric>();
         foreach (var task in tasks)
         {
