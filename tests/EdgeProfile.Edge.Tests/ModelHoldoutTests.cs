@@ -69,6 +69,22 @@ public sealed class ModelHoldoutTests(ITestOutputHelper output)
         Assert.True(better.Accepted, better.Message);
         Assert.Contains("repurchase_30d AUC 1.0000 (good-2: 1.0000)", better.Message, StringComparison.Ordinal);
         Assert.Equal("good-3", scoring.Version);
+
+        // The edge's model API tells the story: serving, the rollback target, and every candidate's verdict.
+        var models = await edge.GetJsonAsync("/api/models");
+        Assert.Equal("good-3", models.GetProperty("serving").GetProperty("version").GetString());
+        Assert.Equal("good-2", models.GetProperty("previous").GetProperty("version").GetString());
+        Assert.Equal(["purchases_30d"], models.GetProperty("serving").GetProperty("features").EnumerateArray().Select(f => f.GetString()));
+        var history = models.GetProperty("history").EnumerateArray().Select(h => (h.GetProperty("event").GetString(), h.GetProperty("version").GetString())).ToList();
+        Assert.Equal([("deployed", "good-3"), ("refused", "bad-1"), ("deployed", "good-2"), ("deployed", "good-1")], history);
+        Assert.Contains("AUC 0.0000 on the holdout", models.GetProperty("history")[1].GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // A file that is not a model is refused before the host loads it, and recorded the same way.
+        var junk = scoring.Deploy([1, 2, 3], "junk-1");
+        Assert.False(junk.Accepted);
+        Assert.Equal(DeployFailure.LoadError, junk.Failure);
+        Assert.StartsWith("model junk-1 refused: the file: not a valid ONNX model (3 bytes)", junk.Message, StringComparison.Ordinal);
+        Assert.Equal("refused", (await edge.GetJsonAsync("/api/models")).GetProperty("history")[0].GetProperty("event").GetString());
     }
 
     /// <summary>repurchase_30d = sigmoid(weight · (purchases_30d − 3)): one feature, no hidden layers.</summary>

@@ -205,6 +205,34 @@ public static class EdgeApi
             return Results.Json(node, json);
         });
 
+        // The serving model, the one a rollback returns to, and what happened to every candidate (deploys, refusals
+        // with the canary's reason, rollbacks), newest first.
+        app.MapGet("/api/models", (IServiceProvider sp) =>
+        {
+            if (sp.GetService<ModelScoring>() is not { } scoring)
+            {
+                return Results.Json(new { serving = (object?)null, previous = (object?)null, history = Array.Empty<object>(), note = "model scoring is off: set Edge:Models:File or Edge:HubUrl" });
+            }
+
+            static object? Describe(Models.Serving.ServedModel? m) => m is null ? null : new
+            {
+                version = m.Version,
+                deployedAt = m.DeployedAt,
+                features = m.Features,
+                tasks = m.Outputs.Select(o => new { name = o.Name, width = o.Width }),
+            };
+
+            var host = scoring.Host;
+            return Results.Json(new
+            {
+                serving = Describe(host.Current),
+                previous = Describe(host.Previous),
+                startedFrom = scoring.StartSource,
+                startProblem = scoring.StartProblem,
+                history = host.History.Reverse().Select(h => new { at = h.At, @event = h.Event.ToString().ToLowerInvariant(), version = h.Version, message = h.Message }),
+            });
+        });
+
         app.MapGet("/api/deadletters", (int? limit, EdgeDatabase db) =>
         {
             var n = Math.Clamp(limit ?? 50, 1, 1000);

@@ -39,15 +39,18 @@ public sealed class ModelScoring : IDisposable
     private readonly Lock _storeGate = new();
     private readonly ConcurrentDictionary<string, CustomerScores> _cache = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly OutboxSignal _uplink;
     private HashSet<string> _dirty = new(StringComparer.Ordinal);
     private long _generation;
 
     /// <summary>Deploys the start model, if there is one: the hub's last accepted assignment, else the configured file.</summary>
     /// <exception cref="InvalidDataException">The configured file cannot serve (named by its key).</exception>
-    public ModelScoring(IOptions<EdgeOptions> options, FeatureRuntime runtime, EdgeDatabase db, EventDecoder decoder, ModelStore store, TimeProvider clock)
+    public ModelScoring(IOptions<EdgeOptions> options, FeatureRuntime runtime, EdgeDatabase db, EventDecoder decoder, ModelStore store, TimeProvider clock,
+        OutboxSignal uplink)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
+        _uplink = uplink;
         _runtime = runtime;
         _db = db;
         _decoder = decoder;
@@ -125,17 +128,17 @@ public sealed class ModelScoring : IDisposable
         ModelArtifact artifact;
         try
         {
-            artifact = ModelArtifact.Inspect(content, $"model {version}");
+            artifact = ModelArtifact.Inspect(content, "the file");
         }
         catch (InvalidDataException ex)
         {
-            return new DeployResult(version, false, DeployFailure.LoadError, $"model {version} refused: {ex.Message}", []);
+            return _host.Refuse(version, DeployFailure.LoadError, ex.Message);
         }
 
         // Its inputs must be what this edge computes now; a model fed zeros for unknown features would score garbage.
         if (ModelFile.FeatureProblem(artifact.Features, _runtime.Engine.Set) is { } problem)
         {
-            return new DeployResult(version, false, DeployFailure.ShapeMismatch, $"model {version} refused: {problem}", []);
+            return _host.Refuse(version, DeployFailure.ShapeMismatch, problem);
         }
 
         // With a model serving, the candidate must also not be worse on this store's own customers.
@@ -318,7 +321,8 @@ public sealed class ModelScoring : IDisposable
 
     /// <summary>
     /// Stores scores in one transaction on <paramref name="connection"/> (the scoring service's own) and then in
-    /// memory; a customer erased meanwhile (no profile row any more) gets neither.
+    /// memory; a customer erased meanwhile (no profile row any more) gets neither. Stored scores are pending for the
+    /// hub until the uplink sends them, so it is woken.
     /// </summary>
     internal void Store(SqliteConnection connection, IReadOnlyList<(string Key, CustomerScores Scores)> scored)
     {
@@ -365,6 +369,11 @@ public sealed class ModelScoring : IDisposable
             {
                 _cache[key] = scores;
             }
+        }
+
+        if (scored.Count > 0)
+        {
+            _uplink.Notify();
         }
     }
 

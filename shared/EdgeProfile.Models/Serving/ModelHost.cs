@@ -166,6 +166,20 @@ public sealed class ModelHost : IDisposable
         return Deploy(version, _ => canary, () => OnnxScorer.Load(path));
     }
 
+    /// <summary>
+    /// Records a candidate the caller refused before offering it to the host (e.g. its features are not computed
+    /// where it would serve), so <see cref="History"/> tells the whole story; returns the refusal.
+    /// </summary>
+    public DeployResult Refuse(string version, DeployFailure failure, string detail)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        ArgumentNullException.ThrowIfNull(detail);
+        lock (gate)
+        {
+            return Refuse(version, failure, detail, []);
+        }
+    }
+
     /// <summary>Takes the serving model out of service and serves the previous one again. Only one level is kept:
     /// afterwards there is no previous model until the next deploy.</summary>
     /// <param name="reason">Why, for the history; optional.</param>
