@@ -4,12 +4,13 @@ using Microsoft.Extensions.Options;
 namespace EdgeProfile.Edge.Log;
 
 /// <summary>
-/// The edge's SQLite file: event log, dead letters, store profiles, customer keys, the uplink outbox and model scores.
+/// The edge's SQLite file: event log, dead letters, store profiles, customer keys, the uplink outbox and model scores
+/// (with what of them the hub has).
 /// WAL mode; <c>Edge:Log:Durability</c> picks synchronous FULL (power-safe) or NORMAL (crash-safe).
 /// </summary>
 public sealed class EdgeDatabase
 {
-    private const int SchemaVersion = 4;
+    private const int SchemaVersion = 5;
 
     private readonly string _connectionString;
     private readonly string _synchronous;
@@ -140,6 +141,19 @@ public sealed class EdgeDatabase
             PRAGMA user_version = 4;
             COMMIT;
             """);
+
+        // Version 5: which scores the hub has (DeltaBatch.scores): a row is pending while scored_at_ms > uploaded_at_ms;
+        // the partial index holds only pending rows, so finding them costs nothing once the hub is caught up.
+        if (version < 5)
+        {
+            Exec(c, """
+                BEGIN;
+                ALTER TABLE model_scores ADD COLUMN uploaded_at_ms INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX IF NOT EXISTS model_scores_pending ON model_scores(customer_key) WHERE scored_at_ms > uploaded_at_ms;
+                PRAGMA user_version = 5;
+                COMMIT;
+                """);
+        }
     }
 
     // Version 2: the stream engine's state, checkpointed in the same transactions as the log. An upgraded log has

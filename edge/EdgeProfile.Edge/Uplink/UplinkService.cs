@@ -11,7 +11,8 @@ namespace EdgeProfile.Edge.Uplink;
 /// <summary>
 /// Store-and-forward of profile deltas to the hub. Reads the outbox in sequence order, uploads in batches, and
 /// deletes what the hub acknowledged. After any failure it asks the hub for its cursor and resumes from there, so
-/// a WAN or hub outage causes neither a gap nor a duplicate.
+/// a WAN or hub outage causes neither a gap nor a duplicate. Each batch also carries customers' latest model scores the
+/// hub does not have yet (<see cref="ScoreUplink"/>; not sequenced, newest wins), marked as the hub's once it acks.
 /// </summary>
 public sealed partial class UplinkService(
     EdgeDatabase db,
@@ -24,6 +25,9 @@ public sealed partial class UplinkService(
 {
     /// <summary>How long an upload in flight at shutdown may still take, so that the hub applies it instead of seeing a reset stream.</summary>
     private static readonly TimeSpan UploadGraceOnStop = TimeSpan.FromSeconds(5);
+
+    /// <summary>At most this many customers' scores per batch.</summary>
+    private const int ScoresPerBatch = 1000;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -124,9 +128,22 @@ public sealed partial class UplinkService(
                 }
             }
 
-            if (batch.Deltas.Count == 0)
+            var (scores, withheld) = ScoreUplink.Pending(conn, ScoresPerBatch);
+            if (withheld.Count > 0)
             {
-                // Idle: wake on new deltas, or now and then to report health.
+                // Customers who withdrew consent: their scores stay at the store.
+                ScoreUplink.MarkUploaded(conn, withheld);
+            }
+
+            batch.Scores.Add(scores);
+            if (batch.Deltas.Count == 0 && batch.Scores.Count == 0)
+            {
+                if (withheld.Count > 0)
+                {
+                    continue;
+                }
+
+                // Idle: wake on new deltas or scores, or now and then to report health.
                 if (!await signal.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken).ConfigureAwait(false))
                 {
                     await hub.Uplink.GetCursorAsync(new V1.CursorRequest(), headers, DateTime.UtcNow.AddSeconds(10), stoppingToken).ConfigureAwait(false);
@@ -137,11 +154,20 @@ public sealed partial class UplinkService(
 
             // The backlog after this batch: its oldest delta is the first one the batch leaves behind.
             batch.Backlog = Math.Max(0, stats.OutboxBacklog - batch.Deltas.Count);
-            var oldest = batch.Backlog == 0 ? 0 : OldestCreatedAfter(conn, batch.Deltas[^1].Sequence);
+            var oldest = batch.Backlog == 0 ? 0 : OldestCreatedAfter(conn, batch.Deltas.Count == 0 ? ackedThrough : batch.Deltas[^1].Sequence);
             batch.OldestBacklogAgeMs = oldest == 0 ? 0 : Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest);
             var ack = await hub.Uplink.UploadAsync(batch, headers, DateTime.UtcNow.AddSeconds(30), uploadToken).ConfigureAwait(false);
             ackedThrough = ack.AckedThrough;
             Acknowledge(conn, ackedThrough);
+            if (batch.Scores.Count > 0)
+            {
+                // Refused entries too: the hub found them invalid, and sending them again would not change that.
+                ScoreUplink.MarkUploaded(conn, batch.Scores);
+                if (ack.ScoresRefused > 0)
+                {
+                    LogScoresRefused(logger, ack.ScoresRefused, batch.Scores.Count);
+                }
+            }
         }
     }
 
@@ -243,6 +269,9 @@ public sealed partial class UplinkService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox numbering ({Assigned}) is behind the hub's cursor ({Cursor}) for this store (a re-enrolled data dir?): renumbered {Pending} pending deltas to follow it")]
     private static partial void LogRenumbered(ILogger logger, long assigned, long cursor, long pending);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hub refused {Refused} of {Sent} customers' scores as invalid")]
+    private static partial void LogScoresRefused(ILogger logger, int refused, int sent);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Hub reports a sequence gap: {Detail}")]
     private static partial void LogGap(ILogger logger, string detail);

@@ -46,7 +46,7 @@ public static class ProfileRenderer
 
         foreach (var s in profile.Scores ?? [])
         {
-            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"  score {s.Name} = {s.Value:0.###} (model {s.ModelVersion}): {s.Reason}")));
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"  score {s.Task} = {(s.Value is { } v ? v.ToString("0.###", CultureInfo.InvariantCulture) : "[" + string.Join(", ", (s.Values ?? []).Select(x => x.ToString("0.###", CultureInfo.InvariantCulture))) + "]")} at {s.StoreId} (model {s.Model}, {s.ScoredAt:yyyy-MM-dd HH:mm}Z{(s.MissingFeatures > 0 ? $", {s.MissingFeatures} features missing" : "")})")));
         }
 
         var reasons = profile.Reasons ?? [];

@@ -1,6 +1,10 @@
 namespace EdgeProfile.Hub.Api;
 
-/// <summary><c>GET /api/profiles/{customerKey}</c>: one customer across every store that has seen them.</summary>
+/// <summary>
+/// <c>GET /api/profiles/{customerKey}</c>: one customer across every store that has seen them. <c>Scores</c> holds each
+/// store's latest model scores of the customer, one entry per store and task (empty when analytics or personalisation
+/// consent is withdrawn).
+/// </summary>
 public sealed record GlobalProfile(
     string ProfileId,
     IReadOnlyList<string> Identifiers,

@@ -37,7 +37,10 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
             if (profileId is null)
             {
                 // Not resolved at the hub (e.g. only ever seen with blocked identifiers): the stores may still hold it.
-                if (key.StartsWith("ep:", StringComparison.Ordinal) || Sql.Text(connection, tx, "SELECT customer_key FROM store_profiles WHERE customer_key = @a LIMIT 1;", ("@a", key)) is null)
+                // (Scores may have arrived before the store's delta of the customer.)
+                if (key.StartsWith("ep:", StringComparison.Ordinal) || Sql.Text(connection, tx,
+                    "SELECT customer_key FROM store_profiles WHERE customer_key = @a UNION ALL SELECT customer_key FROM store_scores WHERE customer_key = @a LIMIT 1;",
+                    ("@a", key)) is null)
                 {
                     return null;
                 }
@@ -66,6 +69,7 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
             foreach (var k in keys)
             {
                 Sql.Exec(connection, tx, "DELETE FROM store_profiles WHERE customer_key = @a;", ("@a", k));
+                Sql.Exec(connection, tx, "DELETE FROM store_scores WHERE customer_key = @a;", ("@a", k));
                 Sql.Exec(connection, tx, "DELETE FROM identity_keys WHERE customer_key = @a;", ("@a", k));
                 Sql.Exec(connection, tx, "DELETE FROM consents WHERE customer_key = @a;", ("@a", k));
                 Sql.Exec(connection, tx, "DELETE FROM identity_links WHERE key_a = @a OR key_b = @a;", ("@a", k));

@@ -65,6 +65,28 @@ internal sealed class OperatorProfilesService(ProfileReader profiles, HubSecrets
             m.Stores.Add(view);
         }
 
+        foreach (var s in p.Scores)
+        {
+            var score = new StoreScore
+            {
+                StoreId = s.StoreId,
+                Task = s.Task,
+                ModelVersion = s.Model,
+                ScoredAtUnixMs = s.ScoredAt.ToUnixTimeMilliseconds(),
+                MissingFeatures = s.MissingFeatures,
+            };
+            if (s.Values is { } values)
+            {
+                score.Values.AddRange(values);
+            }
+            else if (s.Value is { } value)
+            {
+                score.Values.Add(value);
+            }
+
+            m.Scores.Add(score);
+        }
+
         foreach (var s in p.Searches)
         {
             m.Searches.Add(new StoreSearch

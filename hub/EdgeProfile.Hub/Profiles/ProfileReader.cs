@@ -123,8 +123,9 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
         /// <summary>The rows of exactly <paramref name="id"/> (empty when it has none).</summary>
         public GlobalProfile LoadExact(string id) => LoadById(id)!;
 
-        // The profile id, its identifiers, every store's view and the consent withdrawals, each statement resolving
-        // the profile from @v through <paramref name="profile"/>.
+        // The profile id, its identifiers, every store's view, the consent withdrawals and every store's latest model
+        // scores (of the keys the store's views stand under, so a superseded key's scores do not count twice), each
+        // statement resolving the profile from @v through <paramref name="profile"/>.
         private static string Batch(string profile) => $"""
             SELECT {profile};
             SELECT customer_key FROM identity_keys WHERE profile_id = {profile} ORDER BY customer_key;
@@ -135,6 +136,11 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
             ORDER BY sp.store_id, sp.customer_key;
             SELECT COALESCE(max(c.analytics), 0), COALESCE(max(c.personalisation), 0), COALESCE(max(c.training), 0)
             FROM identity_keys ik JOIN consents c ON c.customer_key = ik.customer_key WHERE ik.profile_id = {profile};
+            SELECT ss.store_id, ss.model_version, ss.scored_at, ss.missing_features, ss.scores
+            FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
+            JOIN store_scores ss ON ss.store_id = sp.store_id AND ss.customer_key = sp.customer_key
+            WHERE ik.profile_id = {profile}
+            ORDER BY ss.store_id, ss.scored_at DESC;
             """;
 
         /// <summary>
@@ -213,13 +219,49 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
 
             await Next().ConfigureAwait(false);
             var consent = await Read().ConfigureAwait(false) ? new ConsentState(Sql.Long(reader.GetValue(0)) == 0, Sql.Long(reader.GetValue(1)) == 0, Sql.Long(reader.GetValue(2)) == 0) : ConsentState.Granted;
-            return Build(profileId, identifiers, stores, searches, consent);
+            var scores = new List<ProfileScore>();
+            await Next().ConfigureAwait(false);
+            string? lastStore = null;
+            while (await Read().ConfigureAwait(false))
+            {
+                // Newest first per store: a store that knows the customer under two keys contributes its latest scores.
+                var storeId = reader.GetString(0);
+                if (storeId == lastStore)
+                {
+                    continue;
+                }
+
+                lastStore = storeId;
+                scores.AddRange(Scores(storeId, reader.GetString(1), reader.GetInt64(2), (int)reader.GetInt64(3), reader.GetString(4)));
+            }
+
+            // Like the stores (GET /api/profiles at the edge), no scores of a customer who withdrew either purpose.
+            return Build(profileId, identifiers, stores, searches, consent, consent.Analytics && consent.Personalisation ? scores : []);
         }
 
         private static GlobalProfile? Sync(ValueTask<GlobalProfile?> read) =>
             read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
 
-        private GlobalProfile Build(string profileId, List<string> identifiers, List<StoreProfileEntry> stores, List<StoreSearchEntry> searches, ConsentState consent)
+        /// <summary>One entry per task of a stored <c>store_scores</c> row, in the model's task order.</summary>
+        private static IEnumerable<ProfileScore> Scores(string storeId, string model, long scoredAtMs, int missing, string json)
+        {
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(scoredAtMs);
+            var reason = string.Create(CultureInfo.InvariantCulture,
+                $"scored by {storeId} with model {model} at {at:O}{(missing > 0 ? $" ({missing} feature(s) missing or stale there)" : "")}");
+            using var doc = JsonDocument.Parse(json);
+            var entries = new List<ProfileScore>();
+            foreach (var task in doc.RootElement.EnumerateObject())
+            {
+                entries.Add(task.Value.ValueKind == JsonValueKind.Array
+                    ? new ProfileScore(storeId, task.Name, null, [.. task.Value.EnumerateArray().Select(v => v.GetDouble())], model, at, missing, reason)
+                    : new ProfileScore(storeId, task.Name, task.Value.GetDouble(), null, model, at, missing, reason));
+            }
+
+            return entries;
+        }
+
+        private GlobalProfile Build(string profileId, List<string> identifiers, List<StoreProfileEntry> stores, List<StoreSearchEntry> searches, ConsentState consent,
+            List<ProfileScore> scores)
         {
             var latest = stores.Where(s => s.LastSeen is not null).OrderByDescending(s => s.LastSeen).FirstOrDefault();
             var storeIds = stores.Select(s => s.StoreId).Distinct(StringComparer.Ordinal).ToList();
@@ -252,7 +294,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
                 reasons.Add(string.Create(CultureInfo.InvariantCulture, $"latest search \"{newest.Text}\" at {newest.StoreId} via {newest.Channel}, {newest.At:O}"));
             }
 
-            return new GlobalProfile("ep:" + profileId, identifiers, stores, global, tags, [], reasons)
+            return new GlobalProfile("ep:" + profileId, identifiers, stores, global, tags, scores, reasons)
             {
                 Searches = searches.OrderByDescending(x => x.At).ThenBy(x => x.StoreId, StringComparer.Ordinal).Take(10).ToList(),
                 Consent = consent,

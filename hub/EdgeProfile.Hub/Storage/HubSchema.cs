@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -242,8 +242,23 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
+    // Version 5: each store's latest model scores of its customers (DeltaBatch.scores), keyed like store_profiles;
+    // not sequenced: an upload replaces a row only with a newer scored_at. Erased with the customer's keys.
+    private const string V5 = """
+        CREATE TABLE store_scores (
+            store_id         TEXT NOT NULL,
+            customer_key     TEXT NOT NULL,
+            model_version    TEXT NOT NULL,
+            scored_at        INTEGER NOT NULL,
+            missing_features INTEGER NOT NULL,
+            scores           TEXT NOT NULL,            -- JSON object: task -> number, or an array for multi-output tasks
+            PRIMARY KEY (store_id, customer_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX store_scores_key ON store_scores(customer_key);
+        """;
+
     // Step i brings a file from schema version i to i + 1.
-    internal static readonly string[] Steps = [V1, V2, V3, V4];
+    internal static readonly string[] Steps = [V1, V2, V3, V4, V5];
 
     public static void Migrate(SqliteConnection connection, string path)
     {

@@ -111,7 +111,8 @@ internal static class DeltaValidator
         return null;
     }
 
-    private static string? CheckKey(string text)
+    /// <summary>Null when <paramref name="text"/> is a typed store key that may leave an edge, else why not.</summary>
+    internal static string? CheckKey(string text)
     {
         if (text.Length > MaxKeyLength)
         {

@@ -54,12 +54,15 @@ internal sealed class DeltaWriter
     /// <param name="storeId">The authenticated store.</param>
     /// <param name="batch">A batch that passed <see cref="DeltaValidator"/>.</param>
     /// <param name="keySets">Each delta's distinct keys, from the validator.</param>
+    /// <param name="scores">The batch's valid score entries, from <see cref="ScoreValidator"/> (applied whatever the cursor).</param>
     /// <param name="cancellationToken">Cancels waiting for the writer, not a running transaction.</param>
-    public async Task<UploadResult> ApplyAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, CancellationToken cancellationToken)
+    public async Task<UploadResult> ApplyAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, IReadOnlyList<CustomerScores> scores,
+        CancellationToken cancellationToken)
     {
         var touched = new HashSet<string>(StringComparer.Ordinal);
+        var scored = new HashSet<string>(StringComparer.Ordinal);
         var merged = new StrongBox<bool>();
-        var result = await ApplyInTransactionAsync(storeId, batch, keySets, touched, merged, cancellationToken).ConfigureAwait(false);
+        var result = await ApplyInTransactionAsync(storeId, batch, keySets, scores, touched, scored, merged, cancellationToken).ConfigureAwait(false);
         if (result.Applied > 0)
         {
             // Committed: cached answers of these profiles (and, after a merge, of any key) are stale now.
@@ -72,11 +75,17 @@ internal sealed class DeltaWriter
             _downlink.Notify();
         }
 
+        if (scored.Count > 0)
+        {
+            // Scores are not part of the stores' global summary (no downlink), only of the hub's answer.
+            _cache.Changed(scored);
+        }
+
         return result;
     }
 
-    private Task<UploadResult> ApplyInTransactionAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, HashSet<string> touched,
-        StrongBox<bool> merged, CancellationToken cancellationToken) =>
+    private Task<UploadResult> ApplyInTransactionAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, IReadOnlyList<CustomerScores> scores,
+        HashSet<string> touched, HashSet<string> scored, StrongBox<bool> merged, CancellationToken cancellationToken) =>
         _db.WriteAsync((connection, tx) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -103,6 +112,10 @@ internal sealed class DeltaWriter
                 acked = batch.Deltas[^1].Sequence;
             }
 
+            // After the deltas, so that a customer new in this batch already resolves to its profile.
+            scored.Clear();
+            var stored = scores.Count == 0 ? 0 : ApplyScores(connection, tx, storeId, scores, scored);
+
             using (var update = connection.CreateCommand())
             {
                 update.Transaction = tx;
@@ -120,8 +133,69 @@ internal sealed class DeltaWriter
                 update.ExecuteNonQuery();
             }
 
-            return new UploadResult(acked, applied);
+            return new UploadResult(acked, applied, stored);
         }, cancellationToken);
+
+    /// <summary>
+    /// Upserts the store's latest scores (a row is replaced only by one scored at the same time or later), except for
+    /// erased identifiers; collects the profiles whose answer changed. Returns how many rows were written.
+    /// </summary>
+    private int ApplyScores(DbConnection connection, DbTransaction tx, string storeId, IReadOnlyList<CustomerScores> scores, HashSet<string> scored)
+    {
+        using var upsert = connection.CreateCommand();
+        upsert.Transaction = tx;
+        upsert.CommandText = """
+            INSERT INTO store_scores (store_id, customer_key, model_version, scored_at, missing_features, scores)
+            VALUES (@store, @key, @model, @at, @missing, @scores)
+            ON CONFLICT (store_id, customer_key) DO UPDATE SET
+                model_version = excluded.model_version, scored_at = excluded.scored_at,
+                missing_features = excluded.missing_features, scores = excluded.scores
+            WHERE excluded.scored_at >= store_scores.scored_at;
+            """;
+        upsert.AddParameter("@store", storeId);
+        var key = upsert.AddParameter("@key");
+        var model = upsert.AddParameter("@model");
+        var at = upsert.AddParameter("@at");
+        var missing = upsert.AddParameter("@missing");
+        var values = upsert.AddParameter("@scores");
+        upsert.PrepareLocal();
+
+        using var profile = connection.CreateCommand();
+        profile.Transaction = tx;
+        profile.CommandText = "SELECT profile_id FROM identity_keys WHERE customer_key = @key;";
+        var profileKey = profile.AddParameter("@key");
+
+        var anySuppressed = Scalar(connection, tx, "SELECT CASE WHEN EXISTS (SELECT 1 FROM suppressed_keys) THEN 1 ELSE 0 END;") is 1L or 1;
+        var written = 0;
+        foreach (var s in scores)
+        {
+            if (anySuppressed && ErasureService.AnySuppressed(connection, tx, [s.CustomerKey]))
+            {
+                // A customer erased at the hub: nothing of it is stored again.
+                continue;
+            }
+
+            key.Value = s.CustomerKey;
+            model.Value = s.ModelVersion;
+            at.Value = s.ScoredAtUnixMs;
+            missing.Value = s.MissingFeatures;
+            values.Value = s.ScoresJson;
+            if (upsert.ExecuteNonQuery() == 0)
+            {
+                continue;
+            }
+
+            written++;
+            profileKey.Value = s.CustomerKey;
+            if (profile.ExecuteScalar() is string id)
+            {
+                scored.Add(id);
+            }
+        }
+
+        _changes.Publish(connection, tx, HubChanges.Profiles, scored);
+        return written;
+    }
 
     private void ApplyDeltas(DbConnection connection, DbTransaction tx, string storeId, DeltaBatch batch,
         IReadOnlyList<string[]> keySets, int skip, long now, HashSet<string> touched, StrongBox<bool> merged)

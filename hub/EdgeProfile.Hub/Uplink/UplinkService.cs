@@ -5,15 +5,20 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Hub.Uplink;
 
-/// <summary><c>edgeprofile.v1.Uplink</c>: a store's cursor and its profile deltas. Always acts as the authenticated store.</summary>
-internal sealed class UplinkService : Contracts.V1.Uplink.UplinkBase
+/// <summary>
+/// <c>edgeprofile.v1.Uplink</c>: a store's cursor, its profile deltas and its customers' latest model scores. Always
+/// acts as the authenticated store.
+/// </summary>
+internal sealed partial class UplinkService : Contracts.V1.Uplink.UplinkBase
 {
     private readonly DeltaWriter _writer;
+    private readonly TimeProvider _time;
     private readonly ILogger<UplinkService> _logger;
 
-    public UplinkService(DeltaWriter writer, ILogger<UplinkService> logger)
+    public UplinkService(DeltaWriter writer, TimeProvider time, ILogger<UplinkService> logger)
     {
         _writer = writer;
+        _time = time;
         _logger = logger;
     }
 
@@ -36,10 +41,19 @@ internal sealed class UplinkService : Contracts.V1.Uplink.UplinkBase
             throw new RpcException(new Status(StatusCode.InvalidArgument, error));
         }
 
+        // An invalid score entry is dropped (and reported), never the batch: the deltas around it are valid.
+        var refused = new List<string>();
+        var dropped = 0;
+        var scores = request.Scores.Count == 0 ? [] : ScoreValidator.Validate(request, _time.GetUtcNow().ToUnixTimeMilliseconds(), refused, out dropped);
+        if (dropped > 0)
+        {
+            LogScoresRefused(_logger, storeId, dropped, refused[0]);
+        }
+
         UploadResult result;
         try
         {
-            result = await _writer.ApplyAsync(storeId, request, keySets, context.CancellationToken).ConfigureAwait(false);
+            result = await _writer.ApplyAsync(storeId, request, keySets, scores, context.CancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
         {
@@ -48,6 +62,17 @@ internal sealed class UplinkService : Contracts.V1.Uplink.UplinkBase
         }
 
         HubLog.BatchApplied(_logger, storeId, result.Applied, request.Deltas.Count - result.Applied, result.AckedThrough);
-        return new UploadAck { AckedThrough = result.AckedThrough, Applied = result.Applied };
+        if (request.Scores.Count > 0)
+        {
+            LogScoresStored(_logger, storeId, result.ScoresStored, request.Scores.Count);
+        }
+
+        return new UploadAck { AckedThrough = result.AckedThrough, Applied = result.Applied, ScoresRefused = dropped };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Store {StoreId} sent {Count} invalid score entries, dropped (first: {Reason})")]
+    private static partial void LogScoresRefused(ILogger logger, string storeId, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Store {StoreId}: {Stored} of {Received} score entries stored")]
+    private static partial void LogScoresStored(ILogger logger, string storeId, int stored, int received);
 }
