@@ -57,9 +57,10 @@ public sealed record DenseWeights(int In, int Out, float[] W, float[] B)
 }
 
 /// <summary>
-/// A trained model's parameters, independent of the framework that trained it: input standardisation (fitted on the
-/// training split only: <c>(x − Mean) / Std</c>), expert layers <c>[expert][layer]</c>, one gate per task, and tower
-/// layers <c>[task][layer]</c> (the last one maps to the task's outputs).
+/// A trained model's parameters, independent of the framework that trained it: an optional per-feature
+/// <c>log1p(max(x, 0))</c> for heavy-tailed counts and amounts (<see cref="Log1p"/>), input standardisation (fitted on
+/// the training split only, after that transform: <c>(x − Mean) / Std</c>), expert layers <c>[expert][layer]</c>, one
+/// gate per task, and tower layers <c>[task][layer]</c> (the last one maps to the task's outputs).
 /// </summary>
 public sealed record ModelWeights(
     ModelSpec Spec,
@@ -67,4 +68,13 @@ public sealed record ModelWeights(
     float[] Std,
     IReadOnlyList<IReadOnlyList<DenseWeights>> Experts,
     IReadOnlyList<DenseWeights> Gates,
-    IReadOnlyList<IReadOnlyList<DenseWeights>> Towers);
+    IReadOnlyList<IReadOnlyList<DenseWeights>> Towers)
+{
+    /// <summary>Per feature, whether the raw value goes through <c>log1p(max(x, 0))</c> before standardisation (null:
+    /// none does). The exported graph applies it, so callers always feed raw feature values.</summary>
+    public IReadOnlyList<bool>? Log1p { get; init; }
+
+    /// <summary>The input transform for one raw value of feature <paramref name="index"/> (before standardisation).</summary>
+    public double Transform(int index, double value) =>
+        Log1p is { } flags && flags[index] ? Math.Log(1 + Math.Max(value, 0)) : value;
+}

@@ -19,6 +19,11 @@ public static class ModelWeightsValidator
         }
 
         RequireUniqueNames(spec.Features, "feature");
+        if (weights.Log1p is { } log1p && log1p.Count != inputs)
+        {
+            throw new InvalidDataException($"log1p: {log1p.Count} flags for {inputs} features");
+        }
+
         if (spec.Experts < 1)
         {
             throw new InvalidDataException($"spec: experts must be >= 1, got {spec.Experts}");

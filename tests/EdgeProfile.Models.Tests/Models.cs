@@ -6,7 +6,7 @@ namespace EdgeProfile.Models.Tests;
 /// <summary>Names the test models and compares a scorer with the reference forward pass.</summary>
 public static class Models
 {
-    public static readonly string[] Names = ["mmoe", "mmoe-deep", "mmoe-no-expert-layers", "shared-bottom", "single-task-mlp", "logistic-regression"];
+    public static readonly string[] Names = ["mmoe", "mmoe-deep", "mmoe-no-expert-layers", "shared-bottom", "single-task-mlp", "logistic-regression", "mmoe-log1p"];
 
     public static TheoryData<string> All => [.. Names];
 
@@ -18,8 +18,20 @@ public static class Models
         "shared-bottom" => RandomModels.SharedBottom(),
         "single-task-mlp" => RandomModels.SingleTaskMlp(),
         "logistic-regression" => RandomModels.LogisticRegression(),
+
+        // Every third feature through log1p(max(x, 0)) before standardisation (its mean and std then describe the
+        // logged values, as the trainer fits them); test rows around them include negative raw values.
+        "mmoe-log1p" => Log1p(RandomModels.Mmoe(seed: 1)),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
+
+    private static ModelWeights Log1p(ModelWeights m)
+    {
+        var flags = m.Spec.Features.Select((_, i) => i % 3 == 0).ToArray();
+        var mean = m.Mean.Select((v, i) => flags[i] ? 1f : v).ToArray();
+        var std = m.Std.Select((v, i) => flags[i] ? 0.8f : v).ToArray();
+        return m with { Mean = mean, Std = std, Log1p = flags };
+    }
 
     /// <summary>Largest |scorer − reference| per task, scoring in batches of <paramref name="batch"/> rows
     /// (1 = the single-row path).</summary>

@@ -65,9 +65,19 @@ public static class OnnxExporter
         var emitter = new Emitter(builder, options);
         int inputs = spec.Inputs;
 
+        string raw = InputName;
+        if (weights.Log1p is { } log1p && log1p.Any(f => f))
+        {
+            // log1p(max(x, 0)) on the flagged columns, the raw value elsewhere (Where broadcasts the [inputs] mask).
+            string mask = builder.Bytes("/log1p/mask", TensorProto.Types.DataType.Bool, [.. log1p.Select(f => f ? (byte)1 : (byte)0)], [inputs], isWeight: false);
+            string one = builder.Float("/log1p/one", [1f], []);
+            string logged = builder.Node("Log", [builder.Node("Add", [builder.Node("Relu", [InputName], "/log1p/relu"), one], "/log1p/plus1")], "/log1p/log");
+            raw = builder.Node("Where", [mask, logged, InputName], "/log1p/x");
+        }
+
         string mean = builder.Float("/std/mean", weights.Mean, [inputs]);
         string std = builder.Float("/std/std", weights.Std, [inputs]);
-        string x = builder.Node("Div", [builder.Node("Sub", [InputName, mean], "/std/centred"), std], "/std/x");
+        string x = builder.Node("Div", [builder.Node("Sub", [raw, mean], "/std/centred"), std], "/std/x");
 
         string? experts = EmitExperts(emitter, weights, x);
         for (int t = 0; t < spec.Tasks.Count; t++)
@@ -118,6 +128,7 @@ public static class OnnxExporter
             experts = spec.Experts,
             expertHidden = spec.ExpertHidden,
             towerHidden = spec.TowerHidden,
+            log1p = weights.Log1p is { } flags ? spec.Features.Where((_, i) => flags[i]).ToArray() : [],
         }));
         AddMetadata(model, OnnxMetadataKeys.Quantization, !options.Int8 ? "none"
             : $"dynamic-int8; weights {options.Int8Weights.ToString().ToLowerInvariant()} symmetric {(options.Int8PerColumn ? "per-column" : "per-tensor")}; activations uint8 per-tensor at run time");

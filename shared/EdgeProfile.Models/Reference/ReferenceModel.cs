@@ -30,7 +30,7 @@ public sealed class ReferenceModel
         var x = new double[spec.Inputs];
         for (int i = 0; i < x.Length; i++)
         {
-            x[i] = ((double)features[i] - weights.Mean[i]) / weights.Std[i];
+            x[i] = (weights.Transform(i, features[i]) - weights.Mean[i]) / weights.Std[i];
         }
 
         var experts = new double[spec.Experts][];

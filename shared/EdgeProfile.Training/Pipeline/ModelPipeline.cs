@@ -68,8 +68,9 @@ public static class ModelPipeline
 
         var features = set.Features.Select(f => f.Name).ToArray();
         var specs = tasks.Select(t => t.Spec).ToArray();
-        var train = Data(set, tasks, split.Train);
-        var validation = Data(set, tasks, split.Validation);
+        var log1p = options.Log1pHeavyTails ? HeavyTailed(set, split.Train) : new bool[features.Length];
+        var train = Data(set, tasks, split.Train, log1p);
+        var validation = Data(set, tasks, split.Validation, log1p);
         var training = new TrainingOptions
         {
             Epochs = options.Epochs,
@@ -95,13 +96,13 @@ public static class ModelPipeline
         int mmoeBest, baselineBest;
         using (var result = MmoeTrainer.Train(new ModelSpec(features, options.Experts, options.ExpertHidden, options.TowerHidden, specs), train, validation, training))
         {
-            mmoe = result.Weights;
+            mmoe = result.Weights with { Log1p = log1p };
             mmoeBest = result.BestEpoch;
         }
 
         using (var result = MmoeTrainer.Train(new ModelSpec(features, 1, [], [], specs), train, validation, training))
         {
-            baseline = result.Weights;
+            baseline = result.Weights with { Log1p = log1p };
             baselineBest = result.BestEpoch;
         }
 
@@ -143,7 +144,7 @@ public static class ModelPipeline
             ["split"] = Iso(split.SplitAt),
             ["trainingWindow"] = new JsonObject { ["from"] = Iso(window.Item1), ["to"] = Iso(window.Item2) },
             ["rows"] = new JsonObject { ["train"] = split.Train.Count, ["validation"] = split.Validation.Count, ["test"] = split.Test.Count, ["unobserved"] = set.UnobservedRows },
-            ["features"] = new JsonArray([.. set.Features.Select(f => (JsonNode)new JsonObject { ["name"] = f.Name, ["version"] = f.Version })]),
+            ["features"] = new JsonArray([.. set.Features.Select((f, i) => (JsonNode)new JsonObject { ["name"] = f.Name, ["version"] = f.Version, ["log1p"] = log1p[i] })]),
             ["skippedColumns"] = new JsonArray([.. set.SkippedColumns.Select(s => (JsonNode)JsonValue.Create(s))]),
             ["bestEpoch"] = new JsonObject { [Mmoe] = mmoeBest, [LogisticRegression] = baselineBest },
             ["metrics"] = metrics,
@@ -326,7 +327,46 @@ public static class ModelPipeline
         return new ModelEvaluation(name, metrics);
     }
 
-    private static TrainingData Data(TrainingSet set, IReadOnlyList<PipelineTask> tasks, IReadOnlyList<int> rows)
+    /// <summary>
+    /// Columns to train on as <c>log1p(x)</c>: never negative on the training rows, more than two distinct values, and
+    /// a sample skewness above 2 (counts and money sums with a few very large customers, which standardisation alone
+    /// leaves squashed near zero for everyone else).
+    /// </summary>
+    internal static bool[] HeavyTailed(TrainingSet set, IReadOnlyList<int> rows)
+    {
+        var flags = new bool[set.Features.Count];
+        for (var j = 0; j < flags.Length; j++)
+        {
+            double n = 0, mean = 0, m2 = 0, m3 = 0, min = double.MaxValue;
+            var distinct = new HashSet<float>();
+            foreach (var i in rows)
+            {
+                double x = set.X[i][j];
+                min = Math.Min(min, x);
+                if (distinct.Count < 3)
+                {
+                    distinct.Add((float)x);
+                }
+
+                // Running central moments (Terriberry's update).
+                var n1 = n;
+                n++;
+                var delta = x - mean;
+                var deltaN = delta / n;
+                var term = delta * deltaN * n1;
+                mean += deltaN;
+                m3 += (term * deltaN * (n - 2)) - (3 * deltaN * m2);
+                m2 += term;
+            }
+
+            var skew = m2 > 0 ? Math.Sqrt(n) * m3 / Math.Pow(m2, 1.5) : 0;
+            flags[j] = min >= 0 && distinct.Count > 2 && skew > 2;
+        }
+
+        return flags;
+    }
+
+    private static TrainingData Data(TrainingSet set, IReadOnlyList<PipelineTask> tasks, IReadOnlyList<int> rows, bool[] log1p)
     {
         var labels = new List<float[][]>();
         for (var t = 0; t < tasks.Count; t++)
@@ -336,7 +376,26 @@ public static class ModelPipeline
             labels.Add([.. rows.Select(i => new[] { task.Target(y[i]) })]);
         }
 
-        return new TrainingData([.. rows.Select(i => set.X[i])], labels);
+        return new TrainingData([.. rows.Select(i => Transform(set.X[i], log1p))], labels);
+    }
+
+    private static float[] Transform(float[] x, bool[] log1p)
+    {
+        if (!log1p.Contains(true))
+        {
+            return x;
+        }
+
+        var y = (float[])x.Clone();
+        for (var j = 0; j < y.Length; j++)
+        {
+            if (log1p[j])
+            {
+                y[j] = (float)Math.Log(1 + Math.Max(y[j], 0));
+            }
+        }
+
+        return y;
     }
 
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);

@@ -35,4 +35,10 @@ public sealed record PipelineOptions
 
     /// <summary>Model version stamped as <c>model_version</c>; default <c>yyyyMMdd-HHmmss</c> of the training time (UTC).</summary>
     public string? Version { get; init; }
+
+    /// <summary>
+    /// Feed heavy-tailed non-negative features (counts, amounts: skewness above 2 on the training rows) through
+    /// <c>log1p</c> before standardisation; the exported model applies the same transform. Default true.
+    /// </summary>
+    public bool Log1pHeavyTails { get; init; } = true;
 }
