@@ -26,6 +26,11 @@ public static class MmoeTrainer
         set_num_threads(options.Threads);
         manual_seed(options.Seed);
         var standardizer = Standardizer.Fit(train.Features);
+        foreach (var j in options.UnscaledFeatures ?? [])
+        {
+            standardizer.Mean[j] = 0f;
+            standardizer.Std[j] = 1f;
+        }
         var module = new MmoeModule(spec);
         try
         {
@@ -46,6 +51,7 @@ public static class MmoeTrainer
         using var data = new Tensors(spec, standardizer, train, options);
         using var validationData = new Tensors(spec, standardizer, validation, options);
         using var optimizer = optim.Adam(module.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        var scheduler = options.LearningRateDecay < 1 ? optim.lr_scheduler.ExponentialLR(optimizer, options.LearningRateDecay) : null;
         var parameters = module.named_parameters().ToArray();
         var best = parameters.Select(p => p.parameter.detach().clone()).ToArray();
         try
@@ -74,6 +80,7 @@ public static class MmoeTrainer
                     batches++;
                 }
 
+                scheduler?.step();
                 var (validationLoss, taskLosses) = validationData.Evaluate(module);
                 epochs.Add(new EpochMetrics(epoch, batches == 0 ? double.NaN : lossSum / batches, validationLoss, taskLosses));
                 if (validationLoss < bestLoss - options.MinDelta)
@@ -125,6 +132,10 @@ public static class MmoeTrainer
         if (options.PositiveWeights is { } pw && pw.Count != spec.Tasks.Count)
         {
             throw new ArgumentException($"{pw.Count} positive-weight entries for {spec.Tasks.Count} tasks", nameof(options));
+        }
+        if (options.UnscaledFeatures is { } unscaled && unscaled.Any(j => j < 0 || j >= spec.Inputs))
+        {
+            throw new ArgumentException($"an unscaled feature index is outside 0..{spec.Inputs - 1}", nameof(options));
         }
         if (options.TaskWeights is { } tw && tw.Count != spec.Tasks.Count)
         {

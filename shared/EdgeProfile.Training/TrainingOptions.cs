@@ -12,6 +12,11 @@ public sealed record TrainingOptions
     /// <summary>Adam learning rate (default 1e-3).</summary>
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>
+    /// Factor the learning rate is multiplied by after every epoch (exponential decay; default 1 = constant rate).
+    /// </summary>
+    public double LearningRateDecay { get; init; } = 1;
+
     /// <summary>Adam L2 weight decay (default 0).</summary>
     public double WeightDecay { get; init; }
 
@@ -36,10 +41,17 @@ public sealed record TrainingOptions
     /// <summary>Optional weight of each task's loss in the total (default 1 each).</summary>
     public IReadOnlyList<float>? TaskWeights { get; init; }
 
+    /// <summary>
+    /// Optional indices of features left on their own scale (mean 0, standard deviation 1 in the fitted
+    /// <see cref="Standardizer"/>) instead of standardised, e.g. one-hot columns, whose rare categories standardisation
+    /// would turn into values in the hundreds. Default null: every feature is standardised.
+    /// </summary>
+    public IReadOnlyList<int>? UnscaledFeatures { get; init; }
+
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()
     {
-        if (Epochs < 1 || BatchSize < 1 || LearningRate <= 0 || WeightDecay < 0 || Patience < 1 || MinDelta < 0 || Threads < 1)
+        if (Epochs < 1 || BatchSize < 1 || LearningRate <= 0 || LearningRateDecay is <= 0 or > 1 || WeightDecay < 0 || Patience < 1 || MinDelta < 0 || Threads < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(TrainingOptions), this, "training options out of range");
         }

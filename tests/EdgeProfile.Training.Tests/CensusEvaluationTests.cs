@@ -48,6 +48,19 @@ public sealed class CensusEvaluationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Validation_rows_are_a_seeded_share_of_the_training_file()
+    {
+        var a = CensusEvaluation.ValidationRows(32561, 0.15, seed: 1);
+
+        Assert.Equal(4884, a.Length);
+        Assert.Equal(a, CensusEvaluation.ValidationRows(32561, 0.15, seed: 1));
+        Assert.NotEqual(a, CensusEvaluation.ValidationRows(32561, 0.15, seed: 2));
+        Assert.Equal(a.Length, a.Distinct().Count());
+        Assert.All(a, i => Assert.InRange(i, 0, 32560));
+        Assert.Equal(a.Order(), a);
+    }
+
+    [Fact]
     public void Mmoe_reaches_income_auc_above_085_on_the_adult_test_file()
     {
         var watch = Stopwatch.StartNew();
@@ -62,5 +75,6 @@ public sealed class CensusEvaluationTests(ITestOutputHelper output)
         Assert.Equal(8, evaluation.Rows.Count);
         var income = evaluation[CensusEvaluation.Mmoe, "income"].MeanAuc;
         Assert.True(income > 0.85, $"MMoE income AUC {income}");
+        Assert.InRange(evaluation[CensusEvaluation.Mmoe, "income"].ValidationMeanAuc, 0.85, 1);
     }
 }

@@ -29,6 +29,9 @@ public sealed class AdultDataset
     /// <summary>Feature names: the numeric columns, then <c>column=category</c> for each one-hot column.</summary>
     public IReadOnlyList<string> Features { get; }
 
+    /// <summary>Indices of the numeric features (the first ones); every other feature is a 0/1 one-hot column.</summary>
+    public static IReadOnlyList<int> NumericFeatures { get; } = [.. Enumerable.Range(0, Numeric.Length)];
+
     /// <summary>Rows of <c>adult.data</c> (32,561).</summary>
     public TrainingData Train { get; }
 
