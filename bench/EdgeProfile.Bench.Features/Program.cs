@@ -60,7 +60,7 @@ if (redis is not null)
 
 return 0;
 
-internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads)
+internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 2_000)
 {
     public static Settings Parse(string[] args)
     {
@@ -76,8 +76,9 @@ internal sealed record Settings(int Events, int Customers, int Publishers, int I
                 "--in-flight" => s with { InFlight = v },
                 "--rate" => s with { Rate = v },
                 "--latency-samples" => s with { LatencySamples = v },
+                "--warmup" => s with { Warmup = v },
                 "--reads" => s with { Reads = v },
-                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --reads)"),
+                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads)"),
             };
         }
 
@@ -172,7 +173,7 @@ internal static class Edge
             await PublishAllAsync(port, events, s.Publishers, s.InFlight);
 
             // Then a paced stream at the target rate; each event's latency is publish -> PUBACK.
-            var warm = 2_000;
+            var warm = s.Warmup;
             var paced = Workload.Generate(s.LatencySamples + warm, s.Customers, DateTimeOffset.UtcNow.AddMinutes(-1), "lat");
             var samples = new List<double>(paced.Count);
             var gcPause0 = GC.GetTotalPauseDuration();
