@@ -64,17 +64,11 @@ public static class ModelFile
             : null;
     }
 
-    /// <summary>Whether a definition's values are numbers (everything but top-k rankings and last values of text fields).</summary>
+    /// <summary>Whether a definition's values are numbers (<see cref="FeatureDefinition.IsNumeric"/>).</summary>
     public static bool IsNumeric(FeatureDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        return definition.Aggregation.Kind switch
-        {
-            AggregationKind.TopK => false,
-            AggregationKind.LastValue => definition.Aggregation.Field is FeatureField.Amount or FeatureField.Quantity
-                or FeatureField.Price or FeatureField.Hour or FeatureField.Day,
-            _ => true,
-        };
+        return definition.IsNumeric();
     }
 
     /// <summary>

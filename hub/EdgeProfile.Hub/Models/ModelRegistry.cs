@@ -267,19 +267,11 @@ internal sealed class ModelRegistry
             return $"{Count(unknown.Count, "feature")} {Preview(unknown)} {(unknown.Count == 1 ? "is" : "are")} not in the feature registry (register the definitions first: PUT /api/features/{{name}})";
         }
 
-        var text = features.Where(n => !IsNumeric(set.Find(n)!)).ToList();
+        var text = features.Where(n => !set.Find(n)!.IsNumeric()).ToList();
         return text.Count > 0
             ? $"{Count(text.Count, "feature")} {Preview(text)} {(text.Count == 1 ? "is" : "are")} not numeric (top-k rankings and text values cannot feed a model)"
             : null;
     }
-
-    private static bool IsNumeric(FeatureDefinition d) => d.Aggregation.Kind switch
-    {
-        AggregationKind.TopK => false,
-        AggregationKind.LastValue => d.Aggregation.Field is FeatureField.Amount or FeatureField.Quantity
-            or FeatureField.Price or FeatureField.Hour or FeatureField.Day,
-        _ => true,
-    };
 
     private static string Count(int n, string word) => n == 1 ? word : word + "s";
 

@@ -42,6 +42,15 @@ public sealed record FeatureDefinition
     /// <summary><c>name@vN</c>.</summary>
     public string Id => $"{Name}@v{Version}";
 
+    /// <summary>Whether its values are numbers, so it can feed a model: everything but top-k rankings and last values
+    /// of text fields (SKU, category, channel).</summary>
+    public bool IsNumeric() => Aggregation.Kind switch
+    {
+        AggregationKind.TopK => false,
+        AggregationKind.LastValue => Aggregator.IsNumeric(Aggregation.Field),
+        _ => true,
+    };
+
     /// <summary>Whether an event of this type and category feeds the feature (before window assignment).</summary>
     public bool Accepts(EventType type, string? category) =>
         (EventTypes.Count == 0 || EventTypes.Contains(type)) && CategoryMatcher.Matches(CategoryPrefix, category);
