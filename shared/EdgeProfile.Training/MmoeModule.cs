@@ -21,8 +21,13 @@ public sealed class MmoeModule : nn.Module<Tensor, Tensor[]>
     // Before the base class's first torch call loads libtorch (a derived type's static constructor runs first).
     static MmoeModule() => TorchEnvironment.Prepare();
 
-    public MmoeModule(ModelSpec spec) : base(nameof(MmoeModule))
+    public MmoeModule(ModelSpec spec, double dropout = 0) : base(nameof(MmoeModule))
     {
+        if (dropout is < 0 or >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1)");
+        }
+
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Experts < 1 || spec.Tasks.Count == 0 || spec.Inputs == 0)
         {
@@ -32,14 +37,14 @@ public sealed class MmoeModule : nn.Module<Tensor, Tensor[]>
         experts = new ModuleList<nn.Module<Tensor, Tensor>>();
         for (var e = 0; e < spec.Experts; e++)
         {
-            experts.Add(spec.ExpertHidden.Count == 0 ? nn.Identity() : Stack(spec.Inputs, spec.ExpertHidden, null));
+            experts.Add(spec.ExpertHidden.Count == 0 ? nn.Identity() : Stack(spec.Inputs, spec.ExpertHidden, null, dropout));
         }
         gates = new ModuleList<Linear>();
         towers = new ModuleList<Sequential>();
         foreach (var task in spec.Tasks)
         {
             gates.Add(nn.Linear(spec.Inputs, spec.Experts));
-            towers.Add(Stack(spec.ExpertOutputs, spec.TowerHidden, task.Outputs));
+            towers.Add(Stack(spec.ExpertOutputs, spec.TowerHidden, task.Outputs, dropout));
         }
         RegisterComponents();
     }
@@ -72,7 +77,8 @@ public sealed class MmoeModule : nn.Module<Tensor, Tensor[]>
         return logits;
     }
 
-    private static Sequential Stack(int inputs, IReadOnlyList<int> hidden, int? outputs)
+    // Dropout after each hidden ReLU, active in train() mode only; it has no weights, so export is unchanged.
+    private static Sequential Stack(int inputs, IReadOnlyList<int> hidden, int? outputs, double dropout)
     {
         var layers = new List<nn.Module<Tensor, Tensor>>();
         var width = inputs;
@@ -80,6 +86,11 @@ public sealed class MmoeModule : nn.Module<Tensor, Tensor[]>
         {
             layers.Add(nn.Linear(width, h));
             layers.Add(nn.ReLU());
+            if (dropout > 0)
+            {
+                layers.Add(nn.Dropout(dropout));
+            }
+
             width = h;
         }
         if (outputs is { } o)

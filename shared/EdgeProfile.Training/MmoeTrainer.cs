@@ -31,7 +31,7 @@ public static class MmoeTrainer
             standardizer.Mean[j] = 0f;
             standardizer.Std[j] = 1f;
         }
-        var module = new MmoeModule(spec);
+        var module = new MmoeModule(spec, options.Dropout);
         try
         {
             var (epochs, best) = Fit(module, standardizer, spec, train, validation, options);

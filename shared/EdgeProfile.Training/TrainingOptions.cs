@@ -17,6 +17,9 @@ public sealed record TrainingOptions
     /// </summary>
     public double LearningRateDecay { get; init; } = 1;
 
+    /// <summary>Dropout after every hidden layer of experts and towers while training (default 0: none).</summary>
+    public double Dropout { get; init; }
+
     /// <summary>Adam L2 weight decay (default 0).</summary>
     public double WeightDecay { get; init; }
 
@@ -51,7 +54,7 @@ public sealed record TrainingOptions
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()
     {
-        if (Epochs < 1 || BatchSize < 1 || LearningRate <= 0 || LearningRateDecay is <= 0 or > 1 || WeightDecay < 0 || Patience < 1 || MinDelta < 0 || Threads < 1)
+        if (Epochs < 1 || BatchSize < 1 || LearningRate <= 0 || LearningRateDecay is <= 0 or > 1 || Dropout is < 0 or >= 1 || WeightDecay < 0 || Patience < 1 || MinDelta < 0 || Threads < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(TrainingOptions), this, "training options out of range");
         }
