@@ -1,5 +1,5 @@
 using EdgeProfile.Core.Features;
-using EdgeProfile.Models.Scoring;
+using EdgeProfile.Models.Serving;
 
 namespace EdgeProfile.Edge.Scoring;
 
@@ -27,17 +27,12 @@ public static class ModelFile
 
         try
         {
-            using var scorer = OnnxScorer.Load(File.ReadAllBytes(path), source: "the model");
-            if (FeatureProblem(scorer.Features, features) is { } problem)
-            {
-                return $"{Key} '{path}': {problem}";
-            }
-
-            // The edge deploys it behind this canary (a customer without features); refuse here, naming the key.
-            var output = scorer.Score(new float[scorer.Inputs]);
-            return output.All(float.IsFinite) ? null : $"{Key} '{path}': the model gives a non-finite score for a customer without features (all inputs 0)";
+            // The checks every server of a model makes (loads, lists its features, scores the all-zero row finitely:
+            // the canary it is deployed behind), then whether this edge computes those features.
+            var artifact = ModelArtifact.Inspect(File.ReadAllBytes(path), "the model");
+            return FeatureProblem(artifact.Features, features) is { } problem ? $"{Key} '{path}': {problem}" : null;
         }
-        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             return $"{Key} '{path}' is not a usable model: {FirstLine(ex.Message)}";
         }

@@ -75,19 +75,8 @@ public sealed class ModelScoring : IDisposable
             return;
         }
 
-        var bytes = File.ReadAllBytes(path);
-        string version;
-        try
-        {
-            version = ModelArtifact.Inspect(bytes, $"{ModelFile.Key} '{path}'").Version;
-        }
-        catch (InvalidDataException)
-        {
-            _host.Dispose();
-            throw;
-        }
-
-        var deployed = Deploy(bytes, version);
+        // Its version is the one its metadata (or hash) gives; the file was checked at start (ModelFile.Problem).
+        var deployed = DeployAs(File.ReadAllBytes(path), version: null);
         if (!deployed.Accepted)
         {
             _host.Dispose();
@@ -123,8 +112,15 @@ public sealed class ModelScoring : IDisposable
     /// </summary>
     public DeployResult Deploy(byte[] content, string version)
     {
-        ArgumentNullException.ThrowIfNull(content);
         ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        return DeployAs(content, version);
+    }
+
+    /// <summary>As <see cref="Deploy(byte[], string)"/>; a null <paramref name="version"/> is the file's own
+    /// (<see cref="ModelArtifact.Version"/>).</summary>
+    private DeployResult DeployAs(byte[] content, string? version)
+    {
+        ArgumentNullException.ThrowIfNull(content);
         ModelArtifact artifact;
         try
         {
@@ -132,8 +128,10 @@ public sealed class ModelScoring : IDisposable
         }
         catch (InvalidDataException ex)
         {
-            return _host.Refuse(version, DeployFailure.LoadError, ex.Message);
+            return _host.Refuse(version ?? "(unversioned)", DeployFailure.LoadError, ex.Message);
         }
+
+        version ??= artifact.Version;
 
         // Its inputs must be what this edge computes now; a model fed zeros for unknown features would score garbage.
         if (ModelFile.FeatureProblem(artifact.Features, _runtime.Engine.Set) is { } problem)
