@@ -223,18 +223,9 @@ public sealed class FlexibleHostTests(ITestOutputHelper output)
                     {
                         problems.Enqueue($"row {r}: result of {result.Version} from a lease of {lease.Model.Version}");
                     }
-                    else
+                    else if (ServingModels.Mismatch(result, byRow[r], r) is { } mismatch)
                     {
-                        var want = byRow[r];
-                        var got = result.Values;
-                        for (int k = 0; k < want.Length; k++)
-                        {
-                            if (Math.Abs(got[k] - want[k]) > 1e-5)
-                            {
-                                problems.Enqueue($"row {r} claims {result.Version} but value {k} is {got[k]}, expected {want[k]}");
-                                break;
-                            }
-                        }
+                        problems.Enqueue(mismatch);
                     }
 
                     counts.AddOrUpdate(result.Version, 1, (_, c) => c + 1);

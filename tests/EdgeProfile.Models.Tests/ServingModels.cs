@@ -76,4 +76,19 @@ public static class ServingModels
 
         return wins / pairs;
     }
+
+    /// <summary>Why a concurrent score is wrong: a value off its version's reference by more than 1e-5; null when right.</summary>
+    public static string? Mismatch(ScoreResult result, double[] want, int row)
+    {
+        var got = result.Values;
+        for (int k = 0; k < want.Length; k++)
+        {
+            if (Math.Abs(got[k] - want[k]) > 1e-5)
+            {
+                return $"row {row} claims {result.Version} but value {k} is {got[k]}, expected {want[k]}";
+            }
+        }
+
+        return null;
+    }
 }

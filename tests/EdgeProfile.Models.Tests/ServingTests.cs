@@ -50,15 +50,9 @@ public sealed class ServingTests(ITestOutputHelper output) : IDisposable
                 try
                 {
                     var result = host.Score(rows.AsSpan(r * Width, Width));
-                    var want = expected[result.Version][r];
-                    var got = result.Values;
-                    for (int k = 0; k < want.Length; k++)
+                    if (ServingModels.Mismatch(result, expected[result.Version][r], r) is { } mismatch)
                     {
-                        if (Math.Abs(got[k] - want[k]) > 1e-5)
-                        {
-                            problems.Enqueue($"row {r} claims {result.Version} but value {k} is {got[k]}, expected {want[k]}");
-                            break;
-                        }
+                        problems.Enqueue(mismatch);
                     }
 
                     counts.AddOrUpdate(result.Version, 1, (_, c) => c + 1);
