@@ -46,6 +46,7 @@ public static class EdgeHostExtensions
         services.AddHostedService<UplinkService>();
         services.AddHostedService<DefinitionSubscriber>();
         services.AddHostedService<DownlinkSubscriber>();
+        services.AddHostedService<EdgeProfile.Edge.Federation.FederationService>();
 
         // Model scoring runs with a model file (Edge:Models:File) or with a hub whose registry assigns models
         // (Edge:HubUrl, unless Edge:Models:FromHub is false). Otherwise nothing of it is registered: no model is loaded,

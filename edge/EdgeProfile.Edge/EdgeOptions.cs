@@ -39,6 +39,9 @@ public sealed class EdgeOptions
     /// <summary>On-edge model scoring (<c>Edge:Models</c>); off unless a model file is configured.</summary>
     public ModelSettings Models { get; set; } = new();
 
+    /// <summary>Federated training with the hub (<c>Edge:Federation</c>).</summary>
+    public FederationSettings Federation { get; set; } = new();
+
     /// <summary>
     /// Base64 key (≥ 16 bytes) for pseudonymising identifiers. Normally empty: the hub hands out the organisation's
     /// key at enrollment, and a standalone edge generates one in its data dir.
@@ -175,6 +178,16 @@ public sealed class EdgeOptions
 
         /// <summary>Customers re-computed per writer turn while a new definition is backfilled from the log.</summary>
         public int BackfillBatch { get; set; } = 500;
+    }
+
+    /// <summary><c>Edge:Federation</c>: taking part in the hub's federated training jobs on this store's own log.</summary>
+    public sealed class FederationSettings
+    {
+        /// <summary>Whether this store joins federated jobs when it has a hub (default true).</summary>
+        public bool Enabled { get; set; } = true;
+
+        /// <summary>Threads local training may use (default 1, so ingest keeps a core on a two-core box).</summary>
+        public int Threads { get; set; } = 1;
     }
 
     /// <summary><c>Edge:Models</c>: scoring customers on the edge from their online features.</summary>

@@ -166,6 +166,11 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             }
         }
 
+        if (options.Federation.Threads is < 1 or > 64)
+        {
+            errors.Add($"Edge:Federation:Threads must be 1-64, got {options.Federation.Threads}");
+        }
+
         if (options.Models.HoldoutRows < 0)
         {
             errors.Add($"Edge:Models:HoldoutRows must be >= 0 (0 turns the local holdout off), got {options.Models.HoldoutRows}");

@@ -23,6 +23,8 @@ public static class CliApp
         ReplayCommand.Create(),
         FeaturesCommand.Create(),
         ModelsCommand.Create(),
+        FlCommand.Create(),
+        PartnerCommand.Create(),
     };
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code.</summary>

@@ -59,6 +59,10 @@ public static class HubHostingExtensions
         services.AddHostedService<DefinitionRegistryInitializer>(); // after HubInitializer: needs the open database
         services.AddSingleton<EdgeProfile.Hub.Models.ModelRegistry>();
         services.AddHostedService<EdgeProfile.Hub.Models.ModelRegistryInitializer>();
+        services.AddSingleton<EdgeProfile.Hub.Federation.FederationStore>();
+        services.AddSingleton<EdgeProfile.Hub.Federation.ParticipantDirectory>();
+        services.AddSingleton<EdgeProfile.Hub.Federation.FederatedRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Federation.FederatedRunner>());
         services.AddHostedService<EdgeProfile.Hub.Hosting.HubChangeListener>(); // PostgreSQL: the other replicas' changes
         services.AddHostedService<PostgresStatistics>(); // PostgreSQL: planner statistics while tables grow fast
 
@@ -85,6 +89,7 @@ public static class HubHostingExtensions
         app.MapGrpcService<DownlinkService>();
         app.MapGrpcService<OperatorProfilesService>();
         app.MapGrpcService<EdgeProfile.Hub.Models.ModelDistributionService>();
+        app.MapGrpcService<EdgeProfile.Hub.Federation.FederationService>();
         HubApi.Map(app);
         return app;
     }

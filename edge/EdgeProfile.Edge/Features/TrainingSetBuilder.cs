@@ -237,7 +237,7 @@ public static class TrainingSetBuilder
         };
     }
 
-    private static bool TrainingWithdrawn(SqliteConnection conn, string primary)
+    internal static bool TrainingWithdrawn(SqliteConnection conn, string primary)
     {
         if (EdgeDatabase.Scalar<long>(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'global_keys'") == 0)
         {

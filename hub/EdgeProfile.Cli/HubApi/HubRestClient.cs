@@ -14,7 +14,7 @@ namespace EdgeProfile.Cli.HubApi;
 /// The hub's operator REST API (contracts.md §4) as the CLI uses it. Every failure becomes a <see cref="CliException"/>
 /// whose message is one line that says what to do.
 /// </summary>
-public sealed class HubRestClient : IDisposable
+public sealed partial class HubRestClient : IDisposable
 {
     /// <summary>JSON options matching the hub (camelCase, case-insensitive).</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

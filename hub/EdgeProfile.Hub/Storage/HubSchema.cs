@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -257,8 +257,60 @@ internal static class HubSchema
         CREATE INDEX store_scores_key ON store_scores(customer_key);
         """;
 
+    // Version 6: federated learning. A job (its spec, state and checkpoint: the global parameters and the server
+    // optimiser's state after its last completed round, written in one transaction with that round), its rounds
+    // (participation counts, aggregated metrics, privacy spent, the model version registered), and each client's part
+    // in each round. Only sums and aggregates are stored: never an individual update.
+    private const string V6 = """
+        CREATE TABLE fl_jobs (
+            id            TEXT PRIMARY KEY,
+            name          TEXT NOT NULL,
+            spec          TEXT NOT NULL,               -- FederatedJobSpec JSON
+            state         TEXT NOT NULL,               -- pending | running | completed | failed | stopped
+            reason        TEXT,
+            round         INTEGER NOT NULL,            -- last completed round (0: none)
+            template      TEXT,                        -- ModelTemplate JSON, once the statistics phase has run
+            global        BLOB,                        -- float32 parameters after `round`
+            optimizer     BLOB,                        -- server optimiser state after `round`
+            epsilon       REAL,                        -- privacy spent after `round` (null: no DP)
+            model_version TEXT,                        -- newest global model registered
+            created_at    INTEGER NOT NULL,
+            created_by    TEXT NOT NULL,
+            finished_at   INTEGER
+        ) WITHOUT ROWID;
+        CREATE TABLE fl_rounds (
+            job_id        TEXT NOT NULL,
+            round         INTEGER NOT NULL,            -- 0: feature statistics
+            state         TEXT NOT NULL,               -- running | completed | failed | retrying
+            attempt       INTEGER NOT NULL,
+            started_at    INTEGER NOT NULL,
+            finished_at   INTEGER,
+            invited       INTEGER NOT NULL,
+            updates       INTEGER NOT NULL,
+            dropped       INTEGER NOT NULL,
+            stragglers    INTEGER NOT NULL,
+            rejected      TEXT NOT NULL,               -- JSON array of client ids a robust rule left out
+            metrics       TEXT NOT NULL,               -- JSON object name -> number
+            epsilon       REAL,
+            model_version TEXT,
+            reason        TEXT,
+            PRIMARY KEY (job_id, round)
+        ) WITHOUT ROWID;
+        CREATE TABLE fl_participation (
+            job_id    TEXT NOT NULL,
+            round     INTEGER NOT NULL,
+            client_id TEXT NOT NULL,
+            status    TEXT NOT NULL,                   -- updated | dropped | failed | straggler | rejected
+            samples   INTEGER NOT NULL,
+            metrics   TEXT NOT NULL,
+            reason    TEXT,
+            at        INTEGER NOT NULL,
+            PRIMARY KEY (job_id, round, client_id)
+        ) WITHOUT ROWID;
+        """;
+
     // Step i brings a file from schema version i to i + 1.
-    internal static readonly string[] Steps = [V1, V2, V3, V4, V5];
+    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6];
 
     public static void Migrate(SqliteConnection connection, string path)
     {

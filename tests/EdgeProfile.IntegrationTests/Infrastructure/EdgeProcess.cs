@@ -39,6 +39,9 @@ public sealed class EdgeProcess : IAsyncDisposable
     public static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
+    /// <summary>Raised for every line the agent writes to stdout (on the reader's thread).</summary>
+    public event Action<string>? Line;
+
     public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;
@@ -80,6 +83,7 @@ public sealed class EdgeProcess : IAsyncDisposable
             {
                 edge._stdout.Enqueue(e.Data);
                 Trim(edge._stdout);
+                edge.Line?.Invoke(e.Data);
             }
         };
         process.ErrorDataReceived += (_, e) =>

@@ -25,6 +25,9 @@ public sealed class HubHost : IAsyncDisposable
         _operator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", operatorToken);
     }
 
+    /// <summary>An HTTP client carrying the operator token, for REST calls the helpers below do not cover.</summary>
+    public HttpClient Operator => _operator;
+
     /// <summary>Where edges reach it (REST and gRPC share the address).</summary>
     public Uri Address { get; }
 
