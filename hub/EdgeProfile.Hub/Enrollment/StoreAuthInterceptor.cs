@@ -9,12 +9,19 @@ namespace EdgeProfile.Hub.Enrollment;
 /// Authenticates every gRPC call except enrollment: <c>x-ep-store: &lt;storeId&gt;</c> and
 /// <c>authorization: Bearer &lt;credential&gt;</c>. Unknown store, wrong credential or revoked store → UNAUTHENTICATED.
 /// The operator services (<c>OperatorProfiles</c>) take the operator token instead. Registered globally, so a service
-/// added later is protected unless it is listed here as open.
+/// added later is protected unless it is listed here as open. A partner's credential (kind <c>partner</c>) opens only
+/// federated learning (<c>Federation</c>) and the registry's model files (<c>ModelDistribution/Download</c>): never
+/// profiles, stores or other partners (PERMISSION_DENIED).
 /// </summary>
 internal sealed class StoreAuthInterceptor : Interceptor
 {
     private static readonly string OpenServicePrefix = "/" + Contracts.V1.Enrollment.Descriptor.FullName + "/";
     private static readonly string OperatorServicePrefix = "/" + Contracts.V1.OperatorProfiles.Descriptor.FullName + "/";
+    private static readonly string[] PartnerMethods =
+    [
+        "/" + Contracts.V1.Federation.Descriptor.FullName + "/",
+        "/" + Contracts.V1.ModelDistribution.Descriptor.FullName + "/Download",
+    ];
 
     private readonly StoreRegistry _registry;
     private readonly Storage.HubSecrets _secrets;
@@ -93,11 +100,15 @@ internal sealed class StoreAuthInterceptor : Interceptor
         }
 
         var credential = authorization[bearer.Length..].Trim();
-        var status = StoreIds.IsValid(storeId)
+        var (status, kind) = StoreIds.IsValid(storeId)
             ? await _registry.AuthenticateAsync(storeId, credential, context.CancellationToken).ConfigureAwait(false)
-            : AuthStatus.UnknownStore;
+            : (AuthStatus.UnknownStore, "");
         switch (status)
         {
+            case AuthStatus.Ok when kind == "partner" && !PartnerMethods.Any(m => context.Method.StartsWith(m, StringComparison.Ordinal)):
+                HubLog.StoreAuthFailed(_logger, storeId, context.Method, "a partner may only take part in federated learning");
+                throw new RpcException(new Status(StatusCode.PermissionDenied,
+                    $"'{storeId}' is a partner: it may take part in federated learning and download models, not call {context.Method}"));
             case AuthStatus.Ok:
                 StoreCallContext.SetStoreId(context, storeId);
                 return;

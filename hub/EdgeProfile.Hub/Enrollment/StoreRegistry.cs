@@ -124,26 +124,27 @@ internal sealed class StoreRegistry
     }
 
     /// <summary>Checks a store's credential in constant time against its stored hash.</summary>
-    public Task<AuthStatus> AuthenticateAsync(string storeId, string credential, CancellationToken cancellationToken) =>
+    public Task<(AuthStatus Status, string Kind)> AuthenticateAsync(string storeId, string credential, CancellationToken cancellationToken) =>
         _db.ReadAsync(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT credential_hash, revoked_at IS NOT NULL FROM stores WHERE store_id = @store;";
+            command.CommandText = "SELECT credential_hash, revoked_at IS NOT NULL, kind FROM stores WHERE store_id = @store;";
             command.AddParameter("@store", storeId);
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
-                return AuthStatus.UnknownStore;
+                return (AuthStatus.UnknownStore, "");
             }
 
             var hash = (byte[])reader.GetValue(0);
             var matches = Credentials.Matches(credential, hash);
+            var kind = reader.GetString(2);
             if (reader.GetBoolean(1))
             {
-                return AuthStatus.Revoked;
+                return (AuthStatus.Revoked, kind);
             }
 
-            return matches ? AuthStatus.Ok : AuthStatus.WrongCredential;
+            return (matches ? AuthStatus.Ok : AuthStatus.WrongCredential, kind);
         }, cancellationToken);
 
     /// <summary>Revokes a store's credential and cancels its unused tokens; null when the store is unknown.</summary>
