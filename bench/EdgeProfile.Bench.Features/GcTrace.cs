@@ -16,6 +16,12 @@ internal sealed class GcTrace(DateTime origin) : EventListener
     private int _gen;
     private int _reason;
     private string _promoted = "";
+    private double _promotedGen0;
+    private double _promotedGen1;
+    private readonly double[] _sumPromoted = new double[3];
+    private readonly double[] _sumPause = new double[3];
+    private readonly double[] _maxPause = new double[3];
+    private readonly int[] _count = new int[3];
 
     public IReadOnlyList<string> Lines
     {
@@ -24,6 +30,27 @@ internal sealed class GcTrace(DateTime origin) : EventListener
             lock (_gate)
             {
                 return [.. _lines];
+            }
+        }
+    }
+
+    /// <summary>Per generation collected: count, mean bytes promoted out of gen0 (and gen1) per collection, mean and max pause.</summary>
+    public string Summary
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var parts = new List<string>();
+                for (var g = 0; g < 3; g++)
+                {
+                    if (_count[g] > 0)
+                    {
+                        parts.Add(string.Create(CultureInfo.InvariantCulture, $"gen{g} GCs {_count[g]}: promoted {_sumPromoted[g] / _count[g] / (1024 * 1024):F2} MiB/GC, pause mean {_sumPause[g] / _count[g]:F1} max {_maxPause[g]:F1} ms"));
+                    }
+                }
+
+                return "GC summary: " + (parts.Count == 0 ? "no collections" : string.Join("; ", parts));
             }
         }
     }
@@ -50,11 +77,22 @@ internal sealed class GcTrace(DateTime origin) : EventListener
                     _reason = Convert.ToInt32(e.Payload[2], CultureInfo.InvariantCulture);
                     break;
                 case "GCHeapStats_V2":
+                    _promotedGen0 = Convert.ToDouble(e.Payload![1], CultureInfo.InvariantCulture);
+                    _promotedGen1 = Convert.ToDouble(e.Payload[3], CultureInfo.InvariantCulture);
                     _promoted = string.Create(CultureInfo.InvariantCulture, $"promoted gen0 {Mb(e.Payload![1])} gen1 {Mb(e.Payload[3])} gen2 {Mb(e.Payload[5])} MiB; sizes gen0 {Mb(e.Payload[0])} gen1 {Mb(e.Payload[2])} gen2 {Mb(e.Payload[4])} MiB");
                     break;
                 case "GCRestartEEEnd_V1" when _suspendTicks != 0:
                     var pause = TimeSpan.FromTicks(e.TimeStamp.Ticks - _suspendTicks).TotalMilliseconds;
                     _lines.Add(string.Create(CultureInfo.InvariantCulture, $"at +{(new DateTime(_suspendTicks, DateTimeKind.Utc) - origin).TotalMilliseconds:F0} ms: gen{_gen} reason {_reason} pause {pause:F1} ms; {_promoted}"));
+                    if (_gen is >= 0 and < 3)
+                    {
+                        // What this collection kept: out of gen0, plus out of gen1 when gen1 was collected too.
+                        _sumPromoted[_gen] += _promotedGen0 + (_gen >= 1 ? _promotedGen1 : 0);
+                        _sumPause[_gen] += pause;
+                        _maxPause[_gen] = Math.Max(_maxPause[_gen], pause);
+                        _count[_gen]++;
+                    }
+
                     _suspendTicks = 0;
                     break;
             }

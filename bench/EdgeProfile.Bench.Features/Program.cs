@@ -20,6 +20,18 @@ var settings = Settings.Parse(args);
 Console.WriteLine($"bench-features: {settings}");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; default feature set: {DefaultFeatures.Set.Definitions.Count} definitions");
 
+if (settings.EngineProbe != 0)
+{
+    EdgeProfile.Bench.Features.EngineProbe.Run(settings);
+    return 0;
+}
+
+if (settings.PipelineProbe != 0)
+{
+    await Edge.PipelineProbeAsync(settings);
+    return 0;
+}
+
 var events = Workload.Generate(settings.Events, settings.Customers, DateTimeOffset.UtcNow.AddHours(-6));
 var noFeatures = Path.Combine(Path.GetTempPath(), $"ep-bench-nofeatures-{Environment.ProcessId}.json");
 File.WriteAllText(noFeatures, "{ \"definitions\": [] }");
@@ -60,7 +72,7 @@ if (redis is not null)
 
 return 0;
 
-internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 2_000)
+internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 2_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0)
 {
     public static Settings Parse(string[] args)
     {
@@ -78,7 +90,10 @@ internal sealed record Settings(int Events, int Customers, int Publishers, int I
                 "--latency-samples" => s with { LatencySamples = v },
                 "--warmup" => s with { Warmup = v },
                 "--reads" => s with { Reads = v },
-                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads)"),
+                "--engine-probe" => s with { EngineProbe = v },
+                "--probe-gc" => s with { ProbeGc = v },
+                "--pipeline-probe" => s with { PipelineProbe = v },
+                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe)"),
             };
         }
 
@@ -143,17 +158,19 @@ internal static class Edge
             // Warm-up: a tenth of the events (other ids), not measured.
             await PublishAllAsync(port, Workload.Generate(events.Count / 10, s.Customers, DateTimeOffset.UtcNow.AddHours(-7), "warm"), s.Publishers, s.InFlight);
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
             var watch = Stopwatch.StartNew();
             await PublishAllAsync(port, events, s.Publishers, s.InFlight);
             var seconds = watch.Elapsed.TotalSeconds;
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / (double)events.Count;
             var stats = app.Services.GetRequiredService<EdgeStats>();
             if (stats.EventsStored != events.Count + (events.Count / 10))
             {
                 throw new InvalidOperationException($"expected {events.Count + (events.Count / 10)} stored, got {stats.EventsStored}");
             }
 
-            Console.WriteLine($"  {label}: {events.Count / seconds:N0} events/s, {cpu / events.Count * 1e6:F1} µs CPU/event");
+            Console.WriteLine($"  {label}: {events.Count / seconds:N0} events/s, {cpu / events.Count * 1e6:F1} µs CPU/event, {allocated:N0} B allocated/event (edge and publishers)");
             return new Throughput(events.Count / seconds, cpu / events.Count * 1e6, events.Count / cpu);
         }
         finally
@@ -169,16 +186,21 @@ internal static class Edge
         {
             await using var app = await StartAsync(dir.FullName);
             var port = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EdgeOptions>>().Value.Mqtt.Port;
+            // The paced payloads are made before the history is sent, so that they are old objects by the time latency
+            // is measured: the edge's publishers are other processes, and bench objects made (and kept) during the
+            // measured phase would add to the edge's collections what a deployment does not have.
+            var warm = s.Warmup;
+            var paced = Workload.Generate(s.LatencySamples + warm, s.Customers, DateTimeOffset.UtcNow.AddMinutes(-1), "lat");
+            var samples = new List<double>(paced.Count);
+
             // The customers' history first, at full speed.
             await PublishAllAsync(port, events, s.Publishers, s.InFlight);
 
             // Then a paced stream at the target rate; each event's latency is publish -> PUBACK.
-            var warm = s.Warmup;
-            var paced = Workload.Generate(s.LatencySamples + warm, s.Customers, DateTimeOffset.UtcNow.AddMinutes(-1), "lat");
-            var samples = new List<double>(paced.Count);
             var gcPause0 = GC.GetTotalPauseDuration();
             var gen2 = GC.CollectionCount(2);
             var gen0 = GC.CollectionCount(0);
+            var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
             using var gcTrace = new EdgeProfile.Bench.Features.GcTrace(DateTime.UtcNow);
             using (var client = await ConnectAsync(port, "bench-latency"))
             {
@@ -186,7 +208,9 @@ internal static class Edge
                 // event would take a core from the edge on this 2-core box). Latency runs from the publish call.
                 var interval = Stopwatch.Frequency / (double)s.Rate;
                 var start = Stopwatch.GetTimestamp();
-                var pending = new List<Task>(paced.Count);
+                // Only the publishes still in flight are held (completed ones are dropped), for the same reason.
+                var pending = new InFlight();
+                long probePromoted = 0, probeCollections = 0;
                 var gate = new object();
                 var next = 0;
                 while (next < paced.Count)
@@ -196,16 +220,35 @@ internal static class Edge
                     {
                         pending.Add(PublishTimedAsync(client, paced[next], next >= warm ? samples : null, gate));
                         next++;
+                        if (s.ProbeGc > 0 && next % s.ProbeGc == 0)
+                        {
+                            // Diagnosis only (--probe-gc N; the latencies then include these pauses): a gen0
+                            // collection every N events sent, to count what the whole process keeps per event.
+                            GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+                            var info = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+                            if (info.Generation == 0)
+                            {
+                                probePromoted += info.PromotedBytes;
+                                probeCollections++;
+                            }
+                        }
                     }
 
                     await Task.Delay(1);
                 }
 
-                await Task.WhenAll(pending);
+                await pending.WhenAllAsync();
+                if (probeCollections > 0)
+                {
+                    Console.WriteLine($"  probe: forced gen0 collections every {s.ProbeGc:N0} events sent promoted {probePromoted / (double)(probeCollections * s.ProbeGc):N0} B per event (mean over {probeCollections})");
+                }
             }
 
+            // Allocations of the whole process (edge and the bench's publishing client) per event of the paced phase.
+            var allocatedPerEvent = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / (double)paced.Count;
             var latency = Percentiles.Of(samples, 1);
-            Console.WriteLine($"  latency phase: GC paused {(GC.GetTotalPauseDuration() - gcPause0).TotalMilliseconds:F0} ms in {GC.CollectionCount(0) - gen0} collections ({GC.CollectionCount(2) - gen2} gen2); heap {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");
+            Console.WriteLine($"  latency phase: GC paused {(GC.GetTotalPauseDuration() - gcPause0).TotalMilliseconds:F0} ms in {GC.CollectionCount(0) - gen0} collections ({GC.CollectionCount(2) - gen2} gen2); heap {GC.GetTotalMemory(false) / (1024 * 1024)} MiB; allocated {allocatedPerEvent:N0} B/event");
+            Console.WriteLine($"  {gcTrace.Summary}");
             foreach (var line in gcTrace.Lines)
             {
                 Console.WriteLine($"    {line}");
@@ -240,6 +283,66 @@ internal static class Edge
             }
 
             return (latency, readStats, Percentiles.Of(httpSamples, total.Elapsed.TotalSeconds), definitions);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The edge's own survivors per event, apart from MQTT, the publishers and the machine's load: events go straight
+    /// into the ingest pipeline (decode, log, stream engine, profiles) in steps of 1,000, each step awaited until
+    /// durable, then a gen0 collection is forced; the bytes it promoted are what the edge kept of those events.
+    /// </summary>
+    public static async Task PipelineProbeAsync(Settings s)
+    {
+        const int Step = 1_000;
+        var dir = Directory.CreateTempSubdirectory("ep-bench-features-");
+        try
+        {
+            await using var app = await StartAsync(dir.FullName);
+            var pipeline = app.Services.GetRequiredService<EdgeProfile.Edge.Ingest.IngestPipeline>();
+            var now = new DateTimeOffset(2026, 1, 15, 12, 30, 0, TimeSpan.Zero);
+            var history = Workload.Generate(s.Events, s.Customers, now.AddHours(-6));
+            var stream = Workload.Generate(s.LatencySamples + s.Warmup, s.Customers, now.AddMinutes(-1), "lat");
+            async Task SendAsync(List<byte[]> events, int from, int count)
+            {
+                var durable = new List<Task>(count);
+                for (var i = from; i < from + count; i++)
+                {
+                    durable.Add((await pipeline.SubmitAsync("ep/v1/bench/events", events[i], awaitDurable: true, CancellationToken.None))!);
+                }
+
+                await Task.WhenAll(durable);
+            }
+
+            for (var i = 0; i < history.Count; i += Step)
+            {
+                await SendAsync(history, i, Math.Min(Step, history.Count - i));
+            }
+
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            long promoted = 0, collections = 0;
+            var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i + Step <= stream.Count; i += Step)
+            {
+                await SendAsync(stream, i, Step);
+                GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+                var info = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+                if (info.Generation == 0)
+                {
+                    promoted += info.PromotedBytes;
+                    collections++;
+                }
+            }
+
+            var sent = stream.Count / Step * Step;
+            var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / (double)sent;
+            Console.WriteLine($"Edge ingest pipeline without MQTT, {s.Customers:N0} customers, {history.Count:N0} history events then {sent:N0} stream events in steps of {Step:N0} (each awaited until durable, then a forced gen0 collection):");
+            Console.WriteLine($"  allocated {allocated:N0} B per event; promoted {promoted / (double)Math.Max(1, collections * Step):N0} B per event (mean over {collections} gen0 collections)");
         }
         finally
         {
@@ -328,6 +431,52 @@ internal static class Edge
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Tasks in flight, counted rather than kept: completes when every task added has, fails with the first failure.</summary>
+internal sealed class InFlight
+{
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _count = 1;
+    private Exception? _failure;
+
+    public void Add(Task task)
+    {
+        Interlocked.Increment(ref _count);
+        task.ContinueWith(
+            static (t, self) => ((InFlight)self!).Done(t.Exception?.InnerException),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>Call once, after the last <see cref="Add"/>.</summary>
+    public Task WhenAllAsync()
+    {
+        Done(null);
+        return _idle.Task;
+    }
+
+    private void Done(Exception? error)
+    {
+        if (error is not null)
+        {
+            Interlocked.CompareExchange(ref _failure, error, null);
+        }
+
+        if (Interlocked.Decrement(ref _count) == 0)
+        {
+            if (_failure is null)
+            {
+                _idle.TrySetResult();
+            }
+            else
+            {
+                _idle.TrySetException(_failure);
+            }
+        }
     }
 }
 

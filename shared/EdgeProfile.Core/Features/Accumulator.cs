@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace EdgeProfile.Core.Features;
 
 /// <summary>
@@ -286,60 +284,153 @@ internal sealed class NumericAccumulator : Accumulator
 
 /// <summary>
 /// The set of distinct text values, capped at <see cref="Cap"/>: beyond it new values are dropped, so a distinct
-/// count reads min(true count, <see cref="Cap"/>) whatever the order of events and merges.
+/// count reads min(true count, <see cref="Cap"/>) whatever the order of events and merges. Most panes hold one or a
+/// few values, so the first <see cref="InlineValues"/> live in fields and a hash set is made only past them: every
+/// new pane is kept until its windows expire, and a set per pane (three more objects) was most of what the engine's
+/// state added per event. Values are enumerated in the order they were first added, as with the set alone.
 /// </summary>
 internal sealed class DistinctAccumulator : Accumulator
 {
     /// <summary>Most distinct values kept per pane, session or window.</summary>
     public const int Cap = 10_000;
 
-    public readonly HashSet<string> Values = new(StringComparer.Ordinal);
+    /// <summary>Values held in fields before a hash set is made.</summary>
+    public const int InlineValues = 4;
+
+    private string? _v0;
+    private string? _v1;
+    private string? _v2;
+    private string? _v3;
+    private int _inline;
+    private HashSet<string>? _set;
 
     public override byte Tag => DistinctTag;
 
-    public int Count => Values.Count;
+    public int Count => _set?.Count ?? _inline;
 
     public void Add(string value)
     {
-        if (Values.Count < Cap)
+        if (_set is not null)
         {
-            Values.Add(value);
+            if (_set.Count < Cap)
+            {
+                _set.Add(value);
+            }
+
+            return;
         }
+
+        for (var i = 0; i < _inline; i++)
+        {
+            if (string.Equals(Inline(i), value, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+
+        switch (_inline)
+        {
+            case 0:
+                _v0 = value;
+                break;
+            case 1:
+                _v1 = value;
+                break;
+            case 2:
+                _v2 = value;
+                break;
+            case 3:
+                _v3 = value;
+                break;
+            default:
+                // Past the fields: a set, filled in the same order so enumeration (and so the state's bytes) is unchanged.
+                _set = new HashSet<string>(InlineValues * 2, StringComparer.Ordinal) { _v0!, _v1!, _v2!, _v3!, value };
+                _v0 = _v1 = _v2 = _v3 = null;
+                _inline = 0;
+                return;
+        }
+
+        _inline++;
     }
 
     public override void MergeFrom(Accumulator other)
     {
-        foreach (var v in Same<DistinctAccumulator>(other).Values)
+        var o = Same<DistinctAccumulator>(other);
+        if (o._set is not null)
         {
-            if (Values.Count >= Cap)
+            foreach (var v in o._set)
+            {
+                if (Count >= Cap)
+                {
+                    return;
+                }
+
+                Add(v);
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < o._inline; i++)
+        {
+            if (Count >= Cap)
             {
                 return;
             }
 
-            Values.Add(v);
+            Add(o.Inline(i));
         }
     }
 
-    public override void Clear() => Values.Clear();
+    public override void Clear()
+    {
+        // A recycled pane keeps its set (and its capacity), as before.
+        _set?.Clear();
+        _v0 = _v1 = _v2 = _v3 = null;
+        _inline = 0;
+    }
 
     protected override void WritePayload(StateWriter w)
     {
-        w.VarUInt((ulong)Values.Count);
-        foreach (var v in Values)
+        w.VarUInt((ulong)Count);
+        if (_set is not null)
         {
-            w.String(v);
+            foreach (var v in _set)
+            {
+                w.String(v);
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < _inline; i++)
+        {
+            w.String(Inline(i));
         }
     }
 
     protected override void ReadPayload(ref StateReader r)
     {
         var n = r.Count();
-        Values.EnsureCapacity(n);
+        if (n > InlineValues)
+        {
+            _set ??= new HashSet<string>(n, StringComparer.Ordinal);
+            _set.EnsureCapacity(n);
+        }
+
         for (var i = 0; i < n; i++)
         {
-            Values.Add(r.RequiredString());
+            Add(r.RequiredString());
         }
     }
+
+    private string Inline(int i) => i switch
+    {
+        0 => _v0!,
+        1 => _v1!,
+        2 => _v2!,
+        _ => _v3!,
+    };
 }
 
 /// <summary>The field value of the latest event by (time, event id ordinal).</summary>
@@ -495,32 +586,42 @@ internal sealed class TimeSinceLastAccumulator : Accumulator
 /// <summary>
 /// Top-k weights, kept as event counts per value and weight slot (one slot per distinct non-zero weight). Weights
 /// are multiplied in at read time in slot order, so the totals do not depend on the order events were added.
-/// Counts live in one flat array (row per value), so adding an event touches no per-value object.
+/// Counts live in one flat array (the totals, then a row per value), so adding an event touches no per-value object.
+/// Values are found by a linear search while there are few (a pane usually holds one or two), and through a
+/// dictionary made only past <see cref="LinearValues"/>: every new pane is kept until its windows expire, and a
+/// dictionary per pane was most of what a top-k definition added to the heap per event.
 /// </summary>
 internal sealed class TopKAccumulator(int slots) : Accumulator
 {
-    private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
-    private long[] _counts = new long[Math.Max(1, slots) * 4];
+    /// <summary>Values searched linearly before a dictionary is made.</summary>
+    public const int LinearValues = 8;
 
-    public readonly long[] Totals = new long[slots];
+    private readonly int _slots = slots;
+    private string[] _values = [];
+    private int _count;
+    private Dictionary<string, int>? _index;
+    private long[] _counts = new long[Math.Max(1, slots) * 3];
 
-    public int Slots => Totals.Length;
+    /// <summary>Events counted per slot, over every value.</summary>
+    public ReadOnlySpan<long> Totals => _counts.AsSpan(0, _slots);
+
+    public int Slots => _slots;
 
     /// <summary>Distinct values held.</summary>
-    public int ValueCount => _rows.Count;
+    public int ValueCount => _count;
 
     public override byte Tag => TopKTag;
 
     public override long Shape => TopKTag | ((long)Slots << 8);
 
-    /// <summary>The values and their counts per slot (a row of <see cref="Slots"/> numbers).</summary>
+    /// <summary>The values (in the order they were first added) and their counts per slot (a row of <see cref="Slots"/> numbers).</summary>
     public IEnumerable<(string Value, ReadOnlyMemory<long> Counts)> Entries
     {
         get
         {
-            foreach (var (value, row) in _rows)
+            for (var i = 0; i < _count; i++)
             {
-                yield return (value, _counts.AsMemory(row * Slots, Slots));
+                yield return (_values[i], _counts.AsMemory(RowOffset(i), _slots));
             }
         }
     }
@@ -530,7 +631,7 @@ internal sealed class TopKAccumulator(int slots) : Accumulator
         // RowOf may grow the array: take the offset first.
         var row = RowOf(value);
         _counts[row + slot]++;
-        Totals[slot]++;
+        _counts[slot]++;
     }
 
     public override void MergeFrom(Accumulator other)
@@ -541,58 +642,103 @@ internal sealed class TopKAccumulator(int slots) : Accumulator
             throw new InvalidOperationException($"cannot merge top-k state of {o.Slots} slots into {Slots}");
         }
 
-        foreach (var (value, row) in o._rows)
+        for (var r = 0; r < o._count; r++)
         {
-            var mine = RowOf(value);
-            var theirs = row * Slots;
-            for (var i = 0; i < Slots; i++)
+            var mine = RowOf(o._values[r]);
+            var theirs = o.RowOffset(r);
+            for (var i = 0; i < _slots; i++)
             {
                 _counts[mine + i] += o._counts[theirs + i];
             }
         }
 
-        for (var i = 0; i < Totals.Length; i++)
+        for (var i = 0; i < _slots; i++)
         {
-            Totals[i] += o.Totals[i];
+            _counts[i] += o._counts[i];
         }
     }
 
     public override void Clear()
     {
-        _rows.Clear();
-        Array.Clear(Totals);
+        Array.Clear(_values, 0, _count);
+        _count = 0;
+        _index?.Clear();
+        Array.Clear(_counts, 0, _slots);
+    }
+
+    private int RowOffset(int row) => (row + 1) * _slots;
+
+    /// <summary>The row of <paramref name="value"/>, or -1.</summary>
+    private int IndexOf(string value)
+    {
+        if (_index is not null)
+        {
+            return _index.TryGetValue(value, out var row) ? row : -1;
+        }
+
+        for (var i = 0; i < _count; i++)
+        {
+            if (string.Equals(_values[i], value, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Offset of <paramref name="value"/>'s row in the counts, adding a zeroed row for a new value.</summary>
     private int RowOf(string value)
     {
-        ref var row = ref CollectionsMarshal.GetValueRefOrAddDefault(_rows, value, out var exists);
-        if (!exists)
+        var row = IndexOf(value);
+        if (row >= 0)
         {
-            row = _rows.Count - 1;
-            var needed = (row + 1) * Slots;
-            if (needed > _counts.Length)
-            {
-                Array.Resize(ref _counts, Math.Max(needed, _counts.Length * 2));
-            }
-
-            Array.Clear(_counts, row * Slots, Slots);
+            return RowOffset(row);
         }
 
-        return row * Slots;
+        row = _count;
+        if (row == _values.Length)
+        {
+            Array.Resize(ref _values, Math.Max(2, row * 2));
+        }
+
+        _values[row] = value;
+        _count++;
+        if (_index is not null)
+        {
+            _index[value] = row;
+        }
+        else if (_count > LinearValues)
+        {
+            _index = new Dictionary<string, int>(_count * 2, StringComparer.Ordinal);
+            for (var i = 0; i < _count; i++)
+            {
+                _index[_values[i]] = i;
+            }
+        }
+
+        var needed = RowOffset(row + 1);
+        if (needed > _counts.Length)
+        {
+            Array.Resize(ref _counts, Math.Max(needed, _counts.Length * 2));
+        }
+
+        Array.Clear(_counts, RowOffset(row), _slots);
+        return RowOffset(row);
     }
 
     protected override void WriteHeader(StateWriter w) => w.VarUInt((ulong)Slots);
 
     protected override void WritePayload(StateWriter w)
     {
-        w.VarUInt((ulong)_rows.Count);
-        foreach (var (value, row) in _rows)
+        w.VarUInt((ulong)_count);
+        for (var r = 0; r < _count; r++)
         {
-            w.String(value);
-            for (var i = 0; i < Slots; i++)
+            w.String(_values[r]);
+            var offset = RowOffset(r);
+            for (var i = 0; i < _slots; i++)
             {
-                w.VarUInt((ulong)_counts[(row * Slots) + i]);
+                w.VarUInt((ulong)_counts[offset + i]);
             }
         }
     }
@@ -603,17 +749,17 @@ internal sealed class TopKAccumulator(int slots) : Accumulator
         for (var i = 0; i < n; i++)
         {
             var value = r.RequiredString();
-            if (_rows.ContainsKey(value))
+            if (IndexOf(value) >= 0)
             {
                 throw new InvalidDataException($"state: top-k value '{value}' appears twice");
             }
 
             var row = RowOf(value);
-            for (var s = 0; s < Slots; s++)
+            for (var s = 0; s < _slots; s++)
             {
                 var c = (long)r.VarUInt();
                 _counts[row + s] = c;
-                Totals[s] += c;
+                _counts[s] += c;
             }
         }
     }

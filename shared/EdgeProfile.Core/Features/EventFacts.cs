@@ -6,7 +6,9 @@ namespace EdgeProfile.Core.Features;
 /// <summary>
 /// One event as the compiled definitions read it, reused from event to event: the type's bit, and the field texts
 /// of <see cref="FeatureInput.Text"/> with small caches so that recurring categories, days and hours do not allocate
-/// a new string per event. Not thread-safe; one per engine.
+/// a new string per event. Product and store texts come through a small pool too: state keeps the strings it is given
+/// (a distinct count's values, a top-k's keys) for as long as the windows last, and one string per recurring value is
+/// kept instead of one per event. Not thread-safe; one per engine.
 /// </summary>
 internal sealed class EventFacts
 {
@@ -15,6 +17,7 @@ internal sealed class EventFacts
 
     private readonly Dictionary<string, string> _normalized = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _topLevels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _pooled = new(StringComparer.Ordinal);
     private readonly long[] _numberBits = new long[FieldCount];
     private readonly string?[] _numberTexts = new string?[FieldCount];
     private readonly string?[] _memo = new string?[FieldCount];
@@ -74,11 +77,11 @@ internal sealed class EventFacts
             case FeatureField.None:
                 return null;
             case FeatureField.Sku:
-                return Input.Sku;
+                return Input.Sku is { } sku ? Pooled(sku) : null;
             case FeatureField.Channel:
                 return Input.Channel;
             case FeatureField.Store:
-                return Input.Store;
+                return Input.Store is { } store ? Pooled(store) : null;
             case FeatureField.Type:
                 return Input.Type.Name();
             case FeatureField.Category:
@@ -101,6 +104,23 @@ internal sealed class EventFacts
         var text = n.ToString(CultureInfo.InvariantCulture);
         _numberBits[i] = bits;
         _numberTexts[i] = text;
+        return text;
+    }
+
+    /// <summary>An equal string seen before (the same instance from event to event), or this one, now pooled.</summary>
+    private string Pooled(string text)
+    {
+        if (_pooled.TryGetValue(text, out var v))
+        {
+            return v;
+        }
+
+        if (_pooled.Count >= CacheLimit)
+        {
+            _pooled.Clear();
+        }
+
+        _pooled[text] = text;
         return text;
     }
 

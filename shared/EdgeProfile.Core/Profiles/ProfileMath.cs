@@ -58,7 +58,9 @@ public static class ProfileMath
         {
             profile.LastSeen = e.OccurredAt;
             profile.LastChannel = e.Channel.Name();
-            if (e.Product?.Category is { } cat)
+            // An equal text is left as it is: the profile is long-lived, and holding each event's own copy would keep
+            // one string per event alive past the next collection.
+            if (e.Product?.Category is { } cat && !string.Equals(profile.LastCategory, cat, StringComparison.Ordinal))
             {
                 profile.LastCategory = cat;
             }
@@ -81,14 +83,35 @@ public static class ProfileMath
 
         var day = DayOf(e.OccurredAt);
         var oldest = DayOf(profile.LastSeen) - WindowDays + 1;
+        // Loops rather than Find/FindIndex/RemoveAll with lambdas: this runs for every event on the log writer's
+        // thread, and each lambda capturing a day was an allocation per event.
+        var days = profile.Days;
         if (day >= oldest)
         {
-            var bucket = profile.Days.Find(b => b.Day == day);
+            DayBucket? bucket = null;
+            var at = days.Count;
+            for (var i = 0; i < days.Count; i++)
+            {
+                if (days[i].Day == day)
+                {
+                    bucket = days[i];
+                    break;
+                }
+            }
+
             if (bucket is null)
             {
                 bucket = new DayBucket { Day = day };
-                var at = profile.Days.FindIndex(b => b.Day > day);
-                profile.Days.Insert(at < 0 ? profile.Days.Count : at, bucket);
+                for (var i = 0; i < days.Count; i++)
+                {
+                    if (days[i].Day > day)
+                    {
+                        at = i;
+                        break;
+                    }
+                }
+
+                days.Insert(at, bucket);
             }
 
             bucket.Events++;
@@ -105,7 +128,19 @@ public static class ProfileMath
             }
         }
 
-        profile.Days.RemoveAll(b => b.Day < oldest);
+        var kept = 0;
+        for (var i = 0; i < days.Count; i++)
+        {
+            if (days[i].Day >= oldest)
+            {
+                days[kept++] = days[i];
+            }
+        }
+
+        if (kept < days.Count)
+        {
+            days.RemoveRange(kept, days.Count - kept);
+        }
     }
 
     /// <summary>Keeps the latest distinct searches (same text: the later one counts), newest first, in any arrival order.</summary>
