@@ -23,7 +23,8 @@ internal static class StreamTestKit
         ["return"] = 0,
     };
 
-    public static readonly string[] Skus = ["SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-6", "SKU-7"];
+    // Twelve: more than the 4 values a distinct-count pane keeps inline and the 8 a top-k pane keeps before it builds a table.
+    public static readonly string[] Skus = ["SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-6", "SKU-7", "SKU-8", "SKU-9", "SKU-10", "SKU-11", "SKU-12"];
 
     public static readonly string?[] Categories =
         ["Baby & Toddler > Strollers", "Baby & Toddler>Toys", " baby & toddler > Toys ", "Home > Kitchen", "Home", "Garden > Tools > Saws", null];
