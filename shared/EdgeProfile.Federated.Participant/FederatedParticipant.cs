@@ -32,6 +32,7 @@ public sealed partial class FederatedParticipant(
     TimeProvider time)
 {
     private readonly Dictionary<string, FederatedData> _cache = new(StringComparer.Ordinal);
+    private readonly List<string> _cacheOrder = [];
     private readonly Dictionary<string, SecureSession> _sessions = new(StringComparer.Ordinal);
     private int _tasks;
 
@@ -194,7 +195,15 @@ public sealed partial class FederatedParticipant(
         var loaded = data.LoadAsync(job, definitions, cancellationToken).GetAwaiter().GetResult();
         lock (_cache)
         {
+            // Rows of the two most recent jobs stay (jobs may interleave); older ones are let go.
             _cache[jobId] = loaded;
+            _cacheOrder.Remove(jobId);
+            _cacheOrder.Add(jobId);
+            while (_cacheOrder.Count > 2)
+            {
+                _cache.Remove(_cacheOrder[0]);
+                _cacheOrder.RemoveAt(0);
+            }
         }
         LogLoaded(logger, jobId, loaded.Description);
         return loaded;
