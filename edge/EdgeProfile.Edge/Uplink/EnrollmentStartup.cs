@@ -91,7 +91,10 @@ public sealed partial class EnrollmentStartup(EdgeIdentity identity, IOptions<Ed
             {
                 var reply = await hub.Enrollment.EnrollAsync(
                     new V1.EnrollRequest { Token = o.EnrollmentToken, StoreId = o.StoreId, AgentVersion = typeof(EnrollmentStartup).Assembly.GetName().Version?.ToString() ?? "" },
-                    deadline: DateTime.UtcNow.AddSeconds(10),
+                    // The whole enrollment window, not a short per-attempt one: an answer that arrives late from a busy
+                    // hub is still this edge's credential, while a retry after giving up on it would find the
+                    // one-time token used. An unreachable hub still fails fast (connect timeout) and is retried.
+                    deadline: deadline,
                     cancellationToken: cancellationToken).ConfigureAwait(false);
                 return new StoredCredential(reply.StoreId, reply.Credential, reply.PseudonymKey.ToByteArray(), o.HubUrl);
             }
