@@ -16,7 +16,8 @@ public static class UpdateClipping
 
     /// <summary>
     /// Scales <paramref name="values"/> in place so that its L2 norm is at most <paramref name="c"/> (unchanged when it
-    /// already is) and returns the norm it had before.
+    /// already is) and returns the norm it had before. The bound holds for the result as <see cref="L2Norm"/> computes
+    /// it despite float rounding (differential privacy's sensitivity depends on it).
     /// </summary>
     public static double ClipToNorm(Span<float> values, double c)
     {
@@ -31,6 +32,14 @@ public static class UpdateClipping
             for (var i = 0; i < values.Length; i++)
             {
                 values[i] *= factor;
+            }
+            // Rounding each coordinate can leave the norm a few ulps over c: shrink a little until it holds.
+            for (var attempt = 0; attempt < 50 && L2Norm(values) > c; attempt++)
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] *= 0.9999999f;
+                }
             }
         }
         return norm;
