@@ -225,6 +225,28 @@ public sealed class EdgeOptions
 
         /// <summary>True when a model file is configured.</summary>
         public bool Enabled => !string.IsNullOrWhiteSpace(File);
+
+        /// <summary><c>Edge:Models:Explanations</c>: why each score is what it is, stored with it.</summary>
+        public ExplanationSettings Explanations { get; set; } = new();
+    }
+
+    /// <summary><c>Edge:Models:Explanations</c>.</summary>
+    public sealed class ExplanationSettings
+    {
+        /// <summary>Explain every score as it is written (default true): attributions per feature group, the top reasons
+        /// in English and Chinese, kept with the score and in the decision history.</summary>
+        public bool Enabled { get; set; } = true;
+
+        /// <summary>Background rows the expectations are taken over, of those the model ships (default 16; 1–256).
+        /// Cost grows linearly with it.</summary>
+        public int BackgroundRows { get; set; } = 16;
+
+        /// <summary>Reasons kept per task (default 3; 1–10).</summary>
+        public int TopReasons { get; set; } = 3;
+
+        /// <summary>How long past decisions (scores with their explanations) are kept for audits (default 90 days; 0 keeps
+        /// only each customer's latest).</summary>
+        public TimeSpan RetainDecisions { get; set; } = TimeSpan.FromDays(90);
     }
 
     /// <summary><c>Edge:DeadLetters</c>.</summary>

@@ -181,6 +181,22 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add($"Edge:Models:RescoreAfter must be >= 0 (0 turns re-scoring by age off), got {options.Models.RescoreAfter}");
         }
 
+        var explanations = options.Models.Explanations;
+        if (explanations.BackgroundRows is < 1 or > 256)
+        {
+            errors.Add($"Edge:Models:Explanations:BackgroundRows must be in [1, 256], got {explanations.BackgroundRows}");
+        }
+
+        if (explanations.TopReasons is < 1 or > 10)
+        {
+            errors.Add($"Edge:Models:Explanations:TopReasons must be in [1, 10], got {explanations.TopReasons}");
+        }
+
+        if (explanations.RetainDecisions < TimeSpan.Zero)
+        {
+            errors.Add($"Edge:Models:Explanations:RetainDecisions must be >= 0 (0 keeps only the latest decision), got {explanations.RetainDecisions}");
+        }
+
         if (options.Models.HoldoutMinRows < 2)
         {
             errors.Add($"Edge:Models:HoldoutMinRows must be >= 2, got {options.Models.HoldoutMinRows}");

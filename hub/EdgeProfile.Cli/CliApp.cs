@@ -16,6 +16,7 @@ public static class CliApp
         EnrollCommand.Create(),
         StoresCommand.Create(),
         ProfilesCommand.Create(),
+        ExplainCommand.Create(),
         IdentityCommand.Create(),
         SegmentsCommand.Create(),
         EraseCommand.Erase(),

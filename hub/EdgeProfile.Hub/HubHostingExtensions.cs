@@ -59,6 +59,7 @@ public static class HubHostingExtensions
         services.AddHostedService<DefinitionRegistryInitializer>(); // after HubInitializer: needs the open database
         services.AddSingleton<EdgeProfile.Hub.Models.ModelRegistry>();
         services.AddHostedService<EdgeProfile.Hub.Models.ModelRegistryInitializer>();
+        services.AddSingleton<EdgeProfile.Hub.Explanations.ModelImportance>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederationStore>();
         services.AddSingleton<EdgeProfile.Hub.Federation.ParticipantDirectory>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederatedRunner>();

@@ -53,14 +53,18 @@ public sealed class EdgeHost : IAsyncDisposable
     public static Task<EdgeHost> StartAsync(string dataDir, params string[] extra) => StartAsync(dataDir, beforeStart: null, extra);
 
     /// <summary>Starts an edge, running <paramref name="beforeStart"/> on the built but not yet started app.</summary>
-    public static async Task<EdgeHost> StartAsync(string dataDir, Func<WebApplication, Task>? beforeStart, params string[] extra)
+    public static Task<EdgeHost> StartAsync(string dataDir, Func<WebApplication, Task>? beforeStart, params string[] extra) =>
+        StartAsync(dataDir, beforeStart, configure: null, extra);
+
+    /// <summary>Starts an edge whose services <paramref name="configure"/> may change (e.g. its clock) before it is built.</summary>
+    public static async Task<EdgeHost> StartAsync(string dataDir, Func<WebApplication, Task>? beforeStart, Action<WebApplicationBuilder>? configure, params string[] extra)
     {
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort();
             var args = Args(dataDir, port);
             args.AddRange(extra);
-            var app = EdgeApp.Build([.. args]);
+            var app = EdgeApp.Build([.. args], configure);
             try
             {
                 if (beforeStart is not null)

@@ -20,13 +20,24 @@ public static class TestModels
     ];
 
     /// <summary>Writes a model over <paramref name="features"/> to <paramref name="path"/>; returns the path.</summary>
-    public static string Write(string path, IReadOnlyList<string>? features = null, int seed = 7, string? version = null)
+    /// <param name="backgroundRows">When above 0, the model ships that many seeded random rows as its explanation
+    /// background (<see cref="EdgeProfile.Models.Explaining.ExplanationBackground"/>); otherwise explanations use its training mean.</param>
+    public static string Write(string path, IReadOnlyList<string>? features = null, int seed = 7, string? version = null, int backgroundRows = 0)
     {
         var spec = new ModelSpec(features ?? Features, 2, [8], [4], Tasks);
         var metadata = new Dictionary<string, string>();
         if (version is not null)
         {
             metadata["model_version"] = version;
+        }
+
+        if (backgroundRows > 0)
+        {
+            var random = new Random(seed + 1000);
+            var rows = Enumerable.Range(0, backgroundRows)
+                .Select(_ => spec.Features.Select(_ => (float)Math.Round(random.NextDouble() * 5, 2)).ToArray()).ToList();
+            metadata[EdgeProfile.Models.Explaining.ExplanationBackground.MetadataKey] =
+                EdgeProfile.Models.Explaining.ExplanationBackground.Sample(spec.Features, rows, backgroundRows, seed, "test");
         }
 
         File.WriteAllBytes(path, OnnxExporter.Export(Build(spec, seed), new ExportOptions { Metadata = metadata }));

@@ -78,7 +78,7 @@ public static class EdgeApi
             });
         });
 
-        app.MapGet("/api/profiles/{*customerKey}", (string customerKey, string? asOf, EdgeDatabase db, EdgeIdentity identity, FeatureRuntime features, TimeProvider clock, IOptions<EdgeOptions> o, IServiceProvider sp) =>
+        app.MapGet("/api/profiles/{*customerKey}", (string customerKey, string? asOf, string? lang, HttpRequest request, EdgeDatabase db, EdgeIdentity identity, FeatureRuntime features, TimeProvider clock, IOptions<EdgeOptions> o, IServiceProvider sp) =>
         {
             if (!CustomerKey.TryParse(Uri.UnescapeDataString(customerKey), out var key))
             {
@@ -201,7 +201,34 @@ public static class EdgeApi
 
             var json = sp.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
             var node = JsonSerializer.SerializeToNode(body, json)!.AsObject();
-            node["scores"] = found.ToJson();
+            var entries = found.ToJson();
+            if (!ExplanationApi.TryLanguage(lang, request, out var language, out _))
+            {
+                language = Core.Explanations.ReasonLanguage.En;
+            }
+
+            if (scoring.FindExplanation(profile.CustomerKey) is { } explanation && explanation.Model == found.ModelVersion)
+            {
+                // Why, beside each score: the top reasons in the language asked, from the explanation stored with it.
+                var texts = Explanations.ExplanationView.ReasonTexts(explanation, language);
+                foreach (var entry in entries.OfType<JsonObject>())
+                {
+                    if (entry["task"]?.GetValue<string>() is { } name && texts.TryGetValue(name, out var reasons))
+                    {
+                        entry["reasons"] = new JsonArray([.. reasons.Select(r => (JsonNode?)JsonValue.Create(r))]);
+                    }
+                }
+
+                node["explanation"] = new JsonObject
+                {
+                    ["method"] = explanation.Method,
+                    ["background"] = explanation.Background,
+                    ["lang"] = Core.Explanations.ReasonLanguages.Code(language),
+                    ["details"] = $"/api/profiles/{Uri.EscapeDataString(view.CustomerKey)}/explanations",
+                };
+            }
+
+            node["scores"] = entries;
             return Results.Json(node, json);
         });
 
@@ -233,6 +260,7 @@ public static class EdgeApi
             });
         });
 
+        app.MapExplanationApi();
         app.MapGet("/api/deadletters", (int? limit, EdgeDatabase db) =>
         {
             var n = Math.Clamp(limit ?? 50, 1, 1000);

@@ -10,7 +10,7 @@ namespace EdgeProfile.Edge.Log;
 /// </summary>
 public sealed class EdgeDatabase
 {
-    private const int SchemaVersion = 5;
+    private const int SchemaVersion = 6;
 
     private readonly string _connectionString;
     private readonly string _synchronous;
@@ -151,6 +151,33 @@ public sealed class EdgeDatabase
                 ALTER TABLE model_scores ADD COLUMN uploaded_at_ms INTEGER NOT NULL DEFAULT 0;
                 CREATE INDEX IF NOT EXISTS model_scores_pending ON model_scores(customer_key) WHERE scored_at_ms > uploaded_at_ms;
                 PRAGMA user_version = 5;
+                COMMIT;
+                """);
+        }
+
+        // Version 6: explanations. Each score keeps why (attributions, reasons; JSON, null when not explained), every
+        // decision is kept for audits for Edge:Models:Explanations:RetainDecisions, and every model version this edge
+        // served is archived, so a past decision's explanation can be recomputed from its stored row.
+        if (version < 6)
+        {
+            Exec(c, """
+                BEGIN;
+                ALTER TABLE model_scores ADD COLUMN explanation TEXT;
+                CREATE TABLE IF NOT EXISTS decisions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_key TEXT NOT NULL,
+                    model_version TEXT NOT NULL,
+                    scored_at_ms INTEGER NOT NULL,
+                    scores TEXT NOT NULL,
+                    explanation TEXT);
+                CREATE INDEX IF NOT EXISTS decisions_customer ON decisions(customer_key, scored_at_ms);
+                CREATE INDEX IF NOT EXISTS decisions_age ON decisions(scored_at_ms);
+                CREATE TABLE IF NOT EXISTS model_archive (
+                    version TEXT PRIMARY KEY,
+                    sha256 TEXT NOT NULL,
+                    archived_at_ms INTEGER NOT NULL,
+                    content BLOB NOT NULL) WITHOUT ROWID;
+                PRAGMA user_version = 6;
                 COMMIT;
                 """);
         }

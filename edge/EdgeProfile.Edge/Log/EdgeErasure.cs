@@ -48,6 +48,7 @@ internal static class EdgeErasure
             Exec(connection, tx, "DELETE FROM feature_state WHERE customer_key = $a;", primary);
             Exec(connection, tx, "DELETE FROM backfill_pending WHERE customer_key = $a;", primary);
             Exec(connection, tx, "DELETE FROM model_scores WHERE customer_key = $a;", primary);
+            Exec(connection, tx, "DELETE FROM decisions WHERE customer_key = $a;", primary);
             Exec(connection, tx, "DELETE FROM outbox_overflow WHERE customer_key = $a;", primary);
             foreach (var seq in Column(connection, tx, "SELECT CAST(seq AS TEXT) FROM outbox WHERE customer_key = $a;", primary))
             {

@@ -5,6 +5,7 @@ using System.Globalization;
 using EdgeProfile.Edge.Features;
 using EdgeProfile.Edge.Ingest;
 using EdgeProfile.Edge.Log;
+using EdgeProfile.Explanations;
 using EdgeProfile.Models.Serving;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -41,7 +42,11 @@ public sealed class ModelScoring : IDisposable
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly OutboxSignal _uplink;
     private HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<ModelExplainer?>> _explainers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _explainProblems = new(StringComparer.Ordinal);
+    private readonly TimeProvider _clock;
     private long _generation;
+    private long _prunedAtMs;
 
     /// <summary>Deploys the start model, if there is one: the hub's last accepted assignment, else the configured file.</summary>
     /// <exception cref="InvalidDataException">The configured file cannot serve (named by its key).</exception>
@@ -55,6 +60,7 @@ public sealed class ModelScoring : IDisposable
         _db = db;
         _decoder = decoder;
         _settings = options.Value.Models;
+        _clock = clock;
         _host = new ModelHost(new ModelHostOptions { MaxAucDrop = _settings.MaxAucDrop }, clock);
         if (store.Load() is { } saved)
         {
@@ -161,6 +167,8 @@ public sealed class ModelScoring : IDisposable
         result = result with { Message = result.Message + note };
         if (result.Accepted)
         {
+            // Kept for audits: a past decision's explanation is recomputed from this version's file.
+            Archive(version, content);
             Interlocked.Increment(ref _generation);
             Signal();
         }
@@ -305,6 +313,15 @@ public sealed class ModelScoring : IDisposable
         }
 
         var result = lease.Score(row);
+        DecisionExplanation? explanation = null;
+        if (_settings.Explanations.Enabled && Explainer(result.Version) is { } explainer)
+        {
+            lock (explainer)
+            {
+                explanation = explainer.Explain(row, result.Values);
+            }
+        }
+
         var values = new JsonObject();
         for (var o = 0; o < result.Outputs.Count; o++)
         {
@@ -314,7 +331,7 @@ public sealed class ModelScoring : IDisposable
                 : new JsonArray([.. output.ToArray().Select(v => (JsonNode?)JsonValue.Create(v))]);
         }
 
-        return new CustomerScores(result.Version, nowMs, missing, values.ToJsonString());
+        return new CustomerScores(result.Version, nowMs, missing, values.ToJsonString()) { Explanation = explanation };
     }
 
     /// <summary>
@@ -332,28 +349,52 @@ public sealed class ModelScoring : IDisposable
                 using var cmd = connection.CreateCommand();
                 cmd.Transaction = tx;
                 cmd.CommandText = """
-                    INSERT INTO model_scores(customer_key, model_version, scored_at_ms, missing_features, scores)
-                    SELECT $k, $v, $t, $m, $s WHERE EXISTS (SELECT 1 FROM profiles WHERE customer_key = $k)
+                    INSERT INTO model_scores(customer_key, model_version, scored_at_ms, missing_features, scores, explanation)
+                    SELECT $k, $v, $t, $m, $s, $e WHERE EXISTS (SELECT 1 FROM profiles WHERE customer_key = $k)
                     ON CONFLICT(customer_key) DO UPDATE SET model_version = excluded.model_version,
-                        scored_at_ms = excluded.scored_at_ms, missing_features = excluded.missing_features, scores = excluded.scores
+                        scored_at_ms = excluded.scored_at_ms, missing_features = excluded.missing_features, scores = excluded.scores,
+                        explanation = excluded.explanation
                     """;
                 var k = cmd.Parameters.Add("$k", SqliteType.Text);
                 var v = cmd.Parameters.Add("$v", SqliteType.Text);
                 var t = cmd.Parameters.Add("$t", SqliteType.Integer);
                 var m = cmd.Parameters.Add("$m", SqliteType.Integer);
                 var s = cmd.Parameters.Add("$s", SqliteType.Text);
+                var e = cmd.Parameters.Add("$e", SqliteType.Text);
+
+                // The decision history (for audits) gains a row when a decision differs from the customer's previous
+                // one (another model, other scores), not at every re-score that changed nothing. It keeps the numbers
+                // (row, attributions); the reasons' text is rewritten from them on request.
+                using var history = connection.CreateCommand();
+                history.Transaction = tx;
+                history.CommandText = """
+                    INSERT INTO decisions(customer_key, model_version, scored_at_ms, scores, explanation)
+                    SELECT $k, $v, $t, $s, $e WHERE $keep AND EXISTS (SELECT 1 FROM profiles WHERE customer_key = $k)
+                        AND NOT EXISTS (SELECT 1 FROM model_scores WHERE customer_key = $k AND model_version = $v AND scores = $s)
+                    """;
+                var hk = history.Parameters.Add("$k", SqliteType.Text);
+                var hv = history.Parameters.Add("$v", SqliteType.Text);
+                var ht = history.Parameters.Add("$t", SqliteType.Integer);
+                var hs = history.Parameters.Add("$s", SqliteType.Text);
+                var he = history.Parameters.Add("$e", SqliteType.Text);
+                history.Parameters.AddWithValue("$keep", _settings.Explanations.RetainDecisions > TimeSpan.Zero);
                 foreach (var (key, scores) in scored)
                 {
-                    k.Value = key;
-                    v.Value = scores.ModelVersion;
-                    t.Value = scores.ScoredAtMs;
+                    k.Value = hk.Value = key;
+                    v.Value = hv.Value = scores.ModelVersion;
+                    t.Value = ht.Value = scores.ScoredAtMs;
+                    s.Value = hs.Value = scores.ValuesJson;
                     m.Value = scores.MissingFeatures;
-                    s.Value = scores.ValuesJson;
+                    e.Value = scores.Explanation is { } x ? x.ToJson() : DBNull.Value;
+                    he.Value = scores.Explanation is { } y ? y.WithoutReasons().ToJson() : DBNull.Value;
+                    history.ExecuteNonQuery();
                     if (cmd.ExecuteNonQuery() > 0)
                     {
-                        stored.Add((key, scores));
+                        stored.Add((key, scores with { Explanation = null }));
                     }
                 }
+
+                PruneDecisions(connection, tx);
 
                 tx.Commit();
             }
@@ -373,6 +414,134 @@ public sealed class ModelScoring : IDisposable
         {
             _uplink.Notify();
         }
+    }
+
+    /// <summary>The customer's latest decision's explanation as stored with it, or null (none yet, or not explained).</summary>
+    public DecisionExplanation? FindExplanation(string customerKey)
+    {
+        using var c = _db.OpenRead();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT explanation FROM model_scores WHERE customer_key = $k";
+        cmd.Parameters.AddWithValue("$k", customerKey);
+        return cmd.ExecuteScalar() is string json ? DecisionExplanation.Parse(json) : null;
+    }
+
+    /// <summary>
+    /// The decision in force for the customer at <paramref name="atMs"/> (its latest decision scored at or before it),
+    /// from the decision history: when it was scored, the scores, and its stored explanation (numbers, no text); null
+    /// when there is none.
+    /// </summary>
+    public (long ScoredAtMs, string ModelVersion, string ScoresJson, DecisionExplanation? Explanation)? FindDecision(string customerKey, long atMs)
+    {
+        using var c = _db.OpenRead();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT scored_at_ms, model_version, scores, explanation FROM decisions
+            WHERE customer_key = $k AND scored_at_ms <= $t ORDER BY scored_at_ms DESC, id DESC LIMIT 1
+            """;
+        cmd.Parameters.AddWithValue("$k", customerKey);
+        cmd.Parameters.AddWithValue("$t", atMs);
+        using var r = cmd.ExecuteReader();
+        if (!r.Read())
+        {
+            return null;
+        }
+
+        return (r.GetInt64(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : DecisionExplanation.Parse(r.GetString(3)));
+    }
+
+    /// <summary>
+    /// The explainer of a model version this edge served (built on first use from the serving model or the archive),
+    /// or null when the version is unknown here or cannot be explained (<see cref="ExplainProblem"/> says why).
+    /// </summary>
+    public ModelExplainer? Explainer(string version) =>
+        _explainers.GetOrAdd(version, v => new Lazy<ModelExplainer?>(() => BuildExplainer(v))).Value;
+
+    /// <summary>Why <paramref name="version"/> cannot be explained, or null.</summary>
+    public string? ExplainProblem(string version) => _explainProblems.TryGetValue(version, out var problem) ? problem : null;
+
+    /// <summary>Runs <paramref name="explain"/> on the version's explainer under its lock (explainers keep buffers).</summary>
+    public T? WithExplainer<T>(string version, Func<ModelExplainer, T> explain) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(explain);
+        if (Explainer(version) is not { } explainer)
+        {
+            return null;
+        }
+
+        lock (explainer)
+        {
+            return explain(explainer);
+        }
+    }
+
+    private ModelExplainer? BuildExplainer(string version)
+    {
+        byte[]? content = null;
+        using (var c = _db.OpenRead())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT content FROM model_archive WHERE version = $v";
+            cmd.Parameters.AddWithValue("$v", version);
+            content = cmd.ExecuteScalar() as byte[];
+        }
+
+        if (content is null)
+        {
+            _explainProblems[version] = $"model {version} is not in this edge's archive";
+            return null;
+        }
+
+        try
+        {
+            return ModelExplainer.Create(content, version, _runtime.Engine.Set.Definitions, new ExplainerOptions
+            {
+                BackgroundRows = _settings.Explanations.BackgroundRows,
+                TopReasons = _settings.Explanations.TopReasons,
+            });
+        }
+        catch (InvalidDataException ex)
+        {
+            _explainProblems[version] = ex.Message;
+            return null;
+        }
+    }
+
+    private void Archive(string version, byte[] content)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO model_archive(version, sha256, archived_at_ms, content) VALUES ($v, $h, $t, $c)
+            ON CONFLICT(version) DO UPDATE SET sha256 = excluded.sha256, archived_at_ms = excluded.archived_at_ms, content = excluded.content
+            WHERE model_archive.sha256 <> excluded.sha256
+            """;
+        cmd.Parameters.AddWithValue("$v", version);
+        cmd.Parameters.AddWithValue("$h", ModelArtifact.Sha256Of(content));
+        cmd.Parameters.AddWithValue("$t", _clock.GetUtcNow().ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$c", content);
+        if (cmd.ExecuteNonQuery() > 0)
+        {
+            // The version's file changed (or is new): explain with this one.
+            _explainers.TryRemove(version, out _);
+            _explainProblems.TryRemove(version, out _);
+        }
+    }
+
+    private void PruneDecisions(SqliteConnection connection, SqliteTransaction tx)
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now - _prunedAtMs < 600_000 && _prunedAtMs != 0)
+        {
+            return;
+        }
+
+        _prunedAtMs = now;
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "DELETE FROM decisions WHERE scored_at_ms < $cut";
+        cmd.Parameters.AddWithValue("$cut", now - (long)_settings.Explanations.RetainDecisions.TotalMilliseconds);
+        cmd.ExecuteNonQuery();
     }
 
     private void Signal()

@@ -23,7 +23,7 @@ public static class ScoreUplink
         ArgumentNullException.ThrowIfNull(connection);
         using var cmd = connection.CreateCommand();
         cmd.CommandText = """
-            SELECT s.customer_key, s.model_version, s.scored_at_ms, s.missing_features, s.scores, g.summary
+            SELECT s.customer_key, s.model_version, s.scored_at_ms, s.missing_features, s.scores, g.summary, s.explanation
             FROM model_scores s
             LEFT JOIN global_keys k ON k.customer_key = s.customer_key
             LEFT JOIN global_profiles g ON g.profile_id = k.profile_id
@@ -43,6 +43,7 @@ public static class ScoreUplink
                 ScoredAtUnixMs = r.GetInt64(2),
                 MissingFeatures = r.GetInt32(3),
                 ScoresJson = r.GetString(4),
+                ExplanationJson = r.IsDBNull(6) ? "" : r.GetString(6),
             };
             var consent = r.IsDBNull(5) ? null : GlobalSummary.Parser.ParseFrom((byte[])r.GetValue(5)).Consent;
             (consent is { Analytics: true } or { Personalisation: true } ? withheld : send).Add(scores);

@@ -95,6 +95,7 @@ internal static class HubApi
         ErasureApi.Map(api);
         ConsentApi.Map(api);
         ModelApi.Map(api);
+        ExplanationApi.Map(api);
         FederationApi.Map(api);
 
         // Unknown /api paths answer in the API's error shape too.

@@ -62,7 +62,7 @@ internal static partial class ModelApi
                 ? Results.File(found.Content, "application/octet-stream", FileName(version))
                 : NotFound(version));
 
-        api.MapPost("/models/{version}/deploy", async (string version, HttpRequest request, ModelRegistry registry, ILogger<ModelRegistry> logger, CancellationToken ct) =>
+        api.MapPost("/models/{version}/deploy", async (string version, HttpRequest request, ModelRegistry registry, Explanations.ModelImportance importance, ILogger<ModelRegistry> logger, CancellationToken ct) =>
         {
             var body = request.ContentLength is 0 ? new StoresBody(null) : await ApiRequests.ReadJsonAsync<StoresBody>(request, ct).ConfigureAwait(false);
             if (body is null)
@@ -74,6 +74,20 @@ internal static partial class ModelApi
             {
                 var deployment = await registry.DeployAsync(version, body.Stores ?? [], Operator, ct).ConfigureAwait(false);
                 LogDeployed(logger, version, deployment.Stores.Count == 0 ? "every store" : string.Join(", ", deployment.Stores), deployment.Revision);
+
+                // The deployed version's global importance, recomputed in the background (GET …/importance computes it
+                // on the spot when asked first).
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await importance.ComputeAsync(version, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or System.Data.Common.DbException)
+                    {
+                        LogImportanceFailed(logger, version, ex.Message);
+                    }
+                }, CancellationToken.None);
                 return Results.Json(deployment);
             }).ConfigureAwait(false);
         });
@@ -140,6 +154,9 @@ internal static partial class ModelApi
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Version} deployed to {Stores} (revision {Revision})")]
     private static partial void LogDeployed(ILogger logger, string version, string stores, long revision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Version}: global importance not computed: {Reason}")]
+    private static partial void LogImportanceFailed(ILogger logger, string version, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Store {StoreId} rolled back from model {From} to {To}")]
     private static partial void LogRolledBack(ILogger logger, string storeId, string from, string to);

@@ -22,4 +22,13 @@ public sealed record ProfileScore(
     string Model,
     DateTimeOffset ScoredAt,
     int MissingFeatures,
-    string Reason);
+    string Reason)
+{
+    /// <summary>The store's top reasons for this task's score in English (from the explanation stored with it), or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Reasons { get; init; }
+
+    /// <summary>The same reasons in Chinese (zh-CN), or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? ReasonsZh { get; init; }
+}

@@ -136,7 +136,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
             ORDER BY sp.store_id, sp.customer_key;
             SELECT COALESCE(max(c.analytics), 0), COALESCE(max(c.personalisation), 0), COALESCE(max(c.training), 0)
             FROM identity_keys ik JOIN consents c ON c.customer_key = ik.customer_key WHERE ik.profile_id = {profile};
-            SELECT ss.store_id, ss.model_version, ss.scored_at, ss.missing_features, ss.scores
+            SELECT ss.store_id, ss.model_version, ss.scored_at, ss.missing_features, ss.scores, ss.explanation
             FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
             JOIN store_scores ss ON ss.store_id = sp.store_id AND ss.customer_key = sp.customer_key
             WHERE ik.profile_id = {profile}
@@ -232,7 +232,8 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
                 }
 
                 lastStore = storeId;
-                scores.AddRange(Scores(storeId, reader.GetString(1), reader.GetInt64(2), (int)reader.GetInt64(3), reader.GetString(4)));
+                scores.AddRange(Scores(storeId, reader.GetString(1), reader.GetInt64(2), (int)reader.GetInt64(3), reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5)));
             }
 
             // Like the stores (GET /api/profiles at the edge), no scores of a customer who withdrew either purpose.
@@ -243,8 +244,24 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
             read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
 
         /// <summary>One entry per task of a stored <c>store_scores</c> row, in the model's task order.</summary>
-        private static IEnumerable<ProfileScore> Scores(string storeId, string model, long scoredAtMs, int missing, string json)
+        private static IEnumerable<ProfileScore> Scores(string storeId, string model, long scoredAtMs, int missing, string json, string? explanationJson)
         {
+            // Why, as the store explained its decision: the top reasons per task in both languages.
+            Dictionary<string, List<string>>? en = null, zh = null;
+            if (explanationJson is not null)
+            {
+                try
+                {
+                    var explanation = EdgeProfile.Explanations.DecisionExplanation.Parse(explanationJson);
+                    en = EdgeProfile.Explanations.ExplanationView.ReasonTexts(explanation, EdgeProfile.Core.Explanations.ReasonLanguage.En);
+                    zh = EdgeProfile.Explanations.ExplanationView.ReasonTexts(explanation, EdgeProfile.Core.Explanations.ReasonLanguage.ZhCn);
+                }
+                catch (JsonException)
+                {
+                    // Validated at upload; a row from an older format shows its scores without reasons.
+                }
+            }
+
             var at = DateTimeOffset.FromUnixTimeMilliseconds(scoredAtMs);
             var reason = string.Create(CultureInfo.InvariantCulture,
                 $"scored by {storeId} with model {model} at {at:O}{(missing > 0 ? $" ({missing} feature(s) missing or stale there)" : "")}");
@@ -252,9 +269,14 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
             var entries = new List<ProfileScore>();
             foreach (var task in doc.RootElement.EnumerateObject())
             {
-                entries.Add(task.Value.ValueKind == JsonValueKind.Array
+                var entry = task.Value.ValueKind == JsonValueKind.Array
                     ? new ProfileScore(storeId, task.Name, null, [.. task.Value.EnumerateArray().Select(v => v.GetDouble())], model, at, missing, reason)
-                    : new ProfileScore(storeId, task.Name, task.Value.GetDouble(), null, model, at, missing, reason));
+                    : new ProfileScore(storeId, task.Name, task.Value.GetDouble(), null, model, at, missing, reason);
+                entries.Add(entry with
+                {
+                    Reasons = en is not null && en.TryGetValue(task.Name, out var r) ? r : null,
+                    ReasonsZh = zh is not null && zh.TryGetValue(task.Name, out var rz) ? rz : null,
+                });
             }
 
             return entries;

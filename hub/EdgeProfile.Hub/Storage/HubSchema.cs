@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 6;
+    public const int CurrentVersion = 7;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -309,8 +309,19 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
+    // Version 7: explanations. Each store's latest scores keep why (the edge's stored explanation, JSON), and each
+    // model version's global importance (mean |phi| per feature group), computed when it is registered or deployed.
+    private const string V7 = """
+        ALTER TABLE store_scores ADD COLUMN explanation TEXT;
+        CREATE TABLE model_importance (
+            version     TEXT PRIMARY KEY,
+            computed_at INTEGER NOT NULL,
+            importance  TEXT NOT NULL                  -- JSON: per output, groups by mean |phi|
+        ) WITHOUT ROWID;
+        """;
+
     // Step i brings a file from schema version i to i + 1.
-    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6];
+    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6, V7];
 
     public static void Migrate(SqliteConnection connection, string path)
     {

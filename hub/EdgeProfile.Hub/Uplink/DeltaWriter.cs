@@ -145,11 +145,11 @@ internal sealed class DeltaWriter
         using var upsert = connection.CreateCommand();
         upsert.Transaction = tx;
         upsert.CommandText = """
-            INSERT INTO store_scores (store_id, customer_key, model_version, scored_at, missing_features, scores)
-            VALUES (@store, @key, @model, @at, @missing, @scores)
+            INSERT INTO store_scores (store_id, customer_key, model_version, scored_at, missing_features, scores, explanation)
+            VALUES (@store, @key, @model, @at, @missing, @scores, @explanation)
             ON CONFLICT (store_id, customer_key) DO UPDATE SET
                 model_version = excluded.model_version, scored_at = excluded.scored_at,
-                missing_features = excluded.missing_features, scores = excluded.scores
+                missing_features = excluded.missing_features, scores = excluded.scores, explanation = excluded.explanation
             WHERE excluded.scored_at >= store_scores.scored_at;
             """;
         upsert.AddParameter("@store", storeId);
@@ -158,6 +158,7 @@ internal sealed class DeltaWriter
         var at = upsert.AddParameter("@at");
         var missing = upsert.AddParameter("@missing");
         var values = upsert.AddParameter("@scores");
+        var explanation = upsert.AddParameter("@explanation");
         upsert.PrepareLocal();
 
         using var profile = connection.CreateCommand();
@@ -180,6 +181,7 @@ internal sealed class DeltaWriter
             at.Value = s.ScoredAtUnixMs;
             missing.Value = s.MissingFeatures;
             values.Value = s.ScoresJson;
+            explanation.Value = s.ExplanationJson.Length == 0 ? DBNull.Value : s.ExplanationJson;
             if (upsert.ExecuteNonQuery() == 0)
             {
                 continue;

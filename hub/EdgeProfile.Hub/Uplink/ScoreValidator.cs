@@ -14,6 +14,9 @@ internal static class ScoreValidator
     public const int MaxScoresPerBatch = 10_000;
     private const int MaxVersionLength = 64;
     private const int MaxJsonLength = 16 * 1024;
+
+    /// <summary>Largest explanation accepted (attributions for every output, reasons in two languages).</summary>
+    private const int MaxExplanationLength = 256 * 1024;
     private const int MaxTasks = 64;
     private const int MaxTaskLength = 64;
     private const int MaxValuesPerTask = 256;
@@ -89,11 +92,50 @@ internal static class ScoreValidator
         try
         {
             using var doc = JsonDocument.Parse(s.ScoresJson, new JsonDocumentOptions { MaxDepth = 3 });
-            return CheckValues(doc.RootElement);
+            if (CheckValues(doc.RootElement) is { } problem)
+            {
+                return problem;
+            }
         }
         catch (JsonException ex)
         {
             return $"scores_json is not JSON: {ex.Message}";
+        }
+
+        return CheckExplanation(s);
+    }
+
+    /// <summary>An explanation is optional; when present it must be a readable explanation of this very decision.</summary>
+    private static string? CheckExplanation(CustomerScores s)
+    {
+        if (s.ExplanationJson.Length == 0)
+        {
+            return null;
+        }
+
+        if (s.ExplanationJson.Length > MaxExplanationLength)
+        {
+            return $"explanation_json must have at most {MaxExplanationLength} characters";
+        }
+
+        try
+        {
+            var explanation = EdgeProfile.Explanations.DecisionExplanation.Parse(s.ExplanationJson);
+            if (!string.Equals(explanation.Model, s.ModelVersion, StringComparison.Ordinal))
+            {
+                return $"explanation_json explains model {explanation.Model}, the scores come from {s.ModelVersion}";
+            }
+
+            if (explanation.Inputs.Length != explanation.Features.Count || explanation.Outputs.Any(o => o.Phi.Length != explanation.Groups.Count))
+            {
+                return "explanation_json: inputs, features, groups and attributions disagree in length";
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            return $"explanation_json is not an explanation: {ex.Message}";
         }
     }
 

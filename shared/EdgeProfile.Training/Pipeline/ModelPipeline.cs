@@ -90,6 +90,10 @@ public static class ModelPipeline
             [SplitKey] = Iso(split.SplitAt),
             [TrainingWindowKey] = JsonSerializer.Serialize(new { from = Iso(window.Item1), to = Iso(window.Item2) }),
             [RowsKey] = JsonSerializer.Serialize(new { train = split.Train.Count, validation = split.Validation.Count, test = split.Test.Count, unobserved = set.UnobservedRows }),
+            // What explanations take expectations over: a seeded sample of the training rows (raw values), so every
+            // edge and the hub explain this version against the same background.
+            [EdgeProfile.Models.Explaining.ExplanationBackground.MetadataKey] = EdgeProfile.Models.Explaining.ExplanationBackground.Sample(
+                features, [.. split.Train.Select(i => set.X[i])], EdgeProfile.Models.Explaining.ExplanationBackground.DefaultRows, options.Seed, "training"),
         };
 
         ModelWeights mmoe, baseline;

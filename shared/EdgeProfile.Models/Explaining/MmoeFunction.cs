@@ -1,0 +1,743 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace EdgeProfile.Models.Explaining;
+
+/// <summary>
+/// An MMoE model (<see cref="ModelWeights"/>, any architecture <see cref="Reference.ReferenceModel"/> handles) as an
+/// explained function in double precision, with a fast exact path for the value of every coalition.
+/// Outputs are all tasks' outputs in task order (probabilities for binary and multi-label tasks, raw values for
+/// regression): the numbers of <see cref="Reference.ReferenceModel.Forward"/>, flattened.
+/// </summary>
+/// <remarks>
+/// <para>The input transform (<c>log1p</c> where flagged, then <c>(v − mean) / std</c>) is per feature, so mixing
+/// features of x and a background row commutes with it. Everything that reads the standardised input z directly is
+/// linear in it: the experts' first layers and the gates (or, when experts have no layers, the towers' first layers,
+/// since the mixture is then z itself). For background row k the pre-activations of coalition S are therefore
+/// <c>A_k + Σ_{g∈S} D_{k,g}</c> with <c>A_k = z(b_k)·W + bias</c> and <c>D_{k,g} = Σ_{i∈g} (z(x)_i − z(b_k)_i)·W_i</c>.</para>
+/// <para><see cref="CoalitionValues"/> builds, per background row, a table of the sums over the low (up to 5) groups'
+/// subsets, and for each block of 32 coalitions (those sharing the high groups) adds the high groups' sum once, then
+/// runs the rest of the network for the 32 coalitions at a time with SIMD across coalitions (weights broadcast, one
+/// vector lane per coalition; the buffers of a block stay in L1). A table per mask was chosen over a Gray-code walk:
+/// the same one vector addition per pre-activation and coalition, but each pre-activation is a sum of at most M terms
+/// in a fixed order (no rounding drift as with incremental updates) and blocks are independent (parallel,
+/// deterministic). The exponentials of the gates and sigmoids use a vectorised <c>e^x</c> accurate to a few ulp.</para>
+/// <para>Not thread-safe for concurrent calls on one instance (callers serialise, as <see cref="IExplainedFunction"/>
+/// says); <see cref="MaxDegreeOfParallelism"/> parallelises one call internally, with identical results.</para>
+/// </remarks>
+public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
+{
+    /// <summary>Coalitions (or rows) processed together by the SIMD tail.</summary>
+    private const int Lanes = 32;
+
+    /// <summary>Groups enumerated through the per-row table (2^LowBits = <see cref="Lanes"/>).</summary>
+    private const int LowBits = 5;
+
+    private const int MaxGroups = 30;
+
+    private readonly int experts;
+    private readonly bool hasExpertLayers;
+    private readonly bool[] log1p;
+    private readonly double[] mean;
+    private readonly double[] std;
+
+    // The linear stage: z · W + B, W row-major [Inputs, P].
+    private readonly Layer linear;
+
+    // Mode with expert layers: the first layers of all experts (columns e·H0 …), then the gates (gateOffset + t·E + e).
+    private readonly int expertWidth0;
+    private readonly int gateOffset;
+    private readonly Layer[][] deepExperts;
+
+    // Towers: with expert layers all layers; without, layers from the second on (the first is in the linear stage at
+    // towerOffset[t]).
+    private readonly Layer[][] towers;
+    private readonly int[] towerOffset;
+    private readonly int[] outputOffset;
+    private readonly bool[] sigmoid;
+    private readonly int expertOutputs;
+    private readonly int maxWidth;
+    private int parallelism = 1;
+
+    /// <summary>Validates the weights and prepares double-precision copies of them.</summary>
+    /// <exception cref="InvalidDataException">The weights do not match their spec.</exception>
+    public MmoeFunction(ModelWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        weights.Validate();
+        Weights = weights;
+        var spec = weights.Spec;
+        Inputs = spec.Inputs;
+        experts = spec.Experts;
+        hasExpertLayers = spec.ExpertHidden.Count > 0;
+        log1p = [.. Enumerable.Range(0, Inputs).Select(i => weights.Log1p is { } f && f[i])];
+        mean = [.. weights.Mean.Select(v => (double)v)];
+        std = [.. weights.Std.Select(v => (double)v)];
+        expertOutputs = spec.ExpertOutputs;
+        int tasks = spec.Tasks.Count;
+
+        outputOffset = new int[tasks];
+        sigmoid = new bool[tasks];
+        int outputs = 0;
+        for (int t = 0; t < tasks; t++)
+        {
+            outputOffset[t] = outputs;
+            outputs += spec.Tasks[t].Outputs;
+            sigmoid[t] = spec.Tasks[t].Kind is TaskKind.Binary or TaskKind.MultiLabel;
+        }
+
+        Outputs = outputs;
+        towerOffset = new int[tasks];
+        var columns = new List<DenseWeights>();
+        if (hasExpertLayers)
+        {
+            expertWidth0 = spec.ExpertHidden[0];
+            columns.AddRange(weights.Experts.Select(e => e[0]));
+            gateOffset = experts * expertWidth0;
+            if (experts > 1)
+            {
+                columns.AddRange(weights.Gates);
+            }
+
+            deepExperts = [.. weights.Experts.Select(e => e.Skip(1).Select(ToLayer).ToArray())];
+            towers = [.. weights.Towers.Select(t => t.Select(ToLayer).ToArray())];
+        }
+        else
+        {
+            deepExperts = [];
+            int offset = 0;
+            for (int t = 0; t < tasks; t++)
+            {
+                towerOffset[t] = offset;
+                offset += weights.Towers[t][0].Out;
+                columns.Add(weights.Towers[t][0]);
+            }
+
+            towers = [.. weights.Towers.Select(t => t.Skip(1).Select(ToLayer).ToArray())];
+        }
+
+        linear = Concatenate(Inputs, columns);
+        maxWidth = new[] { linear.Out, expertOutputs, Outputs, experts }
+            .Concat(deepExperts.SelectMany(l => l).Select(l => l.Out))
+            .Concat(towers.SelectMany(l => l).Select(l => l.Out))
+            .Max();
+    }
+
+    /// <summary>The weights (validated).</summary>
+    public ModelWeights Weights { get; }
+
+    /// <inheritdoc />
+    public int Inputs { get; }
+
+    /// <inheritdoc />
+    public int Outputs { get; }
+
+    /// <summary>Threads <see cref="CoalitionValues"/> and <see cref="Evaluate"/> may use (blocks of 32 coalitions or
+    /// rows are spread over them; results do not depend on it). Default 1.</summary>
+    public int MaxDegreeOfParallelism
+    {
+        get => parallelism;
+        set => parallelism = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be >= 1");
+    }
+
+    /// <inheritdoc />
+    public void Evaluate(ReadOnlySpan<double> rows, Span<double> outputs)
+    {
+        if (rows.Length % Inputs != 0)
+        {
+            throw new ArgumentException($"rows hold {rows.Length} values, not a multiple of the {Inputs} features", nameof(rows));
+        }
+
+        int count = rows.Length / Inputs;
+        if (outputs.Length != count * Outputs)
+        {
+            throw new ArgumentException($"outputs need {count * Outputs} values for {count} rows, have {outputs.Length}", nameof(outputs));
+        }
+
+        int blocks = (count + Lanes - 1) / Lanes;
+        int workers = Math.Min(MaxDegreeOfParallelism, blocks);
+        if (workers <= 1)
+        {
+            var scratch = new Scratch(this);
+            for (int block = 0; block < blocks; block++)
+            {
+                EvaluateBlock(rows, count, block, scratch, outputs);
+            }
+
+            return;
+        }
+
+        // Spans cannot cross into the workers: copy in and out.
+        double[] input = rows.ToArray();
+        double[] result = new double[outputs.Length];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            var scratch = new Scratch(this);
+            for (int block = worker; block < blocks; block += workers)
+            {
+                EvaluateBlock(input, count, block, scratch, result);
+            }
+        });
+        result.CopyTo(outputs);
+    }
+
+    /// <inheritdoc />
+    public void CoalitionValues(ReadOnlySpan<double> x, Background background, FeatureGroups groups, Span<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(background);
+        ArgumentNullException.ThrowIfNull(groups);
+        if (x.Length != Inputs || background.Inputs != Inputs || groups.Inputs != Inputs)
+        {
+            throw new ArgumentException($"x ({x.Length}), background ({background.Inputs}) and groups ({groups.Inputs}) must all have {Inputs} features");
+        }
+
+        int m = groups.Count;
+        if (m > MaxGroups)
+        {
+            throw new ArgumentException($"{m} groups: at most {MaxGroups} can be enumerated", nameof(groups));
+        }
+
+        long coalitions = 1L << m;
+        if (values.Length != coalitions * Outputs)
+        {
+            throw new ArgumentException($"values need {coalitions * Outputs} entries (2^{m} × {Outputs}), have {values.Length}", nameof(values));
+        }
+
+        var job = PrepareCoalitions(x, background, groups);
+        int blocks = 1 << job.High;
+        int workers = Math.Min(MaxDegreeOfParallelism, blocks);
+        if (workers <= 1)
+        {
+            var scratch = new Scratch(this);
+            for (int block = 0; block < blocks; block++)
+            {
+                CoalitionBlock(job, block, scratch, values);
+            }
+
+            return;
+        }
+
+        // Each block writes its own coalitions and sums the background rows in the same order: identical results.
+        double[] result = new double[values.Length];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            var scratch = new Scratch(this);
+            for (int block = worker; block < blocks; block += workers)
+            {
+                CoalitionBlock(job, block, scratch, result);
+            }
+        });
+        result.CopyTo(values);
+    }
+
+    private double Standardise(int i, double value) =>
+        ((log1p[i] ? Math.Log(1 + Math.Max(value, 0)) : value) - mean[i]) / std[i];
+
+    /// <summary>Rows <c>block·Lanes …</c> (at most <see cref="Lanes"/>) through the whole network.</summary>
+    private void EvaluateBlock(ReadOnlySpan<double> rows, int count, int block, Scratch scratch, Span<double> outputs)
+    {
+        var z = scratch.Z;
+        int first = block * Lanes;
+        int n = Math.Min(Lanes, count - first);
+        if (n < Lanes)
+        {
+            Array.Clear(z);
+        }
+
+        for (int lane = 0; lane < n; lane++)
+        {
+            var row = rows.Slice((first + lane) * Inputs, Inputs);
+            for (int i = 0; i < Inputs; i++)
+            {
+                z[(i * Lanes) + lane] = Standardise(i, row[i]);
+            }
+        }
+
+        Dense(z, linear, scratch.Pre, relu: false);
+        Tail(scratch);
+        var output = scratch.Out;
+        for (int lane = 0; lane < n; lane++)
+        {
+            var target = outputs.Slice((first + lane) * Outputs, Outputs);
+            for (int o = 0; o < target.Length; o++)
+            {
+                target[o] = output[(o * Lanes) + lane];
+            }
+        }
+    }
+
+    /// <summary>Per background row k: <c>A_k</c>, <c>D_{k,g}</c> and the table of low-group sums.</summary>
+    private CoalitionJob PrepareCoalitions(ReadOnlySpan<double> x, Background background, FeatureGroups groups)
+    {
+        int p = linear.Out;
+        int k = background.Count;
+        int m = groups.Count;
+        int low = Math.Min(m, LowBits);
+        var job = new CoalitionJob(p, k, m, low, m - low, new double[k * p], new double[k * m * p], new double[k * p * Lanes], background.Weights);
+        var zx = new double[Inputs];
+        for (int i = 0; i < Inputs; i++)
+        {
+            zx[i] = Standardise(i, x[i]);
+        }
+
+        var zb = new double[Inputs];
+        var delta = new double[Inputs];
+        for (int r = 0; r < k; r++)
+        {
+            var row = background.Row(r);
+            for (int i = 0; i < Inputs; i++)
+            {
+                zb[i] = Standardise(i, row[i]);
+                delta[i] = zx[i] - zb[i];
+            }
+
+            // A_k exactly as the forward pass computes the background row's pre-activations.
+            var ar = job.A.AsSpan(r * p, p);
+            linear.B.CopyTo(ar);
+            for (int i = 0; i < Inputs; i++)
+            {
+                var wi = linear.W.AsSpan(i * p, p);
+                for (int j = 0; j < p; j++)
+                {
+                    ar[j] += zb[i] * wi[j];
+                }
+            }
+
+            for (int g = 0; g < m; g++)
+            {
+                var dg = job.D.AsSpan(((r * m) + g) * p, p);
+                foreach (int i in groups.Members[g])
+                {
+                    var wi = linear.W.AsSpan(i * p, p);
+                    for (int j = 0; j < p; j++)
+                    {
+                        dg[j] += delta[i] * wi[j];
+                    }
+                }
+            }
+
+            // Table [p][Lanes]: lane = subset of the low groups, summed in ascending group order.
+            var table = job.Table.AsSpan(r * p * Lanes, p * Lanes);
+            for (int lane = 1; lane < (1 << low); lane++)
+            {
+                for (int j = 0; j < p; j++)
+                {
+                    double sum = 0;
+                    for (int g = 0; g < low; g++)
+                    {
+                        if ((lane & (1 << g)) != 0)
+                        {
+                            sum += job.D[(((r * m) + g) * p) + j];
+                        }
+                    }
+
+                    table[(j * Lanes) + lane] = sum;
+                }
+            }
+        }
+
+        return job;
+    }
+
+    /// <summary>The coalitions <c>block·Lanes + lane</c>: pre-activations from the tables, the network's tail, the
+    /// weighted sum over background rows, written to <paramref name="values"/>.</summary>
+    private void CoalitionBlock(CoalitionJob job, int block, Scratch scratch, Span<double> values)
+    {
+        int p = job.P;
+        int vb = Lanes / Vector<double>.Count;
+        var baseRow = scratch.BaseRow;
+        var acc = MemoryMarshal.Cast<double, Vector<double>>(scratch.Acc.AsSpan());
+        acc.Clear();
+        var pre = MemoryMarshal.Cast<double, Vector<double>>(scratch.Pre.AsSpan(0, p * Lanes));
+        var output = MemoryMarshal.Cast<double, Vector<double>>(scratch.Out.AsSpan(0, Outputs * Lanes));
+        for (int r = 0; r < job.K; r++)
+        {
+            job.A.AsSpan(r * p, p).CopyTo(baseRow);
+            for (int g = 0; g < job.High; g++)
+            {
+                if ((block & (1 << g)) != 0)
+                {
+                    var dg = MemoryMarshal.Cast<double, Vector<double>>(job.D.AsSpan(((r * job.M) + job.Low + g) * p, p));
+                    var bv = MemoryMarshal.Cast<double, Vector<double>>(baseRow.AsSpan(0, p));
+                    for (int j = 0; j < bv.Length; j++)
+                    {
+                        bv[j] += dg[j];
+                    }
+
+                    for (int j = bv.Length * Vector<double>.Count; j < p; j++)
+                    {
+                        baseRow[j] += job.D[(((r * job.M) + job.Low + g) * p) + j];
+                    }
+                }
+            }
+
+            var table = MemoryMarshal.Cast<double, Vector<double>>(job.Table.AsSpan(r * p * Lanes, p * Lanes));
+            for (int j = 0; j < p; j++)
+            {
+                var b = new Vector<double>(baseRow[j]);
+                for (int v = 0; v < vb; v++)
+                {
+                    pre[(j * vb) + v] = b + table[(j * vb) + v];
+                }
+            }
+
+            Tail(scratch);
+            var w = new Vector<double>(job.Weights[r]);
+            for (int n = 0; n < acc.Length; n++)
+            {
+                acc[n] = Vector.FusedMultiplyAdd(w, output[n], acc[n]);
+            }
+        }
+
+        var sums = scratch.Acc;
+        int valid = Math.Min(Lanes, 1 << job.Low);
+        long first = (long)block << job.Low;
+        for (int lane = 0; lane < valid; lane++)
+        {
+            var target = values.Slice((int)((first + lane) * Outputs), Outputs);
+            for (int o = 0; o < target.Length; o++)
+            {
+                target[o] = sums[(o * Lanes) + lane];
+            }
+        }
+    }
+
+    /// <summary>The network after the linear stage, for <see cref="Lanes"/> columns of <see cref="Scratch.Pre"/> at once,
+    /// into <see cref="Scratch.Out"/> (<c>[Outputs][Lanes]</c>).</summary>
+    private void Tail(Scratch s)
+    {
+        var pre = s.Pre;
+        if (!hasExpertLayers)
+        {
+            for (int t = 0; t < towers.Length; t++)
+            {
+                var tower = towers[t];
+                int width = (t + 1 < towers.Length ? towerOffset[t + 1] : linear.Out) - towerOffset[t];
+                var first = pre.AsSpan(towerOffset[t] * Lanes, width * Lanes);
+                if (tower.Length == 0)
+                {
+                    Finish(t, first, s);
+                    continue;
+                }
+
+                Relu(first);
+                RunTower(t, first, s);
+            }
+
+            return;
+        }
+
+        Relu(pre.AsSpan(0, experts * expertWidth0 * Lanes));
+        for (int e = 0; e < experts; e++)
+        {
+            var deep = deepExperts[e];
+            if (deep.Length == 0)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<double> h = pre.AsSpan(e * expertWidth0 * Lanes, expertWidth0 * Lanes);
+            for (int l = 0; l < deep.Length; l++)
+            {
+                var target = l == deep.Length - 1 ? s.Experts.AsSpan(e * expertOutputs * Lanes, expertOutputs * Lanes)
+                    : (l % 2 == 0 ? s.A : s.B).AsSpan(0, deep[l].Out * Lanes);
+                Dense(h, deep[l], target, relu: true);
+                h = target;
+            }
+        }
+
+        int vb = Lanes / Vector<double>.Count;
+        for (int t = 0; t < towers.Length; t++)
+        {
+            ReadOnlySpan<double> mixture;
+            if (experts == 1)
+            {
+                mixture = ExpertOutput(0, s);
+            }
+            else
+            {
+                var logits = MemoryMarshal.Cast<double, Vector<double>>(pre.AsSpan((gateOffset + (t * experts)) * Lanes, experts * Lanes));
+                var gate = MemoryMarshal.Cast<double, Vector<double>>(s.Gate.AsSpan(0, experts * Lanes));
+                for (int v = 0; v < vb; v++)
+                {
+                    var max = logits[v];
+                    for (int e = 1; e < experts; e++)
+                    {
+                        max = Vector.Max(max, logits[(e * vb) + v]);
+                    }
+
+                    var sum = Vector<double>.Zero;
+                    for (int e = 0; e < experts; e++)
+                    {
+                        var p = Exp(logits[(e * vb) + v] - max);
+                        gate[(e * vb) + v] = p;
+                        sum += p;
+                    }
+
+                    // One division per vector (divisions are slow); p · (1/sum) is within an ulp of p / sum.
+                    var inverse = Vector<double>.One / sum;
+                    for (int e = 0; e < experts; e++)
+                    {
+                        gate[(e * vb) + v] *= inverse;
+                    }
+                }
+
+                // mixture[j] = Σ_e gate_e · h_e[j], in e order as the reference sums; all experts' outputs are
+                // contiguous ([E][H][Lanes]) in Experts (deep) or at the start of Pre (one layer).
+                ref Vector<double> h = ref Unsafe.As<double, Vector<double>>(ref MemoryMarshal.GetArrayDataReference(deepExperts[0].Length == 0 ? pre : s.Experts));
+                ref Vector<double> g = ref MemoryMarshal.GetReference(gate);
+                ref Vector<double> mixed = ref Unsafe.As<double, Vector<double>>(ref MemoryMarshal.GetArrayDataReference(s.Mixture));
+                int stride = expertOutputs * vb;
+                for (int j = 0; j < expertOutputs; j++)
+                {
+                    for (int v = 0; v < vb; v++)
+                    {
+                        int n = (j * vb) + v;
+                        var sum = Unsafe.Add(ref g, v) * Unsafe.Add(ref h, n);
+                        for (int e = 1; e < experts; e++)
+                        {
+                            sum = Vector.FusedMultiplyAdd(Unsafe.Add(ref g, (e * vb) + v), Unsafe.Add(ref h, (e * stride) + n), sum);
+                        }
+
+                        Unsafe.Add(ref mixed, n) = sum;
+                    }
+                }
+
+                mixture = s.Mixture.AsSpan(0, expertOutputs * Lanes);
+            }
+
+            RunTower(t, mixture, s);
+        }
+    }
+
+    private ReadOnlySpan<double> ExpertOutput(int e, Scratch s) => deepExperts[e].Length == 0
+        ? s.Pre.AsSpan(e * expertWidth0 * Lanes, expertWidth0 * Lanes)
+        : s.Experts.AsSpan(e * expertOutputs * Lanes, expertOutputs * Lanes);
+
+    /// <summary>Tower layers of task <paramref name="t"/> (hidden with ReLU, the last one into the outputs).</summary>
+    private void RunTower(int t, ReadOnlySpan<double> input, Scratch s)
+    {
+        var tower = towers[t];
+        var h = input;
+        for (int l = 0; l < tower.Length - 1; l++)
+        {
+            var target = (l % 2 == 0 ? s.A : s.B).AsSpan(0, tower[l].Out * Lanes);
+            Dense(h, tower[l], target, relu: true);
+            h = target;
+        }
+
+        var last = tower[^1];
+        var logits = s.Out.AsSpan(outputOffset[t] * Lanes, last.Out * Lanes);
+        Dense(h, last, logits, relu: false);
+        Finish(t, logits, s);
+    }
+
+    /// <summary>Writes task <paramref name="t"/>'s logits into the outputs with the task's activation.</summary>
+    private void Finish(int t, Span<double> logits, Scratch s)
+    {
+        var target = s.Out.AsSpan(outputOffset[t] * Lanes, logits.Length);
+        if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(target), ref MemoryMarshal.GetReference(logits)))
+        {
+            logits.CopyTo(target);
+        }
+
+        if (sigmoid[t])
+        {
+            var y = MemoryMarshal.Cast<double, Vector<double>>(target);
+            for (int n = 0; n < y.Length; n++)
+            {
+                y[n] = Vector<double>.One / (Vector<double>.One + Exp(-y[n]));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>e^x</c> per element, within a few ulp of <see cref="Math.Exp"/> (relative error below 1e-15) and several
+    /// times faster than <see cref="Vector.Exp(Vector{double})"/>: <c>x = n·ln2 + r</c> with <c>|r| ≤ ln2/2</c>,
+    /// <c>e^r</c> by its Taylor polynomial of degree 13, times <c>2^n</c> built in the exponent bits. Inputs are clamped to
+    /// [−708, 709], so results below about 3e−308 come out as that (the reference gives 0 or a subnormal: a difference
+    /// far below any tolerance) and nothing overflows.
+    /// </summary>
+    private static Vector<double> Exp(Vector<double> x)
+    {
+        var magic = new Vector<double>(6755399441055744.0); // 1.5 · 2^52: adding it rounds to an integer in the low bits
+        x = Vector.Min(Vector.Max(x, new Vector<double>(-708.0)), new Vector<double>(709.0));
+        var t = Vector.FusedMultiplyAdd(x, new Vector<double>(1.4426950408889634), magic);
+        var n = t - magic;
+        var r = Vector.FusedMultiplyAdd(n, new Vector<double>(-0.6931471805599453), x);
+        r = Vector.FusedMultiplyAdd(n, new Vector<double>(-2.3190468138462996e-17), r);
+        var p = new Vector<double>(1.0 / 6227020800.0);
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 479001600.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 39916800.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 3628800.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 362880.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 40320.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 5040.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 720.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 120.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 24.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(1.0 / 6.0));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<double>(0.5));
+        p = Vector.FusedMultiplyAdd(p, r, Vector<double>.One);
+        p = Vector.FusedMultiplyAdd(p, r, Vector<double>.One);
+        var exponent = Vector.ShiftLeft(Vector.AsVectorInt64(t) - Vector.AsVectorInt64(magic) + new Vector<long>(1023), 52);
+        return p * Vector.AsVectorDouble(exponent);
+    }
+
+    private static void Relu(Span<double> values)
+    {
+        var v = MemoryMarshal.Cast<double, Vector<double>>(values);
+        for (int n = 0; n < v.Length; n++)
+        {
+            v[n] = Vector.Max(v[n], Vector<double>.Zero);
+        }
+    }
+
+    /// <summary>
+    /// <c>output[j][·] = B[j] + Σ_i W[i, j] · input[i][·]</c> (summed in i order, as the reference does) for
+    /// <see cref="Lanes"/> columns, optionally followed by ReLU. Input <c>[In][Lanes]</c>, output <c>[Out][Lanes]</c>.
+    /// </summary>
+    private static void Dense(ReadOnlySpan<double> input, Layer layer, Span<double> output, bool relu)
+    {
+        int vb = Lanes / Vector<double>.Count;
+        int inW = layer.In;
+        int outW = layer.Out;
+        ref Vector<double> x = ref Unsafe.As<double, Vector<double>>(ref MemoryMarshal.GetReference(input));
+        ref Vector<double> y = ref Unsafe.As<double, Vector<double>>(ref MemoryMarshal.GetReference(output));
+        ref double w = ref MemoryArrayRef(layer.W);
+        var zero = Vector<double>.Zero;
+        int j = 0;
+        for (; j + 4 <= outW; j += 4)
+        {
+            var b0 = new Vector<double>(layer.B[j]);
+            var b1 = new Vector<double>(layer.B[j + 1]);
+            var b2 = new Vector<double>(layer.B[j + 2]);
+            var b3 = new Vector<double>(layer.B[j + 3]);
+            for (int v = 0; v < vb; v += 2)
+            {
+                Vector<double> a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3;
+                for (int i = 0; i < inW; i++)
+                {
+                    var x0 = Unsafe.Add(ref x, (i * vb) + v);
+                    var x1 = Unsafe.Add(ref x, (i * vb) + v + 1);
+                    ref double wi = ref Unsafe.Add(ref w, (i * outW) + j);
+                    var w0 = new Vector<double>(wi);
+                    var w1 = new Vector<double>(Unsafe.Add(ref wi, 1));
+                    var w2 = new Vector<double>(Unsafe.Add(ref wi, 2));
+                    var w3 = new Vector<double>(Unsafe.Add(ref wi, 3));
+                    a00 = Vector.FusedMultiplyAdd(w0, x0, a00);
+                    a01 = Vector.FusedMultiplyAdd(w0, x1, a01);
+                    a10 = Vector.FusedMultiplyAdd(w1, x0, a10);
+                    a11 = Vector.FusedMultiplyAdd(w1, x1, a11);
+                    a20 = Vector.FusedMultiplyAdd(w2, x0, a20);
+                    a21 = Vector.FusedMultiplyAdd(w2, x1, a21);
+                    a30 = Vector.FusedMultiplyAdd(w3, x0, a30);
+                    a31 = Vector.FusedMultiplyAdd(w3, x1, a31);
+                }
+
+                if (relu)
+                {
+                    (a00, a01, a10, a11) = (Vector.Max(a00, zero), Vector.Max(a01, zero), Vector.Max(a10, zero), Vector.Max(a11, zero));
+                    (a20, a21, a30, a31) = (Vector.Max(a20, zero), Vector.Max(a21, zero), Vector.Max(a30, zero), Vector.Max(a31, zero));
+                }
+
+                Unsafe.Add(ref y, (j * vb) + v) = a00;
+                Unsafe.Add(ref y, (j * vb) + v + 1) = a01;
+                Unsafe.Add(ref y, ((j + 1) * vb) + v) = a10;
+                Unsafe.Add(ref y, ((j + 1) * vb) + v + 1) = a11;
+                Unsafe.Add(ref y, ((j + 2) * vb) + v) = a20;
+                Unsafe.Add(ref y, ((j + 2) * vb) + v + 1) = a21;
+                Unsafe.Add(ref y, ((j + 3) * vb) + v) = a30;
+                Unsafe.Add(ref y, ((j + 3) * vb) + v + 1) = a31;
+            }
+        }
+
+        for (; j < outW; j++)
+        {
+            var b = new Vector<double>(layer.B[j]);
+            for (int v = 0; v < vb; v += 2)
+            {
+                Vector<double> a0 = b, a1 = b;
+                for (int i = 0; i < inW; i++)
+                {
+                    var wij = new Vector<double>(Unsafe.Add(ref w, (i * outW) + j));
+                    a0 = Vector.FusedMultiplyAdd(wij, Unsafe.Add(ref x, (i * vb) + v), a0);
+                    a1 = Vector.FusedMultiplyAdd(wij, Unsafe.Add(ref x, (i * vb) + v + 1), a1);
+                }
+
+                if (relu)
+                {
+                    a0 = Vector.Max(a0, zero);
+                    a1 = Vector.Max(a1, zero);
+                }
+
+                Unsafe.Add(ref y, (j * vb) + v) = a0;
+                Unsafe.Add(ref y, (j * vb) + v + 1) = a1;
+            }
+        }
+    }
+
+    private static ref double MemoryArrayRef(double[] array) => ref MemoryMarshal.GetArrayDataReference(array);
+
+    private static Layer ToLayer(DenseWeights d) => new(d.In, d.Out, [.. d.W.Select(v => (double)v)], [.. d.B.Select(v => (double)v)]);
+
+    /// <summary>Dense layers reading the same input, side by side: <c>[In, Σ Out]</c>.</summary>
+    private static Layer Concatenate(int inputs, List<DenseWeights> layers)
+    {
+        int width = layers.Sum(l => l.Out);
+        var w = new double[inputs * width];
+        var b = new double[width];
+        int offset = 0;
+        foreach (var layer in layers)
+        {
+            for (int i = 0; i < inputs; i++)
+            {
+                for (int j = 0; j < layer.Out; j++)
+                {
+                    w[(i * width) + offset + j] = layer.W[(i * layer.Out) + j];
+                }
+            }
+
+            for (int j = 0; j < layer.Out; j++)
+            {
+                b[offset + j] = layer.B[j];
+            }
+
+            offset += layer.Out;
+        }
+
+        return new Layer(inputs, width, w, b);
+    }
+
+    /// <summary>One <see cref="CoalitionValues"/> call's tables: per background row A (<c>[K][P]</c>), D
+    /// (<c>[K][M][P]</c>) and the low-group sums (<c>[K][P][Lanes]</c>).</summary>
+    private sealed record CoalitionJob(int P, int K, int M, int Low, int High, double[] A, double[] D, double[] Table, double[] Weights);
+
+    /// <summary>A dense layer in double, W row-major <c>[In, Out]</c>.</summary>
+    private sealed record Layer(int In, int Out, double[] W, double[] B);
+
+    /// <summary>One worker's buffers, each <c>[width][Lanes]</c>.</summary>
+    private sealed class Scratch(MmoeFunction f)
+    {
+        public double[] Z { get; } = new double[f.Inputs * Lanes];
+
+        public double[] Pre { get; } = new double[f.linear.Out * Lanes];
+
+        public double[] Experts { get; } = new double[f.experts * f.expertOutputs * Lanes];
+
+        public double[] Gate { get; } = new double[f.experts * Lanes];
+
+        public double[] Mixture { get; } = new double[f.expertOutputs * Lanes];
+
+        public double[] A { get; } = new double[f.maxWidth * Lanes];
+
+        public double[] B { get; } = new double[f.maxWidth * Lanes];
+
+        public double[] Out { get; } = new double[f.Outputs * Lanes];
+
+        public double[] BaseRow { get; } = new double[f.linear.Out];
+
+        public double[] Acc { get; } = new double[f.Outputs * Lanes];
+    }
+}

@@ -1,0 +1,178 @@
+using EdgeProfile.Models.Explaining;
+using EdgeProfile.Models.Reference;
+
+namespace EdgeProfile.Models.Tests.Explaining;
+
+/// <summary>KernelSHAP against exact Shapley values: accuracy with the default budget, exactness with a full budget,
+/// efficiency, determinism, and honest standard errors.</summary>
+public sealed class KernelShapTests(KernelShapTests.Mmoe12Fixture fixture) : IClassFixture<KernelShapTests.Mmoe12Fixture>
+{
+    private static readonly TaskSpec[] Tasks =
+    [
+        new("churn_90d", TaskKind.Binary),
+        new("ltv_90d", TaskKind.Regression),
+    ];
+
+    [Fact]
+    public void Default_budget_is_within_two_percent_of_exact_on_a_twelve_feature_mmoe()
+    {
+        var c = fixture.Case;
+
+        var kernel = KernelShap.Explain(c.Function, c.X, c.Background, c.Groups);
+
+        Assert.Equal(c.Exact.Length, kernel.Length);
+        for (int o = 0; o < kernel.Length; o++)
+        {
+            double error = RelativeL1(kernel[o].Values, c.Exact[o].Values);
+            Assert.True(error <= 0.02, $"output {o}: relative L1 error {error:P2}");
+            Assert.True(kernel[o].AdditivityError <= 1e-9, $"output {o}: additivity error {kernel[o].AdditivityError}");
+            Assert.Equal(c.Exact[o].BaseValue, kernel[o].BaseValue, 1e-12);
+            Assert.Equal(c.Exact[o].Output, kernel[o].Output, 1e-12);
+            Assert.Equal(AttributionMethod.KernelShap, kernel[o].Method);
+            Assert.True(kernel[o].Evaluations <= (2 + (2 * 12) + 2048) * 16L, $"{kernel[o].Evaluations} evaluations");
+        }
+    }
+
+    [Fact]
+    public void Standard_errors_are_positive_when_sampling_and_cover_the_true_error()
+    {
+        var c = fixture.Case;
+
+        var kernel = KernelShap.Explain(c.Function, c.X, c.Background, c.Groups, new KernelShapOptions { Seed = 3 });
+
+        double squaredError = 0;
+        double variance = 0;
+        for (int o = 0; o < kernel.Length; o++)
+        {
+            var errors = Assert.IsType<double[]>(kernel[o].StandardErrors);
+            Assert.Equal(12, errors.Length);
+            Assert.All(errors, e => Assert.True(e > 0, $"standard error {e}"));
+            for (int g = 0; g < 12; g++)
+            {
+                double error = kernel[o].Values[g] - c.Exact[o].Values[g];
+                squaredError += error * error;
+                variance += errors[g] * errors[g];
+            }
+        }
+
+        Assert.True(
+            Math.Sqrt(squaredError) <= 5 * Math.Sqrt(variance),
+            $"true error {Math.Sqrt(squaredError)} against standard error {Math.Sqrt(variance)}");
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_values_and_another_seed_other_values()
+    {
+        var c = fixture.Case;
+        var options = new KernelShapOptions { Seed = 42, Samples = 600, Bootstrap = 8 };
+
+        var first = KernelShap.Explain(c.Function, c.X, c.Background, c.Groups, options);
+        var second = KernelShap.Explain(c.Function, c.X, c.Background, c.Groups, options);
+        var other = KernelShap.Explain(c.Function, c.X, c.Background, c.Groups, options with { Seed = 43 });
+
+        for (int o = 0; o < first.Length; o++)
+        {
+            Assert.Equal(first[o].Values, second[o].Values);
+            Assert.Equal(first[o].StandardErrors, second[o].StandardErrors);
+            Assert.NotEqual(first[o].Values, other[o].Values);
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(5, 30)]
+    [InlineData(8, 256)]
+    [InlineData(8, 5000)]
+    public void A_budget_covering_every_coalition_gives_the_exact_values(int m, int samples)
+    {
+        var c = Case.Create(m, seed: 50 + m);
+
+        var kernel = KernelShap.Explain(c.Function, c.X, c.Background, c.Groups, new KernelShapOptions { Samples = samples });
+
+        for (int o = 0; o < kernel.Length; o++)
+        {
+            for (int g = 0; g < m; g++)
+            {
+                Assert.True(
+                    Math.Abs(kernel[o].Values[g] - c.Exact[o].Values[g]) <= 1e-9,
+                    $"output {o}, group {g}: kernel {kernel[o].Values[g]}, exact {c.Exact[o].Values[g]}");
+            }
+
+            Assert.Equal(new double[m], kernel[o].StandardErrors);
+            Assert.Equal((1L << m) * c.Background.Count, kernel[o].Evaluations);
+        }
+    }
+
+    [Fact]
+    public void Recovers_an_additive_function_exactly_from_a_small_sample_of_many_groups()
+    {
+        const int m = 30;
+        var coefficients = ExactShapleyTests.RandomValues(m, seed: 7);
+        var f = DelegateFunction.Scalar(m, v => v.Select((value, i) => coefficients[i] * value).Sum());
+        var background = new Background(ExactShapleyTests.RandomValues(5 * m, seed: 8), m, "5 random rows");
+        var x = ExactShapleyTests.RandomValues(m, seed: 9);
+
+        var kernel = Assert.Single(KernelShap.Explain(f, x, background, ExactShapleyTests.Singletons(m), new KernelShapOptions { Samples = 200 }));
+
+        for (int i = 0; i < m; i++)
+        {
+            double mean = Enumerable.Range(0, 5).Sum(k => background.Weights[k] * background.Row(k)[i]);
+            Assert.Equal(coefficients[i] * (x[i] - mean), kernel.Values[i], 1e-9);
+        }
+
+        Assert.True(kernel.AdditivityError <= 1e-9);
+        Assert.True(kernel.Evaluations <= 202 * 5);
+
+        // Every bootstrap refit is exact too, up to rounding amplified by the conditioning of a resampled system.
+        double scale = kernel.Values.Max(Math.Abs);
+        Assert.All(Assert.IsType<double[]>(kernel.StandardErrors), e => Assert.True(e <= 1e-6 * scale, $"standard error {e}"));
+    }
+
+    [Fact]
+    public void A_single_group_gets_the_whole_difference()
+    {
+        var f = DelegateFunction.Scalar(2, v => v[0] * v[1]);
+        var background = new Background([1, 2], 2, "one row");
+        var groups = new FeatureGroups(2, ["all"], [[0, 1]]);
+
+        var kernel = Assert.Single(KernelShap.Explain(f, [3, 4], background, groups));
+
+        Assert.Equal(12 - 2, kernel.Values[0], 1e-12);
+        Assert.Equal(2, kernel.BaseValue, 1e-12);
+        Assert.Equal(new double[1], kernel.StandardErrors);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_refused()
+    {
+        var f = DelegateFunction.Scalar(3, v => v.Sum());
+        var background = new Background(new double[3], 3, "zeros");
+
+        Assert.Throws<ArgumentException>(() => KernelShap.Explain(f, new double[2], background, ExactShapleyTests.Singletons(3)));
+        Assert.Throws<ArgumentException>(() => KernelShap.Explain(f, new double[3], background, ExactShapleyTests.Singletons(3), new KernelShapOptions { Samples = 1 }));
+        Assert.Throws<ArgumentException>(() => KernelShap.Explain(f, new double[3], background, ExactShapleyTests.Singletons(3), new KernelShapOptions { Bootstrap = -1 }));
+    }
+
+    private static double RelativeL1(double[] estimate, double[] exact) =>
+        estimate.Zip(exact, (e, x) => Math.Abs(e - x)).Sum() / exact.Sum(Math.Abs);
+
+    /// <summary>A random MMoE head with M features, 16 background rows, an explained row, and its exact values.</summary>
+    public sealed record Case(ReferenceFunction Function, double[] X, Background Background, FeatureGroups Groups, Attribution[] Exact)
+    {
+        public static Case Create(int m, int seed)
+        {
+            var weights = RandomModels.Build(new ModelSpec(RandomModels.FeatureNames(m), 4, [32], [16], Tasks), seed);
+            var function = new ReferenceFunction(new ReferenceModel(weights));
+            var background = new Background(ExactShapleyTests.ToDouble(RandomModels.Rows(weights, 16, seed + 1)), m, "16 random rows");
+            var x = ExactShapleyTests.ToDouble(RandomModels.Rows(weights, 1, seed + 2));
+            var groups = ExactShapleyTests.Singletons(m);
+            return new Case(function, x, background, groups, ExactShapley.Explain(function, x, background, groups));
+        }
+    }
+
+    /// <summary>The twelve-feature MMoE case with its exact values, computed once for the class.</summary>
+    public sealed class Mmoe12Fixture
+    {
+        public Case Case { get; } = Case.Create(12, seed: 31);
+    }
+}

@@ -1,0 +1,209 @@
+using EdgeProfile.Models.Explaining;
+using EdgeProfile.Models.Reference;
+
+namespace EdgeProfile.Models.Tests.Explaining;
+
+public sealed class MmoeFunctionTests
+{
+    public static TheoryData<string> Architectures => OnnxWeightsReaderTests.Architectures;
+
+    public static TheoryData<string, int, bool, int> CoalitionCases()
+    {
+        var data = new TheoryData<string, int, bool, int>();
+        foreach (var name in new[] { "Mmoe", "MmoeDeep", "MmoeWithoutExpertLayers", "SharedBottom", "SingleTaskMlp", "LogisticRegression", "Mmoe+log1p" })
+        {
+            for (int m = 1; m <= 8; m++)
+            {
+                data.Add(name, m, true, 1);
+                data.Add(name, m, false, 5);
+            }
+        }
+
+        // Many blocks of 32 coalitions, several high groups.
+        data.Add("Mmoe", 10, false, 2);
+        data.Add("MmoeDeep", 9, true, 3);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void Evaluate_equals_the_reference_forward_pass(string name)
+    {
+        var weights = OnnxWeightsReaderTests.Model(name);
+        var reference = new ReferenceModel(weights);
+        var function = new MmoeFunction(weights);
+        int f = weights.Spec.Inputs;
+        const int count = 150; // several blocks of 32 rows, the last one partial
+        var rows = RandomModels.Rows(weights, count, 21);
+        var outputs = new double[count * function.Outputs];
+
+        function.Evaluate([.. rows.Select(v => (double)v)], outputs);
+
+        Assert.Equal(weights.Spec.Tasks.Sum(t => t.Outputs), function.Outputs);
+        for (int r = 0; r < count; r++)
+        {
+            var expected = reference.Forward(rows.AsSpan(r * f, f)).SelectMany(v => v).ToArray();
+            for (int o = 0; o < expected.Length; o++)
+            {
+                double actual = outputs[(r * function.Outputs) + o];
+                Assert.True(Math.Abs(expected[o] - actual) <= 1e-12 * Math.Max(1, Math.Abs(expected[o])), $"row {r} output {o}: {expected[o]} vs {actual}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Evaluate_of_one_row_does_not_depend_on_the_batch()
+    {
+        var weights = RandomModels.MmoeDeep();
+        var function = new MmoeFunction(weights);
+        var rows = RandomModels.Rows(weights, 70, 4).Select(v => (double)v).ToArray();
+        var batch = new double[70 * function.Outputs];
+        function.Evaluate(rows, batch);
+        var one = new double[function.Outputs];
+        for (int r = 0; r < 70; r += 7)
+        {
+            function.Evaluate(rows.AsSpan(r * 20, 20), one);
+            Assert.Equal(batch.AsSpan(r * function.Outputs, function.Outputs).ToArray(), one);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CoalitionCases))]
+    public void Coalition_values_equal_the_generic_computation(string name, int groupCount, bool singletons, int backgroundRows)
+    {
+        var weights = OnnxWeightsReaderTests.Model(name);
+        var function = new MmoeFunction(weights);
+        var groups = Groups(weights.Spec.Inputs, groupCount, singletons);
+        var x = RandomModels.Rows(weights, 1, 100 + groupCount).Select(v => (double)v).ToArray();
+        var rows = RandomModels.Rows(weights, backgroundRows, 200 + groupCount).Select(v => (double)v).ToArray();
+        var background = new Background(rows, weights.Spec.Inputs, "test", [.. Enumerable.Range(1, backgroundRows).Select(k => (double)k * k)]);
+        var values = new double[(1 << groupCount) * function.Outputs];
+
+        function.CoalitionValues(x, background, groups, values);
+
+        var expected = Generic(function, x, background, groups);
+        double worst = 0;
+        for (int n = 0; n < values.Length; n++)
+        {
+            worst = Math.Max(worst, Math.Abs(values[n] - expected[n]));
+        }
+
+        Assert.True(worst <= 1e-9, $"largest difference {worst}");
+    }
+
+    [Fact]
+    public void Parallel_coalition_values_are_identical()
+    {
+        var weights = RandomModels.MmoeDeep();
+        var function = new MmoeFunction(weights);
+        var groups = Groups(20, 11, singletons: false);
+        var x = RandomModels.Rows(weights, 1, 1).Select(v => (double)v).ToArray();
+        var background = new Background([.. RandomModels.Rows(weights, 3, 2).Select(v => (double)v)], 20, "test");
+        var serial = new double[(1 << 11) * function.Outputs];
+        function.CoalitionValues(x, background, groups, serial);
+
+        function.MaxDegreeOfParallelism = 3;
+        var parallel = new double[serial.Length];
+        function.CoalitionValues(x, background, groups, parallel);
+
+        Assert.Equal(serial, parallel);
+        var rows = RandomModels.Rows(weights, 200, 5).Select(v => (double)v).ToArray();
+        var a = new double[200 * function.Outputs];
+        var b = new double[200 * function.Outputs];
+        function.Evaluate(rows, a);
+        function.MaxDegreeOfParallelism = 1;
+        function.Evaluate(rows, b);
+        Assert.Equal(b, a);
+    }
+
+    [Fact]
+    public void Empty_and_full_coalitions_are_the_background_average_and_the_output()
+    {
+        var weights = RandomModels.Mmoe();
+        var function = new MmoeFunction(weights);
+        var groups = Groups(20, 9, singletons: true);
+        var x = RandomModels.Rows(weights, 1, 9).Select(v => (double)v).ToArray();
+        var background = new Background([.. RandomModels.Rows(weights, 4, 10).Select(v => (double)v)], 20, "test");
+        var values = new double[(1 << 9) * function.Outputs];
+        function.CoalitionValues(x, background, groups, values);
+
+        var atX = new double[function.Outputs];
+        function.Evaluate(x, atX);
+        var atBackground = new double[4 * function.Outputs];
+        function.Evaluate(background.Rows, atBackground);
+        int full = (1 << 9) - 1;
+        for (int o = 0; o < function.Outputs; o++)
+        {
+            double mean = Enumerable.Range(0, 4).Sum(k => background.Weights[k] * atBackground[(k * function.Outputs) + o]);
+            Assert.Equal(mean, values[o], 12);
+            Assert.Equal(atX[o], values[(full * function.Outputs) + o], 12);
+        }
+    }
+
+    [Fact]
+    public void Mismatched_arguments_are_refused()
+    {
+        var weights = RandomModels.Mmoe();
+        var function = new MmoeFunction(weights);
+        var groups = Groups(20, 3, singletons: true);
+        var background = new Background(new double[20], 20, "zeros");
+        Assert.Throws<ArgumentException>(() => function.CoalitionValues(new double[19], background, groups, new double[8 * function.Outputs]));
+        Assert.Throws<ArgumentException>(() => function.CoalitionValues(new double[20], background, groups, new double[(8 * function.Outputs) - 1]));
+        Assert.Throws<ArgumentException>(() => function.Evaluate(new double[21], new double[function.Outputs]));
+        Assert.Throws<ArgumentException>(() => function.Evaluate(new double[20], new double[function.Outputs + 1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => function.MaxDegreeOfParallelism = 0);
+        Assert.Throws<InvalidDataException>(() => new MmoeFunction(weights with { Std = new float[20] }));
+    }
+
+    /// <summary>M groups over F features: singletons {0}, {1}, … and the rest in the last group; or feature i in group i mod M.</summary>
+    private static FeatureGroups Groups(int features, int m, bool singletons)
+    {
+        var members = Enumerable.Range(0, m).Select(_ => new List<int>()).ToArray();
+        for (int i = 0; i < features; i++)
+        {
+            members[singletons ? Math.Min(i, m - 1) : i % m].Add(i);
+        }
+
+        return new FeatureGroups(features, [.. Enumerable.Range(0, m).Select(g => $"g{g}")], [.. members.Select(l => l.ToArray())]);
+    }
+
+    /// <summary>v(S) by building every row x_S / b_k and evaluating it.</summary>
+    private static double[] Generic(IExplainedFunction function, double[] x, Background background, FeatureGroups groups)
+    {
+        int f = function.Inputs;
+        int o = function.Outputs;
+        int coalitions = 1 << groups.Count;
+        var rows = new double[coalitions * background.Count * f];
+        for (int mask = 0; mask < coalitions; mask++)
+        {
+            for (int k = 0; k < background.Count; k++)
+            {
+                var row = rows.AsSpan(((mask * background.Count) + k) * f, f);
+                background.Row(k).CopyTo(row);
+                for (int i = 0; i < f; i++)
+                {
+                    if ((mask & (1 << groups.GroupOf[i])) != 0)
+                    {
+                        row[i] = x[i];
+                    }
+                }
+            }
+        }
+
+        var outputs = new double[coalitions * background.Count * o];
+        function.Evaluate(rows, outputs);
+        var values = new double[coalitions * o];
+        for (int mask = 0; mask < coalitions; mask++)
+        {
+            for (int k = 0; k < background.Count; k++)
+            {
+                for (int j = 0; j < o; j++)
+                {
+                    values[(mask * o) + j] += background.Weights[k] * outputs[(((mask * background.Count) + k) * o) + j];
+                }
+            }
+        }
+
+        return values;
+    }
+}
