@@ -37,6 +37,7 @@ public sealed class ExplanationTests(ITestOutputHelper output)
         output.WriteLine(explained.ToString());
         Assert.Equal("mmoe-explained-1", explained.GetProperty("decision").GetProperty("model").GetString());
         Assert.Contains("6 test rows", explained.GetProperty("background").GetString(), StringComparison.Ordinal);
+        Assert.True(explained.GetProperty("stored").GetBoolean());
         Assert.True(explained.GetProperty("reproduced").GetProperty("equal").GetBoolean());
         Assert.Equal(0, explained.GetProperty("reproduced").GetProperty("maxDifference").GetDouble());
         var entry = Assert.Single(explained.GetProperty("explanations").EnumerateArray());
@@ -119,7 +120,8 @@ public sealed class ExplanationTests(ITestOutputHelper output)
             using var client = await edge.ConnectAsync("till-1");
             await EdgeHost.AckedAsync(client, TestEvents.JsonTopic(), TestEvents.JsonBytes("au-1", "L-au", amount: 30));
             await Poll.UntilAsync(() => edge.ProfileAsync("loyalty:L-au"), p => p.GetProperty("scores").GetArrayLength() > 0 && Purchases(p) == 1, "the first decision");
-            then = await edge.GetJsonAsync("/api/profiles/loyalty:L-au/explanations");
+            then = await Poll.UntilAsync(() => edge.GetJsonAsync("/api/profiles/loyalty:L-au/explanations"),
+                e => e.GetProperty("stored").GetBoolean(), "the decision's explanation to be stored");
             scoredAtMs = then.GetProperty("decision").GetProperty("scoredAt").GetDateTimeOffset().ToUnixTimeMilliseconds();
         }
 

@@ -37,7 +37,8 @@ public sealed class ScoreUplinkTests
         await using var hub = await StartHubAsync(Path.Combine(dir.Path, "hub"), hubPort, recorder);
         await using var edge = await EdgeHost.StartAsync(Path.Combine(dir.Path, "edge"),
             $"--Edge:HubUrl=http://127.0.0.1:{hubPort}", $"--Edge:EnrollmentToken={await CreateTokenAsync(hub)}",
-            $"--Edge:Models:File={model}", "--Edge:Models:FromHub=false");
+            $"--Edge:Models:File={model}", "--Edge:Models:FromHub=false",
+            "--Edge:Models:Explanations:Enabled=false"); // an explanation written later sends its score again, with it
         using var client = await edge.ConnectAsync("till-1");
 
         await EdgeHost.AckedAsync(client, TestEvents.JsonTopic(), TestEvents.JsonBytes("up-1", "L-up", amount: 12));

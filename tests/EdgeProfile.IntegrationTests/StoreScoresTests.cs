@@ -48,6 +48,34 @@ public sealed class StoreScoresTests(ITestOutputHelper output)
         Assert.Equal(local.GetProperty("value").GetDouble(), global.GetProperty("value").GetDouble(), 6);
         Assert.Equal(local.GetProperty("scoredAt").GetDateTimeOffset(), global.GetProperty("scoredAt").GetDateTimeOffset());
 
+        // Why: the stores explained their decisions (the int8 model read back into its weights) and sent the
+        // explanations up; the hub shows the reasons beside each score, and `edgeprofile explain` reads them at the
+        // hub (every store's decision) and at a store (its stored decision, reproduced from the archived model).
+        var explained = await Poll.UntilAsync(() => hub.ProfileAsync("loyalty:L-ss"),
+            p => p!.Value.GetProperty("scores").EnumerateArray().All(x => x.TryGetProperty("reasons", out _) && x.TryGetProperty("reasonsZh", out _)),
+            ModelFleet.Wait, "the hub to show the stores' reasons");
+        Assert.All(explained!.Value.GetProperty("scores").EnumerateArray(), x => Assert.NotEmpty(x.GetProperty("reasons").EnumerateArray()));
+        var atHub = await fleet.CliAsync(dir.Path, "explain", "loyalty:L-ss", "--task", "repurchase", "--lang", "zh-CN", "--json");
+        using (var doc = JsonDocument.Parse(atHub))
+        {
+            var decisions = doc.RootElement.GetProperty("decisions").EnumerateArray().ToList();
+            Assert.Equal(["store-1", "store-2"], decisions.Select(d => d.GetProperty("storeId").GetString()).Order());
+            var reason = decisions[0].GetProperty("explanations")[0].GetProperty("reasons")[0].GetProperty("text").GetString()!;
+            Assert.Contains(reason, c => c >= '\u4e00' && c <= '\u9fff');
+        }
+
+        var atEdge = await CliProcess.RunAsync(dir.Path, ModelFleet.Wait, "explain", "loyalty:L-ss", "--edge", edges["store-1"].Api.BaseAddress.ToString(), "--task", "repurchase");
+        output.WriteLine(atEdge.Stdout);
+        Assert.True(atEdge.ExitCode == 0, atEdge.Stderr);
+        Assert.Contains("reproduced", atEdge.Stdout, StringComparison.Ordinal);
+        Assert.Contains("repurchase_30d", atEdge.Stdout, StringComparison.Ordinal);
+        var unknown = await CliProcess.RunAsync(dir.Path, ModelFleet.Wait, "explain", "loyalty:L-nobody", "--edge", edges["store-1"].Api.BaseAddress.ToString());
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("no customer loyalty:L-nobody", unknown.Stderr, StringComparison.Ordinal);
+        var badLanguage = await CliProcess.RunAsync(dir.Path, ModelFleet.Wait, "explain", "loyalty:L-ss", "--lang", "fr");
+        Assert.Equal(2, badLanguage.ExitCode);
+        Assert.Contains("--lang 'fr'", badLanguage.Stderr, StringComparison.Ordinal);
+
         // A new model at store-1: it re-scores its customers and the hub follows; store-2's scores stay s-1.
         await fleet.CliAsync(dir.Path, "models", "deploy", "s-2", "--stores", "store-1");
         var second = await Poll.UntilAsync(() => hub.ProfileAsync("loyalty:L-ss"),

@@ -76,49 +76,41 @@ public static class ExplanationApi
                 }
             }
 
-            DecisionExplanation? stored;
-            long scoredAtMs;
-            string scoresJson;
-            if (atMs is { } t)
+            if (scoring.FindDecision(profile.CustomerKey, atMs) is not { } decision)
             {
-                if (scoring.FindDecision(profile.CustomerKey, t) is not { } decision)
+                return Results.Json(new
                 {
-                    return Results.Json(new { error = $"customer {key} has no decision at or before {at} in this edge's history" }, statusCode: 404);
-                }
-
-                (scoredAtMs, _, scoresJson, stored) = decision;
+                    error = atMs is null ? $"customer {key} has not been scored yet" : $"customer {key} has no decision at or before {at} in this edge's history",
+                }, statusCode: 404);
             }
-            else
+
+            // Recompute from the stored row with the archived model: an audit gets the same numbers, or is told not. A
+            // decision not explained yet (explanations follow scores when the scoring service is idle) is explained
+            // now from its row: the numbers it will be stored with.
+            var stored = decision.Explanation;
+            var served = ModelScoring.Flatten(decision.ScoresJson);
+            var recomputed = decision.Inputs is { } row
+                ? scoring.WithExplainer(decision.ModelVersion, e => row.Length == e.Features.Count ? e.Explain([.. row.Select(v => (double)v)], served) : null)
+                : null;
+            var shown = stored is not null && (stored.Outputs.Any(x => x.ReasonsEn is not null) || recomputed is null) ? stored : recomputed;
+            if (shown is null)
             {
-                if (scoring.Find(profile.CustomerKey) is not { } latest)
+                return Results.Json(new
                 {
-                    return Results.Json(new { error = $"customer {key} has not been scored yet" }, statusCode: 404);
-                }
-
-                scoredAtMs = latest.ScoredAtMs;
-                scoresJson = latest.ValuesJson;
-                stored = scoring.FindExplanation(profile.CustomerKey);
+                    error = $"the decision of {DateTimeOffset.FromUnixTimeMilliseconds(decision.ScoredAtMs):O} cannot be explained here: {scoring.ExplainProblem(decision.ModelVersion) ?? "its input row was not kept"}",
+                }, statusCode: 404);
             }
 
-            if (stored is null)
-            {
-                return Results.Json(new { error = $"the decision of {DateTimeOffset.FromUnixTimeMilliseconds(scoredAtMs):O} was not explained (Edge:Models:Explanations:Enabled was off, or its model cannot be explained)" }, statusCode: 404);
-            }
-
-            // Recompute from the stored row with the archived model: an audit gets the same numbers, or is told not.
-            var served = Served(stored);
-            var recomputed = scoring.WithExplainer(stored.Model, e => e.Explain(stored.Inputs, served));
-            var difference = recomputed is null ? (double?)null : stored.Difference(recomputed);
-
-            // The history keeps numbers only: its reasons are written again from them.
-            var shown = stored.Outputs.Any(x => x.ReasonsEn is not null) || recomputed is null ? stored : recomputed;
+            var difference = stored is not null && recomputed is not null ? stored.Difference(recomputed) : (double?)null;
             var outputs = ExplanationView.Outputs(shown, task, label, language);
             if (task is not null && outputs.Count == 0)
             {
-                var tasks = string.Join(", ", stored.Outputs.Select(x => x.Task).Distinct(StringComparer.Ordinal));
-                return Results.Json(new { error = $"no task '{task}' in model {stored.Model} (tasks: {tasks})" }, statusCode: 404);
+                var tasks = string.Join(", ", shown.Outputs.Select(x => x.Task).Distinct(StringComparer.Ordinal));
+                return Results.Json(new { error = $"no task '{task}' in model {shown.Model} (tasks: {tasks})" }, statusCode: 404);
             }
 
+            var scoredAtMs = decision.ScoredAtMs;
+            var scoresJson = decision.ScoresJson;
             var body = new JsonObject
             {
                 ["storeId"] = o.Value.StoreId,
@@ -127,17 +119,20 @@ public static class ExplanationApi
                 ["decision"] = new JsonObject
                 {
                     ["scoredAt"] = DateTimeOffset.FromUnixTimeMilliseconds(scoredAtMs),
-                    ["model"] = stored.Model,
+                    ["model"] = decision.ModelVersion,
                     ["scores"] = JsonNode.Parse(scoresJson),
                 },
-                ["method"] = stored.Method,
-                ["function"] = stored.Function,
-                ["background"] = stored.Background,
-                ["inputs"] = new JsonObject([.. stored.Features.Select((f, i) => KeyValuePair.Create(f, (JsonNode?)JsonValue.Create(stored.Inputs[i])))]),
+                ["method"] = shown.Method,
+                ["function"] = shown.Function,
+                ["background"] = shown.Background,
+                ["inputs"] = new JsonObject([.. shown.Features.Select((f, i) => KeyValuePair.Create(f, (JsonNode?)JsonValue.Create(shown.Inputs[i])))]),
                 ["explanations"] = outputs,
-                ["reproduced"] = recomputed is null
-                    ? new JsonObject { ["equal"] = null, ["note"] = scoring.ExplainProblem(stored.Model) ?? $"model {stored.Model} cannot be explained here" }
-                    : new JsonObject { ["equal"] = difference == 0, ["maxDifference"] = difference },
+                ["stored"] = stored is not null,
+                ["reproduced"] = stored is null
+                    ? new JsonObject { ["equal"] = null, ["note"] = "not stored yet: computed on request from the decision's row (explanations follow scores when the edge is idle)" }
+                    : recomputed is null
+                        ? new JsonObject { ["equal"] = null, ["note"] = scoring.ExplainProblem(stored.Model) ?? $"model {stored.Model} cannot be explained here" }
+                        : new JsonObject { ["equal"] = difference == 0, ["maxDifference"] = difference },
             };
             return Results.Json(body);
         });
@@ -182,6 +177,4 @@ public static class ExplanationApi
         return true;
     }
 
-    private static float[]? Served(DecisionExplanation e) =>
-        e.Outputs.All(x => x.Served is not null) ? [.. e.Outputs.Select(x => (float)x.Served!.Value)] : null;
 }

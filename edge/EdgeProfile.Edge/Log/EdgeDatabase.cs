@@ -155,20 +155,25 @@ public sealed class EdgeDatabase
                 """);
         }
 
-        // Version 6: explanations. Each score keeps why (attributions, reasons; JSON, null when not explained), every
-        // decision is kept for audits for Edge:Models:Explanations:RetainDecisions, and every model version this edge
-        // served is archived, so a past decision's explanation can be recomputed from its stored row.
+        // Version 6: explanations. Each score keeps the row it was computed from and, once explained (after the score is
+        // stored, off the scoring path), why (attributions, reasons; JSON); every decision is kept for audits for
+        // Edge:Models:Explanations:RetainDecisions, and every model version this edge served is archived, so a past
+        // decision's explanation can be recomputed from its stored row.
         if (version < 6)
         {
             Exec(c, """
                 BEGIN;
-                ALTER TABLE model_scores ADD COLUMN explanation TEXT;
+                ALTER TABLE model_scores ADD COLUMN inputs TEXT;        -- JSON array: the row the model was fed
+                ALTER TABLE model_scores ADD COLUMN explanation TEXT;   -- JSON, null until explained
+                CREATE INDEX IF NOT EXISTS model_scores_unexplained ON model_scores(customer_key)
+                    WHERE explanation IS NULL AND inputs IS NOT NULL;
                 CREATE TABLE IF NOT EXISTS decisions (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     customer_key TEXT NOT NULL,
                     model_version TEXT NOT NULL,
                     scored_at_ms INTEGER NOT NULL,
                     scores TEXT NOT NULL,
+                    inputs TEXT,
                     explanation TEXT);
                 CREATE INDEX IF NOT EXISTS decisions_customer ON decisions(customer_key, scored_at_ms);
                 CREATE INDEX IF NOT EXISTS decisions_age ON decisions(scored_at_ms);

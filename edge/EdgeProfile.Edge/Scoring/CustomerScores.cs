@@ -6,12 +6,13 @@ namespace EdgeProfile.Edge.Scoring;
 /// A customer's latest scores: the model version that produced them, when, how many of the model's features were
 /// missing or stale (fed as 0), and the values as JSON (task → number, or an array for multi-output tasks).
 /// </summary>
-/// <remarks><see cref="Explanation"/> travels from a scoring pass to its store; scores read back (memory, SQLite) carry
-/// none — read it with <see cref="ModelScoring.FindExplanation"/>, since it is large and rarely wanted.</remarks>
+/// <remarks><see cref="Inputs"/> travels from a scoring pass to its store; scores read back (memory, SQLite) carry none.
+/// The explanation is computed after the score is stored (<see cref="ModelScoring.ExplainPending"/>).</remarks>
 public sealed record CustomerScores(string ModelVersion, long ScoredAtMs, int MissingFeatures, string ValuesJson)
 {
-    /// <summary>Why: the decision's explanation as scored (null when explanations are off or the model cannot be explained).</summary>
-    public EdgeProfile.Explanations.DecisionExplanation? Explanation { get; init; }
+    /// <summary>The row the model was fed (its features in the model's order, missing or stale ones as 0): what the
+    /// decision's explanation is computed from, now or in an audit later. Null on scores read back.</summary>
+    public float[]? Inputs { get; init; }
 
     /// <summary>
     /// The <c>scores</c> array of <c>GET /api/profiles/{key}</c> (contracts.md §3: scores with the model version): one
@@ -39,3 +40,9 @@ public sealed record CustomerScores(string ModelVersion, long ScoredAtMs, int Mi
         return entries;
     }
 }
+
+/// <summary>
+/// A stored decision: when, by which model, its scores (JSON), the row it was computed from (null for scores written
+/// before rows were kept) and its stored explanation (null until explained).
+/// </summary>
+public sealed record StoredDecision(long ScoredAtMs, string ModelVersion, string ScoresJson, float[]? Inputs, EdgeProfile.Explanations.DecisionExplanation? Explanation);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeProfile.Core.Features;
 using System.Globalization;
@@ -313,14 +314,6 @@ public sealed class ModelScoring : IDisposable
         }
 
         var result = lease.Score(row);
-        DecisionExplanation? explanation = null;
-        if (_settings.Explanations.Enabled && Explainer(result.Version) is { } explainer)
-        {
-            lock (explainer)
-            {
-                explanation = explainer.Explain(row, result.Values);
-            }
-        }
 
         var values = new JsonObject();
         for (var o = 0; o < result.Outputs.Count; o++)
@@ -331,7 +324,7 @@ public sealed class ModelScoring : IDisposable
                 : new JsonArray([.. output.ToArray().Select(v => (JsonNode?)JsonValue.Create(v))]);
         }
 
-        return new CustomerScores(result.Version, nowMs, missing, values.ToJsonString()) { Explanation = explanation };
+        return new CustomerScores(result.Version, nowMs, missing, values.ToJsonString()) { Inputs = row };
     }
 
     /// <summary>
@@ -349,11 +342,11 @@ public sealed class ModelScoring : IDisposable
                 using var cmd = connection.CreateCommand();
                 cmd.Transaction = tx;
                 cmd.CommandText = """
-                    INSERT INTO model_scores(customer_key, model_version, scored_at_ms, missing_features, scores, explanation)
-                    SELECT $k, $v, $t, $m, $s, $e WHERE EXISTS (SELECT 1 FROM profiles WHERE customer_key = $k)
+                    INSERT INTO model_scores(customer_key, model_version, scored_at_ms, missing_features, scores, inputs, explanation)
+                    SELECT $k, $v, $t, $m, $s, $e, NULL WHERE EXISTS (SELECT 1 FROM profiles WHERE customer_key = $k)
                     ON CONFLICT(customer_key) DO UPDATE SET model_version = excluded.model_version,
                         scored_at_ms = excluded.scored_at_ms, missing_features = excluded.missing_features, scores = excluded.scores,
-                        explanation = excluded.explanation
+                        inputs = excluded.inputs, explanation = NULL
                     """;
                 var k = cmd.Parameters.Add("$k", SqliteType.Text);
                 var v = cmd.Parameters.Add("$v", SqliteType.Text);
@@ -363,12 +356,12 @@ public sealed class ModelScoring : IDisposable
                 var e = cmd.Parameters.Add("$e", SqliteType.Text);
 
                 // The decision history (for audits) gains a row when a decision differs from the customer's previous
-                // one (another model, other scores), not at every re-score that changed nothing. It keeps the numbers
-                // (row, attributions); the reasons' text is rewritten from them on request.
+                // one (another model, other scores), not at every re-score that changed nothing. It keeps the row and,
+                // once explained, the numbers (attributions); the reasons' text is rewritten from them on request.
                 using var history = connection.CreateCommand();
                 history.Transaction = tx;
                 history.CommandText = """
-                    INSERT INTO decisions(customer_key, model_version, scored_at_ms, scores, explanation)
+                    INSERT INTO decisions(customer_key, model_version, scored_at_ms, scores, inputs)
                     SELECT $k, $v, $t, $s, $e WHERE $keep AND EXISTS (SELECT 1 FROM profiles WHERE customer_key = $k)
                         AND NOT EXISTS (SELECT 1 FROM model_scores WHERE customer_key = $k AND model_version = $v AND scores = $s)
                     """;
@@ -385,12 +378,11 @@ public sealed class ModelScoring : IDisposable
                     t.Value = ht.Value = scores.ScoredAtMs;
                     s.Value = hs.Value = scores.ValuesJson;
                     m.Value = scores.MissingFeatures;
-                    e.Value = scores.Explanation is { } x ? x.ToJson() : DBNull.Value;
-                    he.Value = scores.Explanation is { } y ? y.WithoutReasons().ToJson() : DBNull.Value;
+                    e.Value = he.Value = scores.Inputs is { } row ? JsonSerializer.Serialize(row) : DBNull.Value;
                     history.ExecuteNonQuery();
                     if (cmd.ExecuteNonQuery() > 0)
                     {
-                        stored.Add((key, scores with { Explanation = null }));
+                        stored.Add((key, scores with { Inputs = null }));
                     }
                 }
 
@@ -416,38 +408,149 @@ public sealed class ModelScoring : IDisposable
         }
     }
 
-    /// <summary>The customer's latest decision's explanation as stored with it, or null (none yet, or not explained).</summary>
+    /// <summary>The customer's latest decision's explanation as stored with it, or null (none yet, or not explained yet).</summary>
     public DecisionExplanation? FindExplanation(string customerKey)
     {
         using var c = _db.OpenRead();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT explanation FROM model_scores WHERE customer_key = $k";
         cmd.Parameters.AddWithValue("$k", customerKey);
-        return cmd.ExecuteScalar() is string json ? DecisionExplanation.Parse(json) : null;
+        return cmd.ExecuteScalar() is string json ? Stored(json) : null;
     }
 
     /// <summary>
-    /// The decision in force for the customer at <paramref name="atMs"/> (its latest decision scored at or before it),
-    /// from the decision history: when it was scored, the scores, and its stored explanation (numbers, no text); null
-    /// when there is none.
+    /// A decision: the customer's latest (<paramref name="atMs"/> null) or the one in force at <paramref name="atMs"/>
+    /// (its latest decision scored at or before it, from the history), with the row it was computed from and its
+    /// stored explanation (null until explained; the history's holds numbers, no text); null when there is none.
     /// </summary>
-    public (long ScoredAtMs, string ModelVersion, string ScoresJson, DecisionExplanation? Explanation)? FindDecision(string customerKey, long atMs)
+    public StoredDecision? FindDecision(string customerKey, long? atMs)
     {
         using var c = _db.OpenRead();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT scored_at_ms, model_version, scores, explanation FROM decisions
-            WHERE customer_key = $k AND scored_at_ms <= $t ORDER BY scored_at_ms DESC, id DESC LIMIT 1
-            """;
+        cmd.CommandText = atMs is null
+            ? "SELECT scored_at_ms, model_version, scores, inputs, explanation FROM model_scores WHERE customer_key = $k"
+            : """
+              SELECT scored_at_ms, model_version, scores, inputs, explanation FROM decisions
+              WHERE customer_key = $k AND scored_at_ms <= $t ORDER BY scored_at_ms DESC, id DESC LIMIT 1
+              """;
         cmd.Parameters.AddWithValue("$k", customerKey);
-        cmd.Parameters.AddWithValue("$t", atMs);
+        cmd.Parameters.AddWithValue("$t", atMs ?? 0);
         using var r = cmd.ExecuteReader();
         if (!r.Read())
         {
             return null;
         }
 
-        return (r.GetInt64(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : DecisionExplanation.Parse(r.GetString(3)));
+        return new StoredDecision(r.GetInt64(0), r.GetString(1), r.GetString(2),
+            r.IsDBNull(3) ? null : JsonSerializer.Deserialize<float[]>(r.GetString(3)),
+            r.IsDBNull(4) ? null : Stored(r.GetString(4)));
+    }
+
+    /// <summary>A stored explanation; null for the mark of a decision its model could not explain (<c>{}</c>).</summary>
+    private static DecisionExplanation? Stored(string json) => json == "{}" ? null : DecisionExplanation.Parse(json);
+
+    /// <summary>
+    /// Explains stored scores that have no explanation yet (up to <paramref name="limit"/>, on the scoring service's
+    /// connection, after their scores were stored: a score never waits for its explanation). Each explanation is
+    /// written only while its score is still the customer's latest, goes into the decision history (numbers), and
+    /// makes the score pending for the hub again so that it travels up with its explanation. Returns how many rows
+    /// it looked at (0: nothing left to explain).
+    /// </summary>
+    internal int ExplainPending(SqliteConnection connection, int limit)
+    {
+        if (!_settings.Explanations.Enabled)
+        {
+            return 0;
+        }
+
+        var pending = new List<(string Key, string Version, long At, string Scores, string Inputs)>();
+        using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = """
+                SELECT customer_key, model_version, scored_at_ms, scores, inputs FROM model_scores
+                WHERE explanation IS NULL AND inputs IS NOT NULL LIMIT $n
+                """;
+            cmd.Parameters.AddWithValue("$n", limit);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                pending.Add((r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4)));
+            }
+        }
+
+        if (pending.Count == 0)
+        {
+            return 0;
+        }
+
+        var explained = new List<(string Key, long At, string Full, string Numbers)>(pending.Count);
+        foreach (var (key, version, at, scores, inputs) in pending)
+        {
+            var row = JsonSerializer.Deserialize<double[]>(inputs) ?? [];
+            var explanation = WithExplainer(version, e => row.Length == e.Features.Count ? e.Explain(row, Flatten(scores)) : null);
+
+            // A version that cannot be explained here (or a row of another shape) is marked, so it is not retried forever.
+            var full = explanation?.ToJson() ?? "{}";
+            explained.Add((key, at, full, explanation?.WithoutReasons().ToJson() ?? "{}"));
+        }
+
+        lock (_storeGate)
+        {
+            using var tx = connection.BeginTransaction();
+            using var update = connection.CreateCommand();
+            update.Transaction = tx;
+            update.CommandText = """
+                UPDATE model_scores SET explanation = $e, uploaded_at_ms = MIN(uploaded_at_ms, scored_at_ms - 1)
+                WHERE customer_key = $k AND scored_at_ms = $t AND explanation IS NULL
+                """;
+            var k = update.Parameters.Add("$k", SqliteType.Text);
+            var t = update.Parameters.Add("$t", SqliteType.Integer);
+            var e = update.Parameters.Add("$e", SqliteType.Text);
+            using var history = connection.CreateCommand();
+            history.Transaction = tx;
+            history.CommandText = "UPDATE decisions SET explanation = $e WHERE customer_key = $k AND scored_at_ms = $t AND explanation IS NULL";
+            var hk = history.Parameters.Add("$k", SqliteType.Text);
+            var ht = history.Parameters.Add("$t", SqliteType.Integer);
+            var he = history.Parameters.Add("$e", SqliteType.Text);
+            foreach (var (key, at, full, numbers) in explained)
+            {
+                k.Value = hk.Value = key;
+                t.Value = ht.Value = at;
+                e.Value = full;
+                he.Value = numbers;
+                update.ExecuteNonQuery();
+                history.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+
+        _uplink.Notify();
+        return pending.Count;
+    }
+
+    /// <summary>A stored score's outputs in model order (a scores JSON object: task → number or array).</summary>
+    internal static float[]? Flatten(string scoresJson)
+    {
+        if (JsonNode.Parse(scoresJson) is not JsonObject values)
+        {
+            return null;
+        }
+
+        var flat = new List<float>();
+        foreach (var (_, value) in values)
+        {
+            if (value is JsonArray array)
+            {
+                flat.AddRange(array.Select(v => v?.GetValue<float>() ?? float.NaN));
+            }
+            else if (value is not null)
+            {
+                flat.Add(value.GetValue<float>());
+            }
+        }
+
+        return [.. flat];
     }
 
     /// <summary>
@@ -461,7 +564,7 @@ public sealed class ModelScoring : IDisposable
     public string? ExplainProblem(string version) => _explainProblems.TryGetValue(version, out var problem) ? problem : null;
 
     /// <summary>Runs <paramref name="explain"/> on the version's explainer under its lock (explainers keep buffers).</summary>
-    public T? WithExplainer<T>(string version, Func<ModelExplainer, T> explain) where T : class
+    public T? WithExplainer<T>(string version, Func<ModelExplainer, T?> explain) where T : class
     {
         ArgumentNullException.ThrowIfNull(explain);
         if (Explainer(version) is not { } explainer)

@@ -17,6 +17,10 @@ namespace EdgeProfile.Edge.Scoring;
 /// with a burst of events is scored once, reads the features as committed, and writes the scores of a pass in one
 /// transaction on its own connection (synchronous=NORMAL: scores are derived, and one lost to a power cut is redone
 /// at the next start, see below).</para>
+/// <para>Explanations come after: once no customer waits to be scored, it explains stored scores that have none yet,
+/// a small page per turn (<see cref="ModelScoring.ExplainPending"/>), so explaining (milliseconds per customer) never
+/// delays a score (microseconds); under a sustained load explanations lag and catch up when it eases, and one asked for
+/// meanwhile is computed on request from the stored row — the same numbers.</para>
 /// <para>At start, and whenever it is idle, it also works through customers whose stored scores are missing, come
 /// from another model version, or are older than their profile (a crash between a commit and its scoring), a page at
 /// a time, so a new model covers everyone and nothing stays stale after a crash; and every quarter of
@@ -26,6 +30,9 @@ namespace EdgeProfile.Edge.Scoring;
 public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db, TimeProvider clock, IOptions<EdgeOptions> options, ILogger<ScoringService> logger) : BackgroundService
 {
     private const int PassSize = 1000;
+
+    // Explanations per idle turn: a few milliseconds each, so scoring waits at most a short while for the page to end.
+    private const int ExplainPage = 16;
 
     // Features age without events (windows slide, values go stale): scores older than this are redone by the sweep.
     private readonly TimeSpan _rescoreAfter = options.Value.Models.RescoreAfter;
@@ -67,6 +74,23 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
                 var page = Behind(connection, sweepAfter);
                 sweepAfter = page.Count == PassSize ? page[^1] : null;
                 changed.UnionWith(page);
+            }
+
+            if (changed.Count == 0)
+            {
+                // No score waiting: explain stored scores that have no explanation yet, a small page at a time, so a
+                // customer whose features change meanwhile is re-scored without waiting for explanations.
+                try
+                {
+                    if (scoring.ExplainPending(connection, ExplainPage) > 0)
+                    {
+                        continue;
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogExplainFailed(logger, ex);
+                }
             }
 
             if (changed.Count == 0)
@@ -152,6 +176,9 @@ public sealed partial class ScoringService(ModelScoring scoring, EdgeDatabase db
 
     /// <summary>How often the aging sweep runs: a quarter of <c>Edge:Models:RescoreAfter</c>, so no score gets much older than that.</summary>
     private TimeSpan SweepEvery => _rescoreAfter / 4;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Explaining stored scores failed; they are retried at the next idle turn")]
+    private static partial void LogExplainFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scoring customers with model {Version} ({Features} features, {Tasks} tasks)")]
     private static partial void LogServing(ILogger logger, string version, int features, int tasks);
