@@ -159,6 +159,9 @@ public sealed record ExplainedOutput
     /// <summary>KernelSHAP's estimated standard error per group; null for exact values.</summary>
     public double[]? StandardErrors { get; init; }
 
+    /// <summary>LIME only: the surrogate's weighted R² on its samples.</summary>
+    public double? SurrogateFit { get; init; }
+
     /// <summary>Top reasons in English (null when not written for this output, e.g. a multi-label task's other labels).</summary>
     public IReadOnlyList<Reason>? ReasonsEn { get; init; }
 

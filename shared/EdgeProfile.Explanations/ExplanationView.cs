@@ -50,6 +50,7 @@ public static class ExplanationView
                 ["output"] = o.Output,
                 ["base"] = o.Base,
                 ["additivityError"] = o.AdditivityError,
+                ["surrogateFit"] = o.SurrogateFit,
                 ["attributions"] = attributions,
                 ["reasons"] = Reasons(o.Reasons(language)),
             });

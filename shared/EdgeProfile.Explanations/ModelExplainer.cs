@@ -175,12 +175,23 @@ public sealed class ModelExplainer : IDisposable
     }
 
     /// <summary>As <see cref="Explain(ReadOnlySpan{float}, ReadOnlySpan{float})"/> on a stored row (an audit's recomputation).</summary>
-    public DecisionExplanation Explain(double[] x, float[]? served)
+    public DecisionExplanation Explain(double[] x, float[]? served) => Explain(x, served, Method);
+
+    /// <summary>
+    /// As <see cref="Explain(double[], float[])"/> with another method: <see cref="AttributionMethod.Lime"/> gives the
+    /// local surrogate's coefficients as a second opinion (not Shapley values; its fit is in
+    /// <see cref="ExplainedOutput.SurrogateFit"/>), <see cref="AttributionMethod.KernelShap"/> the estimate with its
+    /// errors; <see cref="AttributionMethod.ExactShapley"/> needs at most 16 groups.
+    /// </summary>
+    public DecisionExplanation Explain(double[] x, float[]? served, AttributionMethod method)
     {
         ArgumentNullException.ThrowIfNull(x);
-        var attributions = Method == AttributionMethod.ExactShapley
-            ? ExactShapley.Explain(function, x, Background, groups)
-            : KernelShap.Explain(function, x, Background, groups, new KernelShapOptions { Seed = 0 });
+        var attributions = method switch
+        {
+            AttributionMethod.ExactShapley => ExactShapley.Explain(function, x, Background, groups),
+            AttributionMethod.KernelShap => KernelShap.Explain(function, x, Background, groups, new KernelShapOptions { Seed = 0 }),
+            _ => Lime.Explain(function, x, Background, groups, new LimeOptions { Seed = 0 }),
+        };
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int i = 0; i < Features.Count; i++)
         {
@@ -218,6 +229,7 @@ public sealed class ModelExplainer : IDisposable
                 Phi = a.Values,
                 AdditivityError = a.AdditivityError,
                 StandardErrors = a.StandardErrors,
+                SurrogateFit = a.SurrogateFit,
                 ReasonsEn = en,
                 ReasonsZh = zh,
             });
@@ -226,7 +238,7 @@ public sealed class ModelExplainer : IDisposable
         return new DecisionExplanation
         {
             Model = Version,
-            Method = Method == AttributionMethod.ExactShapley ? "exact_shapley" : "kernel_shap",
+            Method = MethodName(method),
             Function = FunctionDescription,
             Background = string.Create(CultureInfo.InvariantCulture, $"interventional expectation over {Background.Source} ({Background.Count} rows)"),
             Features = Features,
@@ -235,6 +247,23 @@ public sealed class ModelExplainer : IDisposable
             Outputs = explained,
         };
     }
+
+    /// <summary>The wire name of a method: <c>exact_shapley</c>, <c>kernel_shap</c>, <c>lime</c>.</summary>
+    public static string MethodName(AttributionMethod method) => method switch
+    {
+        AttributionMethod.ExactShapley => "exact_shapley",
+        AttributionMethod.KernelShap => "kernel_shap",
+        _ => "lime",
+    };
+
+    /// <summary>The method named <paramref name="name"/> (as <see cref="MethodName"/> writes it), or null.</summary>
+    public static AttributionMethod? ParseMethod(string? name) => name switch
+    {
+        "exact_shapley" or "exact" => AttributionMethod.ExactShapley,
+        "kernel_shap" or "kernelshap" => AttributionMethod.KernelShap,
+        "lime" => AttributionMethod.Lime,
+        _ => null,
+    };
 
     /// <summary>
     /// Global importance per output: mean |φ| per group over <paramref name="rows"/> (row-major, model order), or over

@@ -71,6 +71,17 @@ public sealed class ExplanationTests(ITestOutputHelper output)
             Assert.Equal("zh-CN", doc.RootElement.GetProperty("lang").GetString());
         }
 
+        // LIME as a second, clearly labelled opinion on the same decision: a local surrogate with its fit.
+        var lime = await edge.GetJsonAsync("/api/profiles/loyalty:L-ex/explanations?task=repurchase&method=lime");
+        Assert.Equal("lime", lime.GetProperty("method").GetString());
+        var surrogate = Assert.Single(lime.GetProperty("explanations").EnumerateArray());
+        Assert.InRange(surrogate.GetProperty("surrogateFit").GetDouble(), 0, 1);
+        Assert.Equal(entry.GetProperty("output").GetDouble(), surrogate.GetProperty("output").GetDouble(), 12);
+        using (var badMethod = await edge.GetAsync("/api/profiles/loyalty:L-ex/explanations?method=magic"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, badMethod.StatusCode);
+        }
+
         using (var bad = await edge.GetAsync("/api/profiles/loyalty:L-ex/explanations?lang=fr"))
         {
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);

@@ -30,9 +30,16 @@ public static class ExplanationApi
         // history), checked by recomputing it from the stored row with the archived model: `reproduced` says whether
         // the numbers agree. ?task= filters (a unique prefix will do: churn → churn_90d); ?lang= or Accept-Language
         // picks the reasons' language (en, zh-CN).
-        app.MapGet("/api/profiles/{customerKey}/explanations", (string customerKey, string? task, string? label, string? lang, string? at,
+        app.MapGet("/api/profiles/{customerKey}/explanations", (string customerKey, string? task, string? label, string? lang, string? at, string? method,
             HttpRequest request, EdgeDatabase db, EdgeIdentity identity, IOptions<EdgeOptions> o, IServiceProvider sp) =>
         {
+            // ?method=lime (or kernel_shap) asks for a second opinion on the same decision, computed on request.
+            var asked = method is null ? null : ModelExplainer.ParseMethod(method);
+            if (method is not null && asked is null)
+            {
+                return Results.Json(new { error = $"method '{method}' is not supported (use exact_shapley, kernel_shap or lime)" }, statusCode: 400);
+            }
+
             if (!TryLanguage(lang, request, out var language, out var langError))
             {
                 return Results.Json(new { error = langError }, statusCode: 400);
@@ -93,6 +100,18 @@ public static class ExplanationApi
                 ? scoring.WithExplainer(decision.ModelVersion, e => row.Length == e.Features.Count ? e.Explain([.. row.Select(v => (double)v)], served) : null)
                 : null;
             var shown = stored is not null && (stored.Outputs.Any(x => x.ReasonsEn is not null) || recomputed is null) ? stored : recomputed;
+            if (asked is { } other && decision.Inputs is { } input && (shown is null || ModelExplainer.MethodName(other) != shown.Method))
+            {
+                shown = scoring.WithExplainer(decision.ModelVersion, e =>
+                    input.Length == e.Features.Count && (other != Models.Explaining.AttributionMethod.ExactShapley || e.Groups.Count <= Models.Explaining.ExactShapley.MaxGroups)
+                        ? e.Explain([.. input.Select(v => (double)v)], served, other)
+                        : null);
+                if (shown is null)
+                {
+                    return Results.Json(new { error = $"method '{method}' cannot explain this decision here ({scoring.ExplainProblem(decision.ModelVersion) ?? "more than 16 groups for exact Shapley"})" }, statusCode: 422);
+                }
+            }
+
             if (shown is null)
             {
                 return Results.Json(new

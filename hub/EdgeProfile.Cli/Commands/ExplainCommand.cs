@@ -25,11 +25,12 @@ public static class ExplainCommand
         var at = new Option<string?>("--at") { Description = "Edge only: the decision in force at this time (RFC 3339), from the edge's decision history", HelpName = "TIME" };
         var edge = new Option<string>("--edge") { Description = $"The edge's local API [default {FeaturesEdgeCommands.DefaultEdgeUrl}]", HelpName = "URL", DefaultValueFactory = _ => FeaturesEdgeCommands.DefaultEdgeUrl };
         var store = new Option<string?>("--store") { Description = "Hub only: only this store's decision", HelpName = "STORE" };
+        var method = new Option<string?>("--method") { Description = "Edge only: a second opinion on the decision, computed now: lime or kernel_shap", HelpName = "METHOD" };
         var json = new Option<bool>("--json") { Description = "Print the JSON answer" };
         var hub = new HubConnectionOptions();
         var command = new Command("explain", "Why a customer got their scores: attributions per feature group and business-language reasons (en, zh-CN)")
         {
-            key, task, label, lang, at, edge, store, json,
+            key, task, label, lang, at, edge, store, method, json,
         };
         hub.AddTo(command);
         command.SetGuardedAction(async (r, ct) =>
@@ -50,9 +51,9 @@ public static class ExplainCommand
             string body;
             if (atHub)
             {
-                if (r.GetValue(at) is not null)
+                if (r.GetValue(at) is not null || r.GetValue(method) is not null)
                 {
-                    throw new CliException("--at reads an edge's decision history: use it with --edge, not --hub", ExitCodes.Usage);
+                    throw new CliException("--at and --method work on an edge's stored decisions: use them with --edge, not --hub", ExitCodes.Usage);
                 }
 
                 using var client = hub.CreateClient(r);
@@ -60,7 +61,7 @@ public static class ExplainCommand
             }
             else
             {
-                body = await FromEdgeAsync(r.GetValue(edge)!, customerKey, r.GetValue(task), r.GetValue(label), language, r.GetValue(at), ct).ConfigureAwait(false);
+                body = await FromEdgeAsync(r.GetValue(edge)!, customerKey, r.GetValue(task), r.GetValue(label), language, r.GetValue(at), r.GetValue(method), ct).ConfigureAwait(false);
             }
 
             using var doc = JsonDocument.Parse(body);
@@ -94,7 +95,7 @@ public static class ExplainCommand
         return command;
     }
 
-    private static async Task<string> FromEdgeAsync(string edgeUrl, string key, string? task, string? label, string lang, string? at, CancellationToken ct)
+    private static async Task<string> FromEdgeAsync(string edgeUrl, string key, string? task, string? label, string lang, string? at, string? method, CancellationToken ct)
     {
         var baseUrl = edgeUrl.TrimEnd('/');
         var query = new List<string> { "lang=" + Uri.EscapeDataString(lang) };
@@ -111,6 +112,11 @@ public static class ExplainCommand
         if (at is not null)
         {
             query.Add("at=" + Uri.EscapeDataString(at));
+        }
+
+        if (method is not null)
+        {
+            query.Add("method=" + Uri.EscapeDataString(method));
         }
 
         var url = $"{baseUrl}/api/profiles/{Uri.EscapeDataString(key)}/explanations?{string.Join('&', query)}";
@@ -174,7 +180,10 @@ public static class ExplainCommand
             }
 
             var score = output.TryGetProperty("score", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : output.GetProperty("output").GetDouble();
-            AnsiConsole.MarkupLine($"\n[bold]{Markup.Escape(name)}[/] = {score.ToString("0.####", CultureInfo.InvariantCulture)} (base {output.GetProperty("base").GetDouble().ToString("0.####", CultureInfo.InvariantCulture)}, additivity error {output.GetProperty("additivityError").GetDouble().ToString("G2", CultureInfo.InvariantCulture)})");
+            var fit = output.TryGetProperty("surrogateFit", out var r2) && r2.ValueKind == JsonValueKind.Number
+                ? $", local surrogate R² {r2.GetDouble().ToString("0.###", CultureInfo.InvariantCulture)} (LIME: not Shapley values)"
+                : "";
+            AnsiConsole.MarkupLine($"\n[bold]{Markup.Escape(name)}[/] = {score.ToString("0.####", CultureInfo.InvariantCulture)} (base {output.GetProperty("base").GetDouble().ToString("0.####", CultureInfo.InvariantCulture)}, additivity error {output.GetProperty("additivityError").GetDouble().ToString("G2", CultureInfo.InvariantCulture)}{Markup.Escape(fit)})");
             foreach (var reason in output.GetProperty("reasons").EnumerateArray())
             {
                 AnsiConsole.MarkupLine($"  • {Markup.Escape(reason.GetProperty("text").GetString() ?? "")}");
