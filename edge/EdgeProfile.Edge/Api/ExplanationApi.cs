@@ -178,22 +178,6 @@ public static class ExplanationApi
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<JsonObject?>> Importance = new(StringComparer.Ordinal);
 
     /// <summary>The language asked by <c>?lang=</c> (an unknown one is an error), else Accept-Language, else English.</summary>
-    internal static bool TryLanguage(string? lang, HttpRequest request, out ReasonLanguage language, out string? error)
-    {
-        error = null;
-        if (lang is not null)
-        {
-            if (ReasonLanguages.TryParse(lang, out language))
-            {
-                return true;
-            }
-
-            error = $"lang '{lang}' is not supported (use en or zh-CN)";
-            return false;
-        }
-
-        language = ReasonLanguages.Parse(request.Headers.AcceptLanguage.ToString());
-        return true;
-    }
-
+    internal static bool TryLanguage(string? lang, HttpRequest request, out ReasonLanguage language, out string? error) =>
+        ReasonLanguages.TryFromRequest(lang, request.Headers.AcceptLanguage.ToString(), out language, out error);
 }

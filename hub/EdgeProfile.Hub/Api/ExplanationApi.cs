@@ -22,17 +22,9 @@ internal static class ExplanationApi
         api.MapGet("/profiles/{customerKey}/explanations", async (string customerKey, string? task, string? label, string? lang, string? store,
             HttpRequest request, ProfileReader profiles, HubSecrets secrets, HubDatabase db, CancellationToken ct) =>
         {
-            ReasonLanguage language;
-            if (lang is not null)
+            if (!ReasonLanguages.TryFromRequest(lang, request.Headers.AcceptLanguage.ToString(), out var language, out var langError))
             {
-                if (!ReasonLanguages.TryParse(lang, out language))
-                {
-                    return ApiRequests.Error(StatusCodes.Status400BadRequest, $"lang '{lang}' is not supported (use en or zh-CN)");
-                }
-            }
-            else
-            {
-                language = ReasonLanguages.Parse(request.Headers.AcceptLanguage.ToString());
+                return ApiRequests.Error(StatusCodes.Status400BadRequest, langError!);
             }
 
             if (ApiRequests.CustomerKeyOf(customerKey, secrets, out var text) is not { } canonical)

@@ -183,19 +183,10 @@ public static class FeatureGrouping
 /// </summary>
 internal static class CategoryNames
 {
-    /// <summary>The known segments: category spellings, InterestTags' tag, English noun, Chinese name.</summary>
+    /// <summary>The known segments (<see cref="InterestTags"/>' own list): category spellings, tag, English noun,
+    /// Chinese name; sentences say "baby products" where the tag says "mother-and-baby".</summary>
     internal static readonly (string[] Categories, string Tag, string En, string Zh)[] Known =
-    [
-        (["baby", "baby & toddler", "mother & baby", "mom & baby", "maternity", "母婴"], "mother_and_baby", "baby", "母婴"),
-        (["women", "womens", "women's", "ladies", "女装"], "female_shopper", "women's fashion", "女性时尚"),
-        (["men", "mens", "men's", "男装"], "male_shopper", "men's fashion", "男性时尚"),
-        (["beauty", "cosmetics", "beauty & personal care", "美妆"], "beauty_lover", "beauty", "美妆"),
-        (["electronics", "digital", "数码"], "tech_enthusiast", "electronics", "数码电子"),
-        (["sports", "sports & outdoors", "outdoor", "运动"], "sports_fan", "sports and outdoors", "运动户外"),
-        (["home", "home & garden", "home & kitchen", "家居"], "home_maker", "home and living", "家居生活"),
-        (["food", "grocery", "fresh", "生鲜", "食品"], "grocery_shopper", "food and grocery", "食品生鲜"),
-        (["pets", "pet supplies", "宠物"], "pet_owner", "pet supplies", "宠物用品"),
-    ];
+        [.. InterestTags.Segments.Select(k => k.Tag == "mother_and_baby" ? k with { En = "baby" } : k)];
 
     private static readonly Dictionary<string, (string En, string Zh)> ByKey = Build();
 

@@ -76,6 +76,29 @@ public static class ReasonLanguages
         return wildcard;
     }
 
+    /// <summary>
+    /// The language an API request asks for: an explicit <paramref name="parameter"/> (<c>?lang=</c>) must be a supported
+    /// one (false with <paramref name="error"/> otherwise); without it the <c>Accept-Language</c> header decides, English
+    /// when it names nothing supported.
+    /// </summary>
+    public static bool TryFromRequest(string? parameter, string? acceptLanguage, out ReasonLanguage language, out string? error)
+    {
+        error = null;
+        if (parameter is null)
+        {
+            language = Parse(acceptLanguage);
+            return true;
+        }
+
+        if (TryParse(parameter, out language))
+        {
+            return true;
+        }
+
+        error = $"lang '{parameter}' is not supported (use en or zh-CN)";
+        return false;
+    }
+
     /// <summary>The language code: <c>en</c> or <c>zh-CN</c>.</summary>
     public static string Code(ReasonLanguage language) => language switch
     {

@@ -28,6 +28,9 @@ public static class InterestTags
         (["pets", "pet supplies", "宠物"], "pet_owner", "pet supplies", "宠物用品"),
     ];
 
+    /// <summary>The known retail segments: category spellings, tag, English and Chinese names (reasons use them too).</summary>
+    internal static IReadOnlyList<(string[] Categories, string Tag, string En, string Zh)> Segments => Known;
+
     /// <summary>The tag name for a top-level category: a known retail segment, else <c>interest_{slug}</c>.</summary>
     public static string TagFor(string category)
     {
