@@ -23,6 +23,12 @@ namespace EdgeProfile.Models.Explaining;
 /// the same one vector addition per pre-activation and coalition, but each pre-activation is a sum of at most M terms
 /// in a fixed order (no rounding drift as with incremental updates) and blocks are independent (parallel,
 /// deterministic). The exponentials of the gates and sigmoids use a vectorised <c>e^x</c> accurate to a few ulp.</para>
+/// <para>Where 512-bit vectors are accelerated (<see cref="MmoeKernels"/>) the same operations run in the same order
+/// on four <c>Vector512</c> per block, so results do not depend on the path: dense layers with a 4 × 32 register tile,
+/// ReLU applied while adding the tables, the high groups' sum kept in registers, and for one task with one-layer
+/// experts the mixture read straight from the tables. Coalitions are then visited in chunks of blocks with the
+/// background rows as the outer loop inside a chunk (one row's tables stay in L1), adding each row's weighted outputs
+/// into the values in row order.</para>
 /// <para>Not thread-safe for concurrent calls on one instance (callers serialise, as <see cref="IExplainedFunction"/>
 /// says); <see cref="MaxDegreeOfParallelism"/> parallelises one call internally, with identical results.</para>
 /// </remarks>
@@ -35,6 +41,9 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
     private const int LowBits = 5;
 
     private const int MaxGroups = 30;
+
+    /// <summary>Blocks per chunk of the AVX-512 coalition path (2,048 coalitions).</summary>
+    private const int ChunkBlocks = 64;
 
     private readonly int experts;
     private readonly bool hasExpertLayers;
@@ -58,6 +67,14 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
     private readonly bool[] sigmoid;
     private readonly int expertOutputs;
     private readonly int maxWidth;
+
+    // The leading columns of the linear stage the tail rectifies (all its ReLUs there when reluComplete): the coalition
+    // path applies ReLU while adding the tables and tells the tail to skip it.
+    private readonly int reluWidth;
+    private readonly bool reluComplete;
+
+    // One task, several one-layer experts: the coalition path mixes the experts straight from the tables.
+    private readonly bool fusedMixture;
     private int parallelism = 1;
 
     /// <summary>Validates the weights and prepares double-precision copies of them.</summary>
@@ -118,6 +135,16 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
         }
 
         linear = Concatenate(Inputs, columns);
+        if (hasExpertLayers)
+        {
+            (reluWidth, reluComplete) = (experts * expertWidth0, true);
+            fusedMixture = experts > 1 && tasks == 1 && deepExperts.All(d => d.Length == 0);
+        }
+        else if (towers.All(t => t.Length > 0))
+        {
+            (reluWidth, reluComplete) = (linear.Out, true);
+        }
+
         maxWidth = new[] { linear.Out, expertOutputs, Outputs, experts }
             .Concat(deepExperts.SelectMany(l => l).Select(l => l.Out))
             .Concat(towers.SelectMany(l => l).Select(l => l.Out))
@@ -210,11 +237,24 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
         if (workers <= 1)
         {
             var scratch = new Scratch(this);
+            if (MmoeKernels.Enabled)
+            {
+                values.Clear();
+                WideCoalitions(job, 0, blocks, scratch, values);
+                return;
+            }
+
             for (int block = 0; block < blocks; block++)
             {
                 CoalitionBlock(job, block, scratch, values);
             }
 
+            return;
+        }
+
+        if (MmoeKernels.Enabled)
+        {
+            WideInParallel(job, workers, values);
             return;
         }
 
@@ -235,6 +275,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
         ((log1p[i] ? Math.Log(1 + Math.Max(value, 0)) : value) - mean[i]) / std[i];
 
     /// <summary>Rows <c>block·Lanes …</c> (at most <see cref="Lanes"/>) through the whole network.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EvaluateBlock(ReadOnlySpan<double> rows, int count, int block, Scratch scratch, Span<double> outputs)
     {
         var z = scratch.Z;
@@ -268,6 +309,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
     }
 
     /// <summary>Per background row k: <c>A_k</c>, <c>D_{k,g}</c> and the table of low-group sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CoalitionJob PrepareCoalitions(ReadOnlySpan<double> x, Background background, FeatureGroups groups)
     {
         int p = linear.Out;
@@ -342,6 +384,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
 
     /// <summary>The coalitions <c>block·Lanes + lane</c>: pre-activations from the tables, the network's tail, the
     /// weighted sum over background rows, written to <paramref name="values"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CoalitionBlock(CoalitionJob job, int block, Scratch scratch, Span<double> values)
     {
         int p = job.P;
@@ -403,9 +446,90 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
         }
     }
 
+    /// <summary>
+    /// <see cref="WideCoalitions"/> on <paramref name="workers"/> threads: each takes a contiguous range of blocks (the
+    /// same work per block), the calling thread the first one straight into <paramref name="values"/>, the others into
+    /// arrays of their own that are copied in afterwards. Every coalition is computed exactly as with one thread.
+    /// </summary>
+    private void WideInParallel(CoalitionJob job, int workers, Span<double> values)
+    {
+        int blocks = 1 << job.High;
+        int perBlock = Math.Min(Lanes, 1 << job.Low) * Outputs;
+        var parts = new double[workers][];
+        var tasks = new Task[workers - 1];
+        for (int worker = 1; worker < workers; worker++)
+        {
+            int first = (int)((long)blocks * worker / workers);
+            int end = (int)((long)blocks * (worker + 1) / workers);
+            var part = parts[worker] = new double[(end - first) * perBlock];
+            tasks[worker - 1] = Task.Run(() => WideCoalitions(job, first, end, new Scratch(this), part));
+        }
+
+        int own = blocks / workers;
+        values[..(own * perBlock)].Clear();
+        WideCoalitions(job, 0, own, new Scratch(this), values);
+        Task.WaitAll(tasks);
+        for (int worker = 1; worker < workers; worker++)
+        {
+            int first = (int)((long)blocks * worker / workers);
+            parts[worker].CopyTo(values[(first * perBlock)..]);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="CoalitionBlock"/> with the AVX-512 kernels, for the blocks <c>first … end − 1</c>, adding
+    /// <c>w_k · f</c> into <paramref name="values"/> (cleared by the caller; block <paramref name="first"/>'s coalitions
+    /// at its start). Within a chunk of (at most)
+    /// <see cref="ChunkBlocks"/> blocks background rows are the outer loop, so one row's tables stay in L1 across the
+    /// chunk's blocks while the chunk's values stay in L2; each coalition still sums the rows in order with the same FMA
+    /// from zero, so the numbers are those of <see cref="CoalitionBlock"/>. Within a block: high-group sums in
+    /// registers, ReLU applied while adding the tables, and for one task with one-layer experts the mixture read straight
+    /// from the tables.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WideCoalitions(CoalitionJob job, int first, int end, Scratch s, Span<double> values)
+    {
+        int p = job.P;
+        int tableSize = p * Lanes;
+        int valid = Math.Min(Lanes, 1 << job.Low);
+        int outputs = Outputs;
+        var output = s.Out;
+        for (int chunk = first; chunk < end; chunk += ChunkBlocks)
+        {
+            int last = Math.Min(end, chunk + ChunkBlocks);
+            for (int r = 0; r < job.K; r++)
+            {
+                var a = job.A.AsSpan(r * p, p);
+                var d = job.D.AsSpan(r * job.M * p, job.M * p);
+                var table = job.Table.AsSpan(r * tableSize, tableSize);
+                double w = job.Weights[r];
+                for (int block = chunk; block < last; block++)
+                {
+                    MmoeKernels.HighSums(a, d, p, job.Low, job.High, block, s.BaseRow);
+                    if (fusedMixture)
+                    {
+                        var logits = s.Pre.AsSpan(gateOffset * Lanes, experts * Lanes);
+                        MmoeKernels.AddBase(s.BaseRow.AsSpan(gateOffset), table[(gateOffset * Lanes)..], logits, experts, 0);
+                        MmoeKernels.Softmax(logits, experts, s.Gate);
+                        MmoeKernels.MixtureFromTable(s.BaseRow, table, s.Gate, experts, expertWidth0, s.Mixture);
+                        RunTower(0, s.Mixture.AsSpan(0, expertOutputs * Lanes), s);
+                    }
+                    else
+                    {
+                        MmoeKernels.AddBase(s.BaseRow, table, s.Pre, p, reluWidth);
+                        Tail(s, rectified: reluComplete);
+                    }
+
+                    MmoeKernels.AddTransposed(w, output, outputs, values.Slice((block - first) * valid * outputs, valid * outputs), valid);
+                }
+            }
+        }
+    }
+
     /// <summary>The network after the linear stage, for <see cref="Lanes"/> columns of <see cref="Scratch.Pre"/> at once,
     /// into <see cref="Scratch.Out"/> (<c>[Outputs][Lanes]</c>).</summary>
-    private void Tail(Scratch s)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Tail(Scratch s, bool rectified = false)
     {
         var pre = s.Pre;
         if (!hasExpertLayers)
@@ -421,14 +545,22 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
                     continue;
                 }
 
-                Relu(first);
+                if (!rectified)
+                {
+                    Relu(first);
+                }
+
                 RunTower(t, first, s);
             }
 
             return;
         }
 
-        Relu(pre.AsSpan(0, experts * expertWidth0 * Lanes));
+        if (!rectified)
+        {
+            Relu(pre.AsSpan(0, experts * expertWidth0 * Lanes));
+        }
+
         for (int e = 0; e < experts; e++)
         {
             var deep = deepExperts[e];
@@ -454,6 +586,12 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
             if (experts == 1)
             {
                 mixture = ExpertOutput(0, s);
+            }
+            else if (MmoeKernels.Enabled)
+            {
+                MmoeKernels.Softmax(pre.AsSpan((gateOffset + (t * experts)) * Lanes, experts * Lanes), experts, s.Gate);
+                MmoeKernels.Mixture(s.Gate, deepExperts[0].Length == 0 ? pre : s.Experts, experts, expertOutputs, s.Mixture);
+                mixture = s.Mixture.AsSpan(0, expertOutputs * Lanes);
             }
             else
             {
@@ -516,6 +654,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
         : s.Experts.AsSpan(e * expertOutputs * Lanes, expertOutputs * Lanes);
 
     /// <summary>Tower layers of task <paramref name="t"/> (hidden with ReLU, the last one into the outputs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunTower(int t, ReadOnlySpan<double> input, Scratch s)
     {
         var tower = towers[t];
@@ -534,6 +673,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
     }
 
     /// <summary>Writes task <paramref name="t"/>'s logits into the outputs with the task's activation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Finish(int t, Span<double> logits, Scratch s)
     {
         var target = s.Out.AsSpan(outputOffset[t] * Lanes, logits.Length);
@@ -542,7 +682,11 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
             logits.CopyTo(target);
         }
 
-        if (sigmoid[t])
+        if (sigmoid[t] && MmoeKernels.Enabled)
+        {
+            MmoeKernels.Sigmoid(target);
+        }
+        else if (sigmoid[t])
         {
             var y = MemoryMarshal.Cast<double, Vector<double>>(target);
             for (int n = 0; n < y.Length; n++)
@@ -585,8 +729,15 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
         return p * Vector.AsVectorDouble(exponent);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Relu(Span<double> values)
     {
+        if (MmoeKernels.Enabled)
+        {
+            MmoeKernels.Relu(values);
+            return;
+        }
+
         var v = MemoryMarshal.Cast<double, Vector<double>>(values);
         for (int n = 0; n < v.Length; n++)
         {
@@ -598,8 +749,15 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
     /// <c>output[j][·] = B[j] + Σ_i W[i, j] · input[i][·]</c> (summed in i order, as the reference does) for
     /// <see cref="Lanes"/> columns, optionally followed by ReLU. Input <c>[In][Lanes]</c>, output <c>[Out][Lanes]</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dense(ReadOnlySpan<double> input, Layer layer, Span<double> output, bool relu)
     {
+        if (MmoeKernels.Enabled)
+        {
+            MmoeKernels.Dense(input, layer.In, layer.Out, layer.W, layer.B, output, relu);
+            return;
+        }
+
         int vb = Lanes / Vector<double>.Count;
         int inW = layer.In;
         int outW = layer.Out;

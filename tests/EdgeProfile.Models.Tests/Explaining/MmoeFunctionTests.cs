@@ -140,6 +140,89 @@ public sealed class MmoeFunctionTests
         }
     }
 
+    public static TheoryData<string, int, int> WideCases() => new()
+    {
+        // Four one-layer experts (the production shape): the mixture with the gates in registers; one task: the mixture
+        // straight from the tables. Three experts: the general loops. Several high groups and background rows.
+        { "FourExperts", 10, 3 },
+        { "FourExperts/churn_90d", 11, 2 },
+        { "FourExperts/churn_90d", 4, 1 },
+        { "FourExperts/category_propensity", 9, 3 },
+        { "Mmoe/repurchase_30d", 9, 3 },
+        { "Mmoe/category_propensity", 7, 1 },
+        { "MmoeDeep/ltv_90d", 8, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(WideCases))]
+    public void Coalition_values_of_single_and_multi_task_models_equal_the_generic_computation(string name, int groupCount, int backgroundRows)
+    {
+        var weights = WideModel(name);
+        var function = new MmoeFunction(weights);
+        int f = weights.Spec.Inputs;
+        var groups = Groups(f, groupCount, singletons: false);
+        var x = RandomModels.Rows(weights, 1, 300 + groupCount).Select(v => (double)v).ToArray();
+        var rows = RandomModels.Rows(weights, backgroundRows, 400 + groupCount).Select(v => (double)v).ToArray();
+        var background = new Background(rows, f, "test", [.. Enumerable.Range(1, backgroundRows).Select(k => 1.0 / k)]);
+        var values = new double[(1 << groupCount) * function.Outputs];
+
+        function.CoalitionValues(x, background, groups, values);
+
+        var expected = Generic(function, x, background, groups);
+        double worst = 0;
+        for (int n = 0; n < values.Length; n++)
+        {
+            worst = Math.Max(worst, Math.Abs(values[n] - expected[n]));
+        }
+
+        Assert.True(worst <= 1e-9, $"largest difference {worst}");
+        function.MaxDegreeOfParallelism = 2;
+        var parallel = new double[values.Length];
+        function.CoalitionValues(x, background, groups, parallel);
+        Assert.Equal(values, parallel);
+    }
+
+    [Theory]
+    [InlineData("FourExperts")]
+    [InlineData("FourExperts/churn_90d")]
+    [InlineData("Mmoe/repurchase_30d")]
+    public void Evaluate_of_single_and_multi_task_models_equals_the_reference_forward_pass(string name)
+    {
+        var weights = WideModel(name);
+        var reference = new ReferenceModel(weights);
+        var function = new MmoeFunction(weights);
+        int f = weights.Spec.Inputs;
+        const int count = 70;
+        var rows = RandomModels.Rows(weights, count, 22);
+        var outputs = new double[count * function.Outputs];
+
+        function.Evaluate([.. rows.Select(v => (double)v)], outputs);
+
+        for (int r = 0; r < count; r++)
+        {
+            var expected = reference.Forward(rows.AsSpan(r * f, f)).SelectMany(v => v).ToArray();
+            for (int o = 0; o < expected.Length; o++)
+            {
+                double actual = outputs[(r * function.Outputs) + o];
+                Assert.True(Math.Abs(expected[o] - actual) <= 1e-12 * Math.Max(1, Math.Abs(expected[o])), $"row {r} output {o}: {expected[o]} vs {actual}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_missing_feature_value_gives_missing_outputs()
+    {
+        var weights = WideModel("FourExperts");
+        var function = new MmoeFunction(weights);
+        var row = RandomModels.Rows(weights, 1, 23).Select(v => (double)v).ToArray();
+        row[3] = double.NaN;
+        var outputs = new double[function.Outputs];
+
+        function.Evaluate(row, outputs);
+
+        Assert.All(outputs, v => Assert.True(double.IsNaN(v)));
+    }
+
     [Fact]
     public void Mismatched_arguments_are_refused()
     {
@@ -153,6 +236,18 @@ public sealed class MmoeFunctionTests
         Assert.Throws<ArgumentException>(() => function.Evaluate(new double[20], new double[function.Outputs + 1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => function.MaxDegreeOfParallelism = 0);
         Assert.Throws<InvalidDataException>(() => new MmoeFunction(weights with { Std = new float[20] }));
+    }
+
+    /// <summary>"Model" or "Model/task" (<see cref="TaskSubset"/>); "FourExperts" is the production shape: four
+    /// one-layer experts of 32, towers of 16, four tasks.</summary>
+    private static ModelWeights WideModel(string name)
+    {
+        var parts = name.Split('/');
+        var weights = parts[0] == "FourExperts"
+            ? RandomModels.Build(
+                new ModelSpec(RandomModels.FeatureNames(RandomModels.Features), 4, [32], [16], [.. RandomModels.ThreeTasks, new TaskSpec("churn_90d", TaskKind.Binary)]), 7)
+            : OnnxWeightsReaderTests.Model(parts[0]);
+        return parts.Length == 1 ? weights : TaskSubset.Of(weights, parts[1]);
     }
 
     /// <summary>M groups over F features: singletons {0}, {1}, … and the rest in the last group; or feature i in group i mod M.</summary>
