@@ -45,6 +45,8 @@ public static class EdgeHostExtensions
         services.AddHostedService<WalCheckpointer>();
         services.AddHostedService<UplinkService>();
         services.AddHostedService<DefinitionSubscriber>();
+        services.AddSingleton<Rules.RuleRuntime>();
+        services.AddHostedService<Rules.RuleSubscriber>();
         services.AddHostedService<DownlinkSubscriber>();
         services.AddHostedService<EdgeProfile.Edge.Federation.FederationService>();
 

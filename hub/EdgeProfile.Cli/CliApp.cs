@@ -17,6 +17,7 @@ public static class CliApp
         StoresCommand.Create(),
         ProfilesCommand.Create(),
         ExplainCommand.Create(),
+        RulesCommand.Create(),
         IdentityCommand.Create(),
         SegmentsCommand.Create(),
         EraseCommand.Erase(),

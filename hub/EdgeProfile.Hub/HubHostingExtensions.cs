@@ -60,6 +60,8 @@ public static class HubHostingExtensions
         services.AddSingleton<EdgeProfile.Hub.Models.ModelRegistry>();
         services.AddHostedService<EdgeProfile.Hub.Models.ModelRegistryInitializer>();
         services.AddSingleton<EdgeProfile.Hub.Explanations.ModelImportance>();
+        services.AddSingleton<EdgeProfile.Hub.Rules.RuleRegistry>();
+        services.AddHostedService<EdgeProfile.Hub.Rules.RuleRegistryInitializer>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederationStore>();
         services.AddSingleton<EdgeProfile.Hub.Federation.ParticipantDirectory>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederatedRunner>();
@@ -91,6 +93,7 @@ public static class HubHostingExtensions
         app.MapGrpcService<OperatorProfilesService>();
         app.MapGrpcService<EdgeProfile.Hub.Models.ModelDistributionService>();
         app.MapGrpcService<EdgeProfile.Hub.Federation.FederationService>();
+        app.MapGrpcService<EdgeProfile.Hub.Rules.RuleRegistryService>();
         HubApi.Map(app);
         return app;
     }

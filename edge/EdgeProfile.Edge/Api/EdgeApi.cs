@@ -75,6 +75,9 @@ public static class EdgeApi
                 },
                 modelVersion = scoring?.Version,
                 scoringPending = scoring?.Pending,
+                rules = sp.GetService<Rules.RuleRuntime>() is { } rules
+                    ? new { version = rules.Version, count = rules.Rules.Count, ids = rules.Rules.Select(r => r.Id).ToList(), problem = rules.Problem }
+                    : null,
             });
         });
 
@@ -127,6 +130,12 @@ public static class EdgeApi
             if (affinity is not null)
             {
                 tags.AddRange(InterestTags.From(affinity));
+            }
+
+            // The operators' tag rules, on the features as of now: each tag names its rule as the reason.
+            if (sp.GetService<Rules.RuleRuntime>() is { } rules)
+            {
+                tags.AddRange(rules.Tags(profile.CustomerKey, readings));
             }
 
             if (noPersonalisation)

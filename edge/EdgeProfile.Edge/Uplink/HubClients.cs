@@ -29,7 +29,11 @@ public sealed class HubClients : IDisposable
         Features = new V1.FeatureRegistry.FeatureRegistryClient(_channel);
         Downlink = new V1.Downlink.DownlinkClient(_channel);
         Models = new V1.ModelDistribution.ModelDistributionClient(_channel);
+        Rules = new V1.RuleRegistry.RuleRegistryClient(_channel);
     }
+
+    /// <summary>The operators' published tag rules.</summary>
+    public V1.RuleRegistry.RuleRegistryClient Rules { get; }
 
     /// <summary>Model assignments, downloads and status reports.</summary>
     public V1.ModelDistribution.ModelDistributionClient Models { get; }

@@ -96,6 +96,7 @@ internal static class HubApi
         ConsentApi.Map(api);
         ModelApi.Map(api);
         ExplanationApi.Map(api);
+        RuleApi.Map(api);
         FederationApi.Map(api);
 
         // Unknown /api paths answer in the API's error shape too.

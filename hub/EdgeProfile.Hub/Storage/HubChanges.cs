@@ -24,6 +24,9 @@ internal sealed class HubChanges(HubDatabase db)
     /// <summary>A model was deployed or rolled back.</summary>
     public const string Models = "models";
 
+    /// <summary>A tag rule set was published or rolled back.</summary>
+    public const string Rules = "rules";
+
     // pg_notify payloads are limited to 8,000 bytes; more ids than this are sent as Identities (everything stale).
     private const int MaxIds = 300;
 

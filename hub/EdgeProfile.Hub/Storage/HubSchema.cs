@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 7;
+    public const int CurrentVersion = 8;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -320,8 +320,20 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
+    // Version 8: the operators' tag rules. Every published version (publish or rollback) with its text; the latest is live
+    // on every edge.
+    private const string V8 = """
+        CREATE TABLE rule_sets (
+            version      INTEGER PRIMARY KEY,
+            text         TEXT NOT NULL,
+            published_at INTEGER NOT NULL,
+            action       TEXT NOT NULL,                 -- publish | rollback to N
+            rules        INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """;
+
     // Step i brings a file from schema version i to i + 1.
-    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6, V7];
+    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6, V7, V8];
 
     public static void Migrate(SqliteConnection connection, string path)
     {

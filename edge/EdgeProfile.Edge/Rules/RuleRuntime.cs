@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text.Json;
+using EdgeProfile.Core.Features;
+using EdgeProfile.Core.Profiles;
+using EdgeProfile.Edge.Features;
+using EdgeProfile.Knowledge;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgeProfile.Edge.Rules;
+
+/// <summary>
+/// The operators' tag rules at this edge: the version the hub published last (kept in <c>{DataDir}/rules.json</c>, so a
+/// restart serves it before the hub is reachable), compiled against this edge's feature definitions. Rules are
+/// evaluated when a profile is read, on the customer's online features as of then, so a newly published set applies to
+/// every current profile and every new event at once, without a restart; each tag carries its rule as the reason.
+/// A set that does not compile here (e.g. it reads a feature this edge does not have yet) is not applied: the previous
+/// one keeps serving and <see cref="Problem"/> says why.
+/// </summary>
+public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRuntime features, ILogger<RuleRuntime> logger)
+{
+    private const string FileName = "rules.json";
+    private readonly Lock _gate = new();
+    private Loaded? _current;
+    private bool _loaded;
+
+    /// <summary>The applied version (0: none).</summary>
+    public long Version => Current?.Version ?? 0;
+
+    /// <summary>The applied rule set's rules (empty without one).</summary>
+    public IReadOnlyList<TagRuleInfo> Rules => Current?.Set.Rules ?? [];
+
+    /// <summary>Why the last version received was not applied, or null.</summary>
+    public string? Problem { get; private set; }
+
+    private Loaded? Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (!_loaded)
+                {
+                    _loaded = true;
+                    _current = LoadSaved();
+                }
+
+                return _current;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies a published version: compiled against this edge's features, then swapped in atomically and saved. False
+    /// (the previous set keeps serving) when it does not compile here.
+    /// </summary>
+    public bool Apply(long version, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var compiled = TagRuleSet.Compile(text, Known(), out var errors);
+        if (compiled is null)
+        {
+            Problem = $"rules version {version} not applied: {string.Join("; ", errors.Take(3))}";
+            LogRefused(logger, version, Problem);
+            return false;
+        }
+
+        lock (_gate)
+        {
+            _loaded = true;
+            _current = new Loaded(version, text, compiled);
+        }
+
+        Problem = null;
+        Save(version, text);
+        LogApplied(logger, version, compiled.Rules.Count);
+        return true;
+    }
+
+    /// <summary>The tags the rules set for a customer with these feature readings, each with its rule as the reason.</summary>
+    public IReadOnlyList<ProfileTag> Tags(string customerKey, IReadOnlyList<FeatureReading> readings)
+    {
+        ArgumentNullException.ThrowIfNull(readings);
+        if (Current is not { } current || current.Set.Rules.Count == 0)
+        {
+            return [];
+        }
+
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var r in readings)
+        {
+            if (r.Status == FeatureStatus.Fresh && r.Value.Number is { } number && double.IsFinite(number))
+            {
+                values[r.Definition.Name] = number;
+            }
+        }
+
+        return [.. current.Set.Evaluate(customerKey, values).Select(t => new ProfileTag(
+            t.Tag,
+            string.Create(CultureInfo.InvariantCulture, $"rule {t.RuleId}@v{t.RuleVersion} (rules version {current.Version}): {t.En}"),
+            string.Create(CultureInfo.InvariantCulture, $"规则 {t.RuleId}@v{t.RuleVersion}（规则版本 {current.Version}）：{t.Zh}")))];
+    }
+
+    private HashSet<string> Known() => [.. features.Engine.Set.Definitions.Select(d => d.Name)];
+
+    private Loaded? LoadSaved()
+    {
+        var path = Path.Combine(options.Value.DataDir, FileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(path), JsonSerializerOptions.Web);
+            if (saved is null)
+            {
+                return null;
+            }
+
+            var compiled = TagRuleSet.Compile(saved.Text, Known(), out var errors);
+            if (compiled is null)
+            {
+                Problem = $"saved rules version {saved.Version} no longer compile here: {string.Join("; ", errors.Take(3))}";
+                return null;
+            }
+
+            return new Loaded(saved.Version, saved.Text, compiled);
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            Problem = $"{path}: {ex.Message}";
+            return null;
+        }
+    }
+
+    private void Save(long version, string text)
+    {
+        var path = Path.Combine(options.Value.DataDir, FileName);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(new Saved(version, text), JsonSerializerOptions.Web));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private sealed record Saved(long Version, string Text);
+
+    private sealed record Loaded(long Version, string Text, TagRuleSet Set);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tag rules version {Version} applied ({Rules} rules)")]
+    private static partial void LogApplied(ILogger logger, long version, int rules);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tag rules version {Version} refused; the previous rules keep serving: {Problem}")]
+    private static partial void LogRefused(ILogger logger, long version, string problem);
+}

@@ -1,0 +1,120 @@
+using EdgeProfile.Hub.Features;
+using EdgeProfile.Hub.Rules;
+using EdgeProfile.Knowledge;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeProfile.Hub.Api;
+
+/// <summary>
+/// Tag rules over REST (operator token): <c>GET /api/rules</c> (the live set and every version), <c>POST
+/// /api/rules/validate</c>, <c>POST /api/rules/publish</c> (the rule file as the body; 400 with every error at its line)
+/// and <c>POST /api/rules/rollback</c> (409 with nothing to roll back to). Published sets stream to every edge.
+/// </summary>
+internal static partial class RuleApi
+{
+    /// <summary>Largest rule file accepted.</summary>
+    public const int MaxRuleFileBytes = 1024 * 1024;
+
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapGet("/rules", async (RuleRegistry registry, CancellationToken ct) =>
+        {
+            var current = registry.Current;
+            var history = await registry.HistoryAsync(ct).ConfigureAwait(false);
+            return Results.Json(new
+            {
+                version = current.Version,
+                publishedAt = current.Version == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds(current.PublishedAtMs),
+                action = current.Action,
+                rules = current.Rules,
+                text = current.Text,
+                history = history.Select(h => new { version = h.Version, publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(h.PublishedAtMs), action = h.Action, rules = h.Rules }),
+            });
+        });
+
+        api.MapPost("/rules/validate", async (HttpRequest request, DefinitionRegistry features, CancellationToken ct) =>
+        {
+            if (await ReadTextAsync(request, ct).ConfigureAwait(false) is not { } text)
+            {
+                return TooLarge();
+            }
+
+            var compiled = TagRuleSet.Compile(text, KnownFeatures(features), out var errors);
+            return compiled is null
+                ? Rejected(errors)
+                : Results.Json(new { valid = true, rules = compiled.Rules.Select(r => new { id = r.Id, version = r.Version, en = r.En, zh = r.Zh, line = r.Line }) });
+        });
+
+        api.MapPost("/rules/publish", async (HttpRequest request, RuleRegistry registry, DefinitionRegistry features, ILogger<RuleRegistry> logger, CancellationToken ct) =>
+        {
+            if (await ReadTextAsync(request, ct).ConfigureAwait(false) is not { } text)
+            {
+                return TooLarge();
+            }
+
+            try
+            {
+                var published = await registry.PublishAsync(text, KnownFeatures(features), ct).ConfigureAwait(false);
+                LogPublished(logger, published.Version, published.Rules);
+                return Results.Json(Describe(published), statusCode: StatusCodes.Status201Created);
+            }
+            catch (RuleSetRejectedException ex)
+            {
+                return Rejected(ex.Errors);
+            }
+        });
+
+        api.MapPost("/rules/rollback", async (RuleRegistry registry, ILogger<RuleRegistry> logger, CancellationToken ct) =>
+        {
+            if (await registry.RollbackAsync(ct).ConfigureAwait(false) is not { } rolledBack)
+            {
+                return ApiRequests.Error(StatusCodes.Status409Conflict, "there is no earlier rule set to roll back to");
+            }
+
+            LogRolledBack(logger, rolledBack.Version, rolledBack.Action);
+            return Results.Json(Describe(rolledBack));
+        });
+    }
+
+    /// <summary>The feature names rules may read: the registry's current definitions.</summary>
+    private static HashSet<string> KnownFeatures(DefinitionRegistry features) =>
+        [.. features.Current.Set.Definitions.Select(d => d.Name)];
+
+    private static object Describe(RuleSnapshot s) => new
+    {
+        version = s.Version,
+        publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(s.PublishedAtMs),
+        action = s.Action,
+        rules = s.Rules,
+    };
+
+    private static IResult Rejected(IReadOnlyList<TagRuleError> errors) => Results.Json(new
+    {
+        error = $"the rule set does not compile ({errors.Count} error(s)); the live rules are unchanged: {string.Join("; ", errors.Take(5))}",
+        errors = errors.Select(e => new { line = e.Line, column = e.Column, message = e.Message }),
+    }, statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult TooLarge() =>
+        ApiRequests.Error(StatusCodes.Status413PayloadTooLarge, $"a rule file may be at most {MaxRuleFileBytes / 1024} KiB");
+
+    private static async Task<string?> ReadTextAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength is > MaxRuleFileBytes)
+        {
+            return null;
+        }
+
+        using var reader = new StreamReader(request.Body, System.Text.Encoding.UTF8);
+        var text = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        return text.Length > MaxRuleFileBytes ? null : text;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tag rules version {Version} published ({Rules} rules)")]
+    private static partial void LogPublished(ILogger logger, long version, int rules);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tag rules version {Version} published by rollback ({Action})")]
+    private static partial void LogRolledBack(ILogger logger, long version, string action);
+}
