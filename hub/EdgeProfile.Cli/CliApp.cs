@@ -18,6 +18,7 @@ public static class CliApp
         ProfilesCommand.Create(),
         ExplainCommand.Create(),
         RulesCommand.Create(),
+        GraphCommand.Create(),
         IdentityCommand.Create(),
         SegmentsCommand.Create(),
         EraseCommand.Erase(),

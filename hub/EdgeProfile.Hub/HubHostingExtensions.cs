@@ -61,6 +61,7 @@ public static class HubHostingExtensions
         services.AddHostedService<EdgeProfile.Hub.Models.ModelRegistryInitializer>();
         services.AddSingleton<EdgeProfile.Hub.Explanations.ModelImportance>();
         services.AddSingleton<EdgeProfile.Hub.Rules.RuleRegistry>();
+        services.AddSingleton<EdgeProfile.Hub.Knowledge.GraphService>();
         services.AddHostedService<EdgeProfile.Hub.Rules.RuleRegistryInitializer>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederationStore>();
         services.AddSingleton<EdgeProfile.Hub.Federation.ParticipantDirectory>();

@@ -97,6 +97,7 @@ internal static class HubApi
         ModelApi.Map(api);
         ExplanationApi.Map(api);
         RuleApi.Map(api);
+        GraphApi.Map(api);
         FederationApi.Map(api);
 
         // Unknown /api paths answer in the API's error shape too.
