@@ -60,6 +60,7 @@ public static class HubHostingExtensions
         services.AddSingleton<EdgeProfile.Hub.Models.ModelRegistry>();
         services.AddHostedService<EdgeProfile.Hub.Models.ModelRegistryInitializer>();
         services.AddSingleton<EdgeProfile.Hub.Explanations.ModelImportance>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Explanations.ModelImportance>());
         services.AddSingleton<EdgeProfile.Hub.Rules.RuleRegistry>();
         services.AddSingleton<EdgeProfile.Hub.Knowledge.GraphService>();
         services.AddHostedService<EdgeProfile.Hub.Rules.RuleRegistryInitializer>();

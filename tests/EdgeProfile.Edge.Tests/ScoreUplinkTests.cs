@@ -88,6 +88,22 @@ public sealed class ScoreUplinkTests
         ScoreUplink.MarkUploaded(connection, send);
         Assert.Empty(ScoreUplink.Pending(connection, 10).Send);
 
+        // Explained while its upload (without the explanation) was in flight: it stays pending and goes up again with it.
+        Put(connection, "loyalty:L-b", 2500);
+        (send, _) = ScoreUplink.Pending(connection, 10);
+        Assert.Equal("", Assert.Single(send).ExplanationJson);
+        using (var explain = connection.CreateCommand())
+        {
+            explain.CommandText = "UPDATE model_scores SET explanation = '{\"model\":\"v1\"}' WHERE customer_key = 'loyalty:L-b'";
+            explain.ExecuteNonQuery();
+        }
+
+        ScoreUplink.MarkUploaded(connection, send);
+        (send, _) = ScoreUplink.Pending(connection, 10);
+        Assert.Contains("\"model\"", Assert.Single(send).ExplanationJson, StringComparison.Ordinal);
+        ScoreUplink.MarkUploaded(connection, send);
+        Assert.Empty(ScoreUplink.Pending(connection, 10).Send);
+
         // A customer who withdrew personalisation consent (as the hub pushed it down): kept at the store.
         var summary = new V1.GlobalSummary { ProfileId = "p1", Consent = new V1.ConsentWithdrawals { Personalisation = true } };
         summary.Identifiers.Add("loyalty:L-a");

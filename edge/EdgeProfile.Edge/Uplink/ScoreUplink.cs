@@ -52,7 +52,8 @@ public static class ScoreUplink
         return (send, withheld);
     }
 
-    /// <summary>Marks <paramref name="scores"/> as the hub's, each only while its row still holds the score sent.</summary>
+    /// <summary>Marks <paramref name="scores"/> as the hub's, each only while its row still holds the score sent (and,
+    /// when it was sent without its explanation, still has none).</summary>
     public static void MarkUploaded(SqliteConnection connection, IEnumerable<CustomerScores> scores)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -60,13 +61,19 @@ public static class ScoreUplink
         using var tx = connection.BeginTransaction();
         using var cmd = connection.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "UPDATE model_scores SET uploaded_at_ms = scored_at_ms WHERE customer_key = $k AND scored_at_ms = $t";
+        // A score sent before its explanation was written stays pending: it goes up again, with the explanation.
+        cmd.CommandText = """
+            UPDATE model_scores SET uploaded_at_ms = scored_at_ms
+            WHERE customer_key = $k AND scored_at_ms = $t AND ($explained OR explanation IS NULL)
+            """;
         var k = cmd.Parameters.Add("$k", SqliteType.Text);
         var t = cmd.Parameters.Add("$t", SqliteType.Integer);
+        var e = cmd.Parameters.Add("$explained", SqliteType.Integer);
         foreach (var s in scores)
         {
             k.Value = s.CustomerKey;
             t.Value = s.ScoredAtUnixMs;
+            e.Value = s.ExplanationJson.Length > 0 ? 1 : 0;
             cmd.ExecuteNonQuery();
         }
 

@@ -77,17 +77,7 @@ internal static partial class ModelApi
 
                 // The deployed version's global importance, recomputed in the background (GET …/importance computes it
                 // on the spot when asked first).
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await importance.ComputeAsync(version, CancellationToken.None).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or System.Data.Common.DbException)
-                    {
-                        LogImportanceFailed(logger, version, ex.Message);
-                    }
-                }, CancellationToken.None);
+                importance.Recompute(version);
                 return Results.Json(deployment);
             }).ConfigureAwait(false);
         });
@@ -154,9 +144,6 @@ internal static partial class ModelApi
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Version} deployed to {Stores} (revision {Revision})")]
     private static partial void LogDeployed(ILogger logger, string version, string stores, long revision);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Version}: global importance not computed: {Reason}")]
-    private static partial void LogImportanceFailed(ILogger logger, string version, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Store {StoreId} rolled back from model {From} to {To}")]
     private static partial void LogRolledBack(ILogger logger, string storeId, string from, string to);

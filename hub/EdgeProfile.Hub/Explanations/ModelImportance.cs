@@ -11,9 +11,41 @@ namespace EdgeProfile.Hub.Explanations;
 /// ships, per output, computed with the same explainer the edges use (exact Shapley up to 16 groups). Computed when a
 /// version is deployed (and on first request for any other), stored in <c>model_importance</c>.
 /// </summary>
-internal sealed class ModelImportance(HubDatabase db, ModelRegistry registry, DefinitionRegistry definitions, TimeProvider time) : IDisposable
+internal sealed partial class ModelImportance(HubDatabase db, ModelRegistry registry, DefinitionRegistry definitions, TimeProvider time,
+    Microsoft.Extensions.Logging.ILogger<ModelImportance> logger) : Microsoft.Extensions.Hosting.BackgroundService
 {
     private readonly SemaphoreSlim _compute = new(1, 1);
+    private readonly System.Threading.Channels.Channel<string> _deployed = System.Threading.Channels.Channel.CreateUnbounded<string>();
+
+    /// <summary>Queues <paramref name="version"/> (just deployed) for its importance to be recomputed in the background;
+    /// the queue stops with the hub, before its database closes.</summary>
+    public void Recompute(string version) => _deployed.Writer.TryWrite(version);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var version in _deployed.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await ComputeAsync(version, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or System.Data.Common.DbException)
+                {
+                    LogFailed(logger, version, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: what was not computed yet is computed when first asked for.
+        }
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Model {Version}: global importance not computed: {Reason}")]
+    private static partial void LogFailed(Microsoft.Extensions.Logging.ILogger logger, string version, string reason);
 
     /// <summary>The stored importance of <paramref name="version"/>, computed now when missing; null for an unknown version.</summary>
     /// <exception cref="InvalidDataException">The model cannot be explained (names why).</exception>
@@ -62,5 +94,9 @@ internal sealed class ModelImportance(HubDatabase db, ModelRegistry registry, De
     }
 
     /// <inheritdoc />
-    public void Dispose() => _compute.Dispose();
+    public override void Dispose()
+    {
+        _compute.Dispose();
+        base.Dispose();
+    }
 }
