@@ -1,0 +1,61 @@
+using System.Text.Json;
+using EdgeProfile.Edge.Rules;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeProfile.Edge.Tests;
+
+/// <summary>
+/// Tag rules at the edge: a published version applies to profiles at once (the rule as the reason), survives a restart
+/// before the hub is reachable, and a version that does not compile against this edge's features is refused while the
+/// previous one keeps serving.
+/// </summary>
+[Collection(EdgeCollection.Name)]
+public sealed class TagRuleRuntimeTests
+{
+    private const string BigSpender = """
+        @rule big_spender
+        @version 4
+        @en "Spent more than 50 in the last 30 days"
+        @zh "近30天消费超过50"
+        tag(C, big_spender) :- feature(C, spend_30d, S), S > 50.
+        """;
+
+    [Fact]
+    public async Task A_rule_set_applies_at_once_survives_a_restart_and_a_set_that_does_not_compile_here_is_refused()
+    {
+        using var dir = new TempDir();
+        var data = Path.Combine(dir.Path, "edge");
+        await using (var edge = await EdgeHost.StartAsync(data))
+        {
+            using var client = await edge.ConnectAsync("till-1");
+            await EdgeHost.AckedAsync(client, TestEvents.JsonTopic(), TestEvents.JsonBytes("tr-1", "L-big", amount: 80));
+            await EdgeHost.AckedAsync(client, TestEvents.JsonTopic(), TestEvents.JsonBytes("tr-2", "L-small", amount: 20));
+            Assert.DoesNotContain("big_spender", Tags(await edge.ProfileAsync("loyalty:L-big")));
+
+            var rules = edge.App.Services.GetRequiredService<RuleRuntime>();
+            Assert.True(rules.Apply(7, BigSpender));
+            var tag = (await edge.ProfileAsync("loyalty:L-big")).GetProperty("tags").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "big_spender");
+            Assert.Contains("big_spender@v4 (rules version 7)", tag.GetProperty("reason").GetString(), StringComparison.Ordinal);
+            Assert.Contains("近30天消费超过50", tag.GetProperty("reasonZh").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("big_spender", Tags(await edge.ProfileAsync("loyalty:L-small")));
+
+            // A set reading a feature this edge does not compute is refused; the live one keeps serving.
+            Assert.False(rules.Apply(8, BigSpender.Replace("spend_30d", "spend_90d", StringComparison.Ordinal)));
+            Assert.Contains("spend_90d", rules.Problem, StringComparison.Ordinal);
+            Assert.Equal(7, rules.Version);
+            var stats = await edge.StatsAsync();
+            Assert.Equal(7, stats.GetProperty("rules").GetProperty("version").GetInt64());
+            Assert.Contains("big_spender", Tags(await edge.ProfileAsync("loyalty:L-big")));
+        }
+
+        // Restarted (no hub): the saved set serves at once.
+        await using (var edge = await EdgeHost.StartAsync(data))
+        {
+            Assert.Contains("big_spender", Tags(await edge.ProfileAsync("loyalty:L-big")));
+            Assert.Equal(7, (await edge.StatsAsync()).GetProperty("rules").GetProperty("version").GetInt64());
+        }
+    }
+
+    private static List<string> Tags(JsonElement profile) =>
+        [.. profile.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()!)];
+}
