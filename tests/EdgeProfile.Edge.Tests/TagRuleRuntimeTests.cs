@@ -39,6 +39,14 @@ public sealed class TagRuleRuntimeTests
             Assert.Contains("近30天消费超过50", tag.GetProperty("reasonZh").GetString(), StringComparison.Ordinal);
             Assert.DoesNotContain("big_spender", Tags(await edge.ProfileAsync("loyalty:L-small")));
 
+            // Why: the rule and the facts it rested on.
+            var why = Assert.Single((await edge.ProfileAsync("loyalty:L-big")).GetProperty("ruleTags").EnumerateArray());
+            Assert.Equal(("big_spender", "big_spender", 4, 7L), (why.GetProperty("tag").GetString(), why.GetProperty("rule").GetString(),
+                why.GetProperty("ruleVersion").GetInt32(), why.GetProperty("rulesVersion").GetInt64()));
+            var premise = Assert.Single(why.GetProperty("premises").EnumerateArray()).GetString()!;
+            Assert.Contains("spend_30d", premise, StringComparison.Ordinal);
+            Assert.Contains("80", premise, StringComparison.Ordinal);
+
             // A set reading a feature this edge does not compute is refused; the live one keeps serving.
             Assert.False(rules.Apply(8, BigSpender.Replace("spend_30d", "spend_90d", StringComparison.Ordinal)));
             Assert.Contains("spend_90d", rules.Problem, StringComparison.Ordinal);

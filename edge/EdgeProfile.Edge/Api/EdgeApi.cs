@@ -132,11 +132,10 @@ public static class EdgeApi
                 tags.AddRange(InterestTags.From(affinity));
             }
 
-            // The operators' tag rules, on the features as of now: each tag names its rule as the reason.
-            if (sp.GetService<Rules.RuleRuntime>() is { } rules)
-            {
-                tags.AddRange(rules.Tags(profile.CustomerKey, readings));
-            }
+            // The operators' tag rules, on the features as of now: each tag names its rule as the reason, and
+            // `ruleTags` answers why (the rule and the facts it rested on).
+            var fired = sp.GetService<Rules.RuleRuntime>()?.Fired(profile.CustomerKey, readings) ?? [];
+            tags.AddRange(fired.Select(f => f.Tag));
 
             if (noPersonalisation)
             {
@@ -173,6 +172,16 @@ public static class EdgeApi
                 firstSeen = view.FirstSeen,
                 lastSeen = view.LastSeen,
                 tags = tags.Select(t => new { name = t.Name, reason = t.Reason, reasonZh = t.ReasonZh }),
+                ruleTags = noPersonalisation ? [] : fired.Select(f => new
+                {
+                    tag = f.Rule.Tag,
+                    rule = f.Rule.RuleId,
+                    ruleVersion = f.Rule.RuleVersion,
+                    rulesVersion = f.RulesVersion,
+                    en = f.Rule.En,
+                    zh = f.Rule.Zh,
+                    premises = f.Rule.Premises,
+                }).ToList(),
                 global = global is null ? null : new
                 {
                     profileId = global.ProfileId,

@@ -78,7 +78,14 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
     }
 
     /// <summary>The tags the rules set for a customer with these feature readings, each with its rule as the reason.</summary>
-    public IReadOnlyList<ProfileTag> Tags(string customerKey, IReadOnlyList<FeatureReading> readings)
+    public IReadOnlyList<ProfileTag> Tags(string customerKey, IReadOnlyList<FeatureReading> readings) =>
+        [.. Fired(customerKey, readings).Select(f => f.Tag)];
+
+    /// <summary>
+    /// The tags the rules set, each with the rule that fired and the facts it rested on (why the customer has the tag),
+    /// and the applied rules version.
+    /// </summary>
+    public IReadOnlyList<(ProfileTag Tag, FiredTag Rule, long RulesVersion)> Fired(string customerKey, IReadOnlyList<FeatureReading> readings)
     {
         ArgumentNullException.ThrowIfNull(readings);
         if (Current is not { } current || current.Set.Rules.Count == 0)
@@ -95,10 +102,10 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
             }
         }
 
-        return [.. current.Set.Evaluate(customerKey, values).Select(t => new ProfileTag(
+        return [.. current.Set.Evaluate(customerKey, values).Select(t => (new ProfileTag(
             t.Tag,
             string.Create(CultureInfo.InvariantCulture, $"rule {t.RuleId}@v{t.RuleVersion} (rules version {current.Version}): {t.En}"),
-            string.Create(CultureInfo.InvariantCulture, $"规则 {t.RuleId}@v{t.RuleVersion}（规则版本 {current.Version}）：{t.Zh}")))];
+            string.Create(CultureInfo.InvariantCulture, $"规则 {t.RuleId}@v{t.RuleVersion}（规则版本 {current.Version}）：{t.Zh}")), t, current.Version))];
     }
 
     private HashSet<string> Known() => [.. features.Engine.Set.Definitions.Select(d => d.Name)];
