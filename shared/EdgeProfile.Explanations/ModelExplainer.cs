@@ -84,9 +84,9 @@ public sealed class ModelExplainer : IDisposable
         var set = new FeatureSet { Revision = 0, Definitions = [.. definitions] };
         if (OnnxWeightsReader.TryRead(model, out var weights, out var problem) && weights is not null)
         {
-            using var probe = OnnxScorer.Load(model, source: $"model {version}");
-            var metadata = probe.Metadata;
-            bool quantized = metadata.TryGetValue("quantization", out var q) && q.StartsWith("dynamic-int8", StringComparison.Ordinal);
+            // The weights were read from the file already: its metadata too, without a second ONNX Runtime session.
+            var metadata = OnnxWeightsReader.Metadata(model);
+            bool quantized = OnnxWeightsReader.IsQuantized(model);
             var spec = weights.Spec;
             var outs = new List<(string, string?, TaskKind, int)>();
             int index = 0;

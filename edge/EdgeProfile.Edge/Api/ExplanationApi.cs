@@ -165,17 +165,13 @@ public static class ExplanationApi
                 return Results.Json(new { error = "model scoring is off at this edge" }, statusCode: 404);
             }
 
-            var importance = Importance.GetOrAdd(version, v => new Lazy<JsonObject?>(() => scoring.WithExplainer(v, ExplanationView.Importance)));
-            return importance.Value is { } json
+            return scoring.Importance(version) is { } json
                 ? Results.Json(json)
                 : Results.Json(new { error = scoring.ExplainProblem(version) ?? $"model {version} is unknown at this edge" }, statusCode: 404);
         });
 
         return app;
     }
-
-    /// <summary>Per version: the importance document (null when the version cannot be explained).</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<JsonObject?>> Importance = new(StringComparer.Ordinal);
 
     /// <summary>The language asked by <c>?lang=</c> (an unknown one is an error), else Accept-Language, else English.</summary>
     internal static bool TryLanguage(string? lang, HttpRequest request, out ReasonLanguage language, out string? error) =>

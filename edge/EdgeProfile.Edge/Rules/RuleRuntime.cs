@@ -77,10 +77,6 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
         return true;
     }
 
-    /// <summary>The tags the rules set for a customer with these feature readings, each with its rule as the reason.</summary>
-    public IReadOnlyList<ProfileTag> Tags(string customerKey, IReadOnlyList<FeatureReading> readings) =>
-        [.. Fired(customerKey, readings).Select(f => f.Tag)];
-
     /// <summary>
     /// The tags the rules set, each with the rule that fired and the facts it rested on (why the customer has the tag),
     /// and the applied rules version.

@@ -45,6 +45,7 @@ public sealed class ModelScoring : IDisposable
     private HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<ModelExplainer?>> _explainers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _explainProblems = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<JsonObject?>> _importance = new(StringComparer.Ordinal);
     private readonly TimeProvider _clock;
     private long _generation;
     private long _prunedAtMs;
@@ -560,6 +561,13 @@ public sealed class ModelScoring : IDisposable
     public ModelExplainer? Explainer(string version) =>
         _explainers.GetOrAdd(version, v => new Lazy<ModelExplainer?>(() => BuildExplainer(v))).Value;
 
+    /// <summary>
+    /// The global importance of a version this edge served (mean |φ| per group over its background rows, per output),
+    /// computed once per version file; null when the version is unknown here or cannot be explained.
+    /// </summary>
+    public JsonObject? Importance(string version) =>
+        _importance.GetOrAdd(version, v => new Lazy<JsonObject?>(() => WithExplainer(v, ExplanationView.Importance))).Value;
+
     /// <summary>Why <paramref name="version"/> cannot be explained, or null.</summary>
     public string? ExplainProblem(string version) => _explainProblems.TryGetValue(version, out var problem) ? problem : null;
 
@@ -628,6 +636,7 @@ public sealed class ModelScoring : IDisposable
             // The version's file changed (or is new): explain with this one.
             _explainers.TryRemove(version, out _);
             _explainProblems.TryRemove(version, out _);
+            _importance.TryRemove(version, out _);
         }
     }
 

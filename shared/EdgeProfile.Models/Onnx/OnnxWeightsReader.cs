@@ -69,6 +69,20 @@ public static class OnnxWeightsReader
         return proto.Graph is { } graph && graph.Initializer.Any(t => t.Name.EndsWith("/Wq", StringComparison.Ordinal));
     }
 
+    /// <summary>The model's <c>metadata_props</c>, read from the file without creating an ONNX Runtime session.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not an ONNX model.</exception>
+    public static IReadOnlyDictionary<string, string> Metadata(byte[] model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in Parse(model, "model bytes").MetadataProps)
+        {
+            metadata[entry.Key] = entry.Value;
+        }
+
+        return metadata;
+    }
+
     private static ModelProto Parse(byte[] model, string source)
     {
         if (model.Length == 0)
