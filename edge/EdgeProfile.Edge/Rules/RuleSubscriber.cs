@@ -23,6 +23,9 @@ public sealed partial class RuleSubscriber(EdgeIdentity identity, IOptions<EdgeO
             return;
         }
 
+        // Compile the rule engine's code now, in the background, not when the first published set arrives.
+        _ = Task.Run(EdgeProfile.Knowledge.RuleWarmUp.Run, CancellationToken.None);
+
         using var hub = new HubClients(o.HubUrl);
         var headers = HubClients.StoreHeaders(o.StoreId, identity.Credential);
         var retry = new RetryDelay(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));

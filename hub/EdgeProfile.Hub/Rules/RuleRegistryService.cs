@@ -45,7 +45,13 @@ internal sealed class RuleRegistryService(RuleRegistry registry, IHostApplicatio
 /// <summary>Loads the published rule set before the hub accepts calls.</summary>
 internal sealed class RuleRegistryInitializer(RuleRegistry registry) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => registry.RefreshAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await registry.RefreshAsync(cancellationToken).ConfigureAwait(false);
+
+        // Compile the rule engine's code in the background, so that the first publish does not wait for it.
+        _ = Task.Run(EdgeProfile.Knowledge.RuleWarmUp.Run, CancellationToken.None);
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
