@@ -103,6 +103,18 @@ public sealed class TagRulesTests(ITestOutputHelper output)
             Assert.Contains("近30天首次购买母婴商品", tag.GetProperty("reasonZh").GetString(), StringComparison.Ordinal);
             Assert.False(HasTag(await edges[1].Api.ProfileAsync("loyalty:L-old-b"), "new_parent"));
 
+            // The stores' retag pass sends the new tags up without waiting for the customers' next events: the hub's
+            // global profile carries the tag with the live rule as its reason, in both languages.
+            var hubTag = await Poll.UntilAsync(() => hub.ProfileAsync("loyalty:L-new-b"), p => HasTag(p, "new_parent"), Wait, "the hub's profile of L-new-b to carry new_parent");
+            var globalTag = Tag(hubTag, "new_parent");
+            Assert.Contains("rule new_parent@v1 (rules version 1)", globalTag.GetProperty("reason").GetString(), StringComparison.Ordinal);
+            Assert.Contains("reported by rules-b", globalTag.GetProperty("reason").GetString(), StringComparison.Ordinal);
+            Assert.Contains("近30天首次购买母婴商品", globalTag.GetProperty("reasonZh").GetString(), StringComparison.Ordinal);
+            Assert.Equal("new_parent@v1", globalTag.GetProperty("rule").GetString());
+            Assert.True(HasTag(await Poll.UntilAsync(() => hub.ProfileAsync("loyalty:L-new-a"), p => HasTag(p, "new_parent"), Wait, "the hub's L-new-a"), "new_parent"));
+            Assert.False(HasTag(await hub.ProfileAsync("loyalty:L-old-b"), "new_parent"));
+            await Poll.UntilAsync(() => edges[1].Api.StatsAsync(), s => s.GetProperty("rules").GetProperty("uplinked").GetInt64() == 1, Wait, "rules-b to finish its retag pass");
+
             // Broken files are refused at their line; the stores keep the live rules.
             foreach (var (broken, line, says) in new[]
                      {
@@ -128,6 +140,7 @@ public sealed class TagRulesTests(ITestOutputHelper output)
             await Task.WhenAll(
                 Poll.UntilAsync(() => edges[0].Api.ProfileAsync("loyalty:L-new-a"), p => !HasTag(p, "new_parent"), Wait, "rules-a to drop the tag"),
                 Poll.UntilAsync(() => edges[1].Api.ProfileAsync("loyalty:L-new-b"), p => !HasTag(p, "new_parent"), Wait, "rules-b to drop the tag"));
+            await Poll.UntilAsync(() => hub.ProfileAsync("loyalty:L-new-b"), p => p is not null && !HasTag(p, "new_parent"), Wait, "the hub's L-new-b to lose the tag");
             var list = await CliProcess.RunAsync(dir.Path, Wait, "rules", "list", "--hub", hub.Address.ToString(), "--token", token);
             Assert.True(list.ExitCode == 0, list.Stderr);
             Assert.Contains("rollback to 0", list.Stdout, StringComparison.Ordinal);

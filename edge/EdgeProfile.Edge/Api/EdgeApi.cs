@@ -76,7 +76,14 @@ public static class EdgeApi
                 modelVersion = scoring?.Version,
                 scoringPending = scoring?.Pending,
                 rules = sp.GetService<Rules.RuleRuntime>() is { } rules
-                    ? new { version = rules.Version, count = rules.Rules.Count, ids = rules.Rules.Select(r => r.Id).ToList(), problem = rules.Problem }
+                    ? new
+                    {
+                        version = rules.Version,
+                        count = rules.Rules.Count,
+                        ids = rules.Rules.Select(r => r.Id).ToList(),
+                        problem = rules.Problem,
+                        uplinked = sp.GetService<Log.LogWriter>()?.RulesUplinkedVersion ?? -2,
+                    }
                     : null,
             });
         });

@@ -107,21 +107,49 @@ internal sealed class FeatureWriter
         }
     }
 
-    /// <summary>The interest tags (names only) of a customer's category affinity as of <paramref name="asOfMs"/>, for the uplink delta.</summary>
-    public IReadOnlyList<string> InterestTagNames(string customerKey, long asOfMs)
-    {
-        if (!Live.TryGetValue(customerKey, out var state))
-        {
-            return [];
-        }
+    /// <summary>
+    /// The tags (names only) the uplink delta carries for a live customer as of <paramref name="asOfMs"/>: the interest
+    /// tags of their category affinity, and the tags the operators' rules set on their features (so the hub's global
+    /// profile shows them too; the hub knows each rule's reason from its own registry).
+    /// </summary>
+    public IReadOnlyList<string> DeltaTagNames(string customerKey, long asOfMs, Rules.RuleRuntime? rules) =>
+        Live.TryGetValue(customerKey, out var state) ? DeltaTagNames(state, asOfMs, rules?.Applied.Set) : [];
 
+    /// <summary>The delta's tags for <paramref name="state"/> under the rule set <paramref name="rules"/> (see above).</summary>
+    public IReadOnlyList<string> DeltaTagNames(CustomerState state, long asOfMs, Knowledge.TagRuleSet? rules)
+    {
+        ArgumentNullException.ThrowIfNull(state);
         if (!ReferenceEquals(_affinityFor, _engine))
         {
             _affinityFor = _engine;
             _affinity = InterestTags.AffinityDefinition(_engine.Set);
         }
 
-        return _affinity is null ? [] : [.. InterestTags.From(_engine.Read(state, _affinity, asOfMs)).Select(t => t.Name)];
+        List<string> names = _affinity is null ? [] : [.. InterestTags.From(_engine.Read(state, _affinity, asOfMs)).Select(t => t.Name)];
+        foreach (var name in RuleTagNames(state, asOfMs, rules))
+        {
+            if (!names.Contains(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>The tags <paramref name="rules"/> set for <paramref name="state"/> as of <paramref name="asOfMs"/>.</summary>
+    public IReadOnlyList<string> RuleTagNames(CustomerState state, long asOfMs, Knowledge.TagRuleSet? rules)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return rules is null || rules.Rules.Count == 0 ? [] : Rules.RuleRuntime.TagNames(rules, state.CustomerKey, _engine.Read(state, asOfMs));
+    }
+
+    /// <summary>A customer's feature state without taking it into memory (live, else its checkpoint), or null.</summary>
+    public CustomerState? Peek(Statements sql, string customerKey)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        return Live.TryGetValue(customerKey, out var live) ? live
+            : sql.SelectFeatureState(customerKey) is { } stored ? CustomerState.Deserialize(stored.State) : null;
     }
 
     /// <summary>

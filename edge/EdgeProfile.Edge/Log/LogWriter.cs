@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Threading.Channels;
 using System.Collections.Concurrent;
 using EdgeProfile.Core.Events;
@@ -28,6 +30,8 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private static readonly TimeSpan IdleTick = TimeSpan.FromSeconds(1);
     private const int MaxDeadLetterBytes = 80 * 1024;
     private const int MaxCachedCustomers = 250_000;
+    private const int RetagSlice = 512;
+    private const string RulesUplinkedKey = "rules_uplinked";
 
     private readonly Channel<IngestItem> _queue;
     private readonly EdgeDatabase _db;
@@ -42,6 +46,15 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private readonly bool _uplink;
     private readonly FeatureRuntime _runtime;
     private readonly FeatureWriter _features;
+    private readonly Rules.RuleRuntime? _rules;
+
+    // The retag pass after a new rule set (see Retag): the version every uplinked profile reflects (-1: not read yet,
+    // -2: unknown), the version being passed over, the baseline it compares with, and the next customer key.
+    private long _rulesUplinked = -1;
+    private long _retagFor = -1;
+    private Knowledge.TagRuleSet? _retagBaseline;
+    private bool _retagBaselineKnown;
+    private string _retagCursor = "";
     private readonly ConcurrentQueue<(FeatureSet Set, TaskCompletionSource Done)> _pendingSets = new();
     private readonly ConcurrentQueue<(string RequestId, IReadOnlyList<string> Keys, TaskCompletionSource Done)> _pendingErasures = new();
     private HashSet<string> _suppressed = new(StringComparer.Ordinal);
@@ -55,8 +68,9 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
     /// <summary>Creates the writer; the database is opened when the host starts it.</summary>
     public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, FeatureRuntime runtime, EventDecoder decoder,
-        EdgeIdentity identity, TimeProvider clock, ILogger<LogWriter> logger, ModelScoring? scoring = null)
+        EdgeIdentity identity, TimeProvider clock, ILogger<LogWriter> logger, ModelScoring? scoring = null, Rules.RuleRuntime? rules = null)
     {
+        _rules = rules;
         ArgumentNullException.ThrowIfNull(options);
         _db = db;
         _scoring = scoring;
@@ -174,6 +188,10 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
             {
                 Backfill(conn, sql);
             }
+            else if (_uplink && _rules is not null && _rules.Applied.Version != RulesUplinked(conn))
+            {
+                Retag(conn, sql);
+            }
 
             if (tick)
             {
@@ -189,6 +207,122 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         await ticks.ConfigureAwait(false);
         CheckpointFeatures(conn, sql, force: true);
         LogDrained(_logger, _stats.EventsStored);
+    }
+
+    /// <summary>The rules version whose tags the hub has for every customer of this store (0: none; -2: unknown).</summary>
+    public long RulesUplinkedVersion => Volatile.Read(ref _rulesUplinked);
+
+    private long RulesUplinked(SqliteConnection conn)
+    {
+        if (_rulesUplinked == -1)
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "SELECT value FROM engine_meta WHERE name = $n";
+            cmd.Parameters.AddWithValue("$n", RulesUplinkedKey);
+            Volatile.Write(ref _rulesUplinked, cmd.ExecuteScalar() is byte[] stored
+                && long.TryParse(Encoding.UTF8.GetString(stored), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : -2);
+        }
+
+        return _rulesUplinked;
+    }
+
+    /// <summary>
+    /// After a new rule set, brings the hub's view of every customer's rule tags up to date, a slice per turn so ingest
+    /// keeps going: each customer whose tags differ between the set the hub last had for everyone and the new one (all
+    /// customers when that set is unknown, e.g. after a restart in the middle of a pass) gets a fresh delta. A newer
+    /// set arriving mid-pass starts the pass over against the same baseline. The finished version is stored, so a
+    /// restart resumes only what it must.
+    /// </summary>
+    private void Retag(SqliteConnection conn, Statements sql)
+    {
+        var (version, set) = _rules!.Applied;
+        if (_retagFor != version)
+        {
+            _retagFor = version;
+            _retagCursor = "";
+            _retagBaselineKnown = _rulesUplinked >= 0 && _rules.TryGetSet(_rulesUplinked, out _retagBaseline);
+        }
+
+        if (_stats.OutboxBytes > _budgetBytes * 8 / 10)
+        {
+            return; // the uplink is behind: the pass waits rather than overflow
+        }
+
+        try
+        {
+            var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            long rows = 0, bytes = 0, overflow = 0;
+            var done = false;
+            using (var tx = conn.BeginTransaction())
+            {
+                var keys = new List<string>(RetagSlice);
+                using (var cmd = conn.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = "SELECT customer_key FROM profiles WHERE customer_key > $c ORDER BY customer_key LIMIT $n";
+                    cmd.Parameters.AddWithValue("$c", _retagCursor);
+                    cmd.Parameters.AddWithValue("$n", RetagSlice);
+                    using var reader = cmd.ExecuteReader();
+                    while (reader.Read())
+                    {
+                        keys.Add(reader.GetString(0));
+                    }
+                }
+
+                foreach (var key in keys)
+                {
+                    if (sql.SelectProfile(key) is not { } json || _features.Peek(sql, key) is not { } state)
+                    {
+                        continue;
+                    }
+
+                    var profile = ProfileJson.Deserialize(json);
+                    var asOf = profile.LastSeen.ToUnixTimeMilliseconds();
+                    if (_retagBaselineKnown && _features.RuleTagNames(state, asOf, _retagBaseline).Order(StringComparer.Ordinal)
+                            .SequenceEqual(_features.RuleTagNames(state, asOf, set).Order(StringComparer.Ordinal), StringComparer.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    var delta = DeltaFactory.Encode(profile, now, _features.DeltaTagNames(state, asOf, set));
+                    if (_stats.OutboxBytes + bytes + delta.Length > _budgetBytes)
+                    {
+                        overflow += sql.InsertOverflow(key);
+                        continue;
+                    }
+
+                    sql.InsertOutbox(now, key, delta);
+                    rows++;
+                    bytes += delta.Length;
+                }
+
+                _retagCursor = keys.Count > 0 ? keys[^1] : _retagCursor;
+                done = keys.Count < RetagSlice;
+                if (done)
+                {
+                    sql.SetMeta(RulesUplinkedKey, Encoding.UTF8.GetBytes(version.ToString(CultureInfo.InvariantCulture)));
+                }
+
+                tx.Commit();
+            }
+
+            _stats.AddCommitted(0, 0, 0, 0, rows, bytes, now, overflow);
+            if (done)
+            {
+                Volatile.Write(ref _rulesUplinked, version);
+                LogRetagged(_logger, version);
+            }
+
+            if (rows > 0)
+            {
+                _signal.Notify();
+            }
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+        {
+            LogRetagFailed(_logger, version, ex.Message);
+            _retagFor = -1; // start the slice over on the next turn
+        }
     }
 
     private async Task TickAsync(PeriodicTimer ticker, CancellationToken stoppingToken)
@@ -279,7 +413,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                     continue;
                 }
 
-                var delta = DeltaFactory.Encode(profile, now, _features.InterestTagNames(primaryKey, profile.LastSeen.ToUnixTimeMilliseconds()));
+                var delta = DeltaFactory.Encode(profile, now, _features.DeltaTagNames(primaryKey, profile.LastSeen.ToUnixTimeMilliseconds(), _rules));
                 if (_stats.OutboxBytes + outboxBytes + delta.Length > _budgetBytes)
                 {
                     overflow += sql.InsertOverflow(primaryKey);
@@ -627,6 +761,12 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         _suppressed = EdgeErasure.LoadSuppressed(conn);
         LogOpened(_logger, _db.Path, _stats.EventsStored, backlog);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tag rules version {Version}: every customer's rule tags are queued for the hub")]
+    private static partial void LogRetagged(ILogger logger, long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tag rules version {Version}: the retag pass failed ({Error}); it is retried")]
+    private static partial void LogRetagFailed(ILogger logger, long version, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Erasure {RequestId} carried out: {Customers} customer(s), {Keys} identifier(s) removed and suppressed")]
     private static partial void LogErased(ILogger logger, string requestId, int customers, int keys);

@@ -22,6 +22,7 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
     private const string FileName = "rules.json";
     private readonly Lock _gate = new();
     private Loaded? _current;
+    private Loaded? _previous;
     private bool _loaded;
 
     /// <summary>The applied version (0: none).</summary>
@@ -29,6 +30,31 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
 
     /// <summary>The applied rule set's rules (empty without one).</summary>
     public IReadOnlyList<TagRuleInfo> Rules => Current?.Set.Rules ?? [];
+
+    /// <summary>The applied version and its compiled set (null: none).</summary>
+    public (long Version, TagRuleSet? Set) Applied => Current is { } c ? (c.Version, c.Set) : (0, null);
+
+    /// <summary>
+    /// The compiled set of <paramref name="version"/> when it is the applied one or the one it replaced (what the
+    /// uplink's retag pass compares against); false for any other version.
+    /// </summary>
+    public bool TryGetSet(long version, out TagRuleSet? set)
+    {
+        lock (_gate)
+        {
+            foreach (var loaded in new[] { _current, _previous })
+            {
+                if (loaded is not null && loaded.Version == version)
+                {
+                    set = loaded.Set;
+                    return true;
+                }
+            }
+        }
+
+        set = null;
+        return version == 0;
+    }
 
     /// <summary>Why the last version received was not applied, or null.</summary>
     public string? Problem { get; private set; }
@@ -67,7 +93,17 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
 
         lock (_gate)
         {
+            if (!_loaded)
+            {
+                _current = LoadSaved();
+            }
+
             _loaded = true;
+            if (_current?.Version != version)
+            {
+                _previous = _current;
+            }
+
             _current = new Loaded(version, text, compiled);
         }
 
@@ -89,6 +125,23 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
             return [];
         }
 
+        var values = Values(readings);
+        return [.. current.Set.Evaluate(customerKey, values).Select(t => (new ProfileTag(
+            t.Tag,
+            string.Create(CultureInfo.InvariantCulture, $"rule {t.RuleId}@v{t.RuleVersion} (rules version {current.Version}): {t.En}"),
+            string.Create(CultureInfo.InvariantCulture, $"规则 {t.RuleId}@v{t.RuleVersion}（规则版本 {current.Version}）：{t.Zh}")), t, current.Version))];
+    }
+
+    /// <summary>The names of the tags <paramref name="set"/> fires for a customer with these readings (none without a set).</summary>
+    public static IReadOnlyList<string> TagNames(TagRuleSet? set, string customerKey, IReadOnlyList<FeatureReading> readings)
+    {
+        ArgumentNullException.ThrowIfNull(readings);
+        return set is null || set.Rules.Count == 0 ? [] : [.. set.Evaluate(customerKey, Values(readings)).Select(t => t.Tag).Distinct(StringComparer.Ordinal)];
+    }
+
+    // Rules read fresh, finite values only: a stale or missing feature is not a fact.
+    private static Dictionary<string, double> Values(IReadOnlyList<FeatureReading> readings)
+    {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var r in readings)
         {
@@ -98,10 +151,7 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
             }
         }
 
-        return [.. current.Set.Evaluate(customerKey, values).Select(t => (new ProfileTag(
-            t.Tag,
-            string.Create(CultureInfo.InvariantCulture, $"rule {t.RuleId}@v{t.RuleVersion} (rules version {current.Version}): {t.En}"),
-            string.Create(CultureInfo.InvariantCulture, $"规则 {t.RuleId}@v{t.RuleVersion}（规则版本 {current.Version}）：{t.Zh}")), t, current.Version))];
+        return values;
     }
 
     private HashSet<string> Known() => [.. features.Engine.Set.Definitions.Select(d => d.Name)];

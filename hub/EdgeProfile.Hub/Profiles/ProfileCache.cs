@@ -88,6 +88,9 @@ internal sealed class ProfileCache(IOptions<HubOptions> options)
         Interlocked.Increment(ref _writes);
     }
 
+    /// <summary>After a change that alters every answer without touching a profile (a new tag rule set: the tags' reasons).</summary>
+    public void Invalidate() => IdentitiesChanged();
+
     private sealed record KeyEntry(string ProfileId, long Epoch);
 
     private sealed record ProfileEntry(long Epoch, long Version, byte[] Json);

@@ -14,7 +14,7 @@ namespace EdgeProfile.Hub.Profiles;
 /// connections whose statements are prepared once; uploads, segments and the downlink build profiles inside their own
 /// transaction through <see cref="Load"/>.
 /// </summary>
-internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisposable
+internal sealed class ProfileReader(HubDatabase db, MergePolicies merge, Rules.RuleRegistry? rules = null) : IDisposable
 {
     private readonly ConcurrentBag<ProfileQueries> _sessions = [];
 
@@ -29,7 +29,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
 
         if (!_sessions.TryTake(out var session))
         {
-            session = new ProfileQueries(db.OpenRead(), ownsConnection: true, merge);
+            session = new ProfileQueries(db.OpenRead(), ownsConnection: true, merge, rules: rules);
         }
 
         try
@@ -59,7 +59,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
     private async Task<GlobalProfile?> FindOnPostgresAsync(Npgsql.NpgsqlDataSource source, string key, CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        using var queries = new ProfileQueries(connection, ownsConnection: false, merge);
+        using var queries = new ProfileQueries(connection, ownsConnection: false, merge, rules: rules);
         return IsProfileId(key)
             ? await queries.ReadAsync(byId: true, key[(CustomerKey.Profile.Length + 1)..], async: true, cancellationToken).ConfigureAwait(false)
             : await queries.ReadAsync(byId: false, key, async: true, cancellationToken).ConfigureAwait(false);
@@ -68,7 +68,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
     /// <summary>The global profile <paramref name="profileId"/>, read on <paramref name="connection"/> (inside its current transaction, if any).</summary>
     internal GlobalProfile Load(DbConnection connection, string profileId)
     {
-        using var queries = new ProfileQueries(connection, ownsConnection: false, merge, exact: true);
+        using var queries = new ProfileQueries(connection, ownsConnection: false, merge, exact: true, rules: rules);
         return queries.LoadExact(profileId);
     }
 
@@ -88,11 +88,13 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
     {
         private readonly bool _ownsConnection;
         private readonly MergePolicies _merge;
+        private readonly Rules.RuleRegistry? _rules;
         private readonly DbCommand _byKey;
         private readonly DbCommand _byId;
 
-        public ProfileQueries(DbConnection connection, bool ownsConnection, MergePolicies merge, bool exact = false)
+        public ProfileQueries(DbConnection connection, bool ownsConnection, MergePolicies merge, bool exact = false, Rules.RuleRegistry? rules = null)
         {
+            _rules = rules;
             Connection = connection;
             _ownsConnection = ownsConnection;
             _merge = merge;
@@ -282,6 +284,17 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
             return entries;
         }
 
+        // A tag the live rules set names its rule and the rule's own description (the stores evaluate the same rules);
+        // any other tag, the stores that reported it.
+        private TagReason Reason(string tag, string stores) =>
+            _rules?.RuleFor(tag) is { } rule
+                ? new TagReason(tag, string.Create(CultureInfo.InvariantCulture, $"rule {rule.RuleId}@v{rule.RuleVersion} (rules version {rule.RulesVersion}): {rule.En}; reported by {stores}"))
+                {
+                    ReasonZh = string.Create(CultureInfo.InvariantCulture, $"规则 {rule.RuleId}@v{rule.RuleVersion}（规则版本 {rule.RulesVersion}）：{rule.Zh}；来自 {stores}"),
+                    Rule = string.Create(CultureInfo.InvariantCulture, $"{rule.RuleId}@v{rule.RuleVersion}"),
+                }
+                : new TagReason(tag, "reported by " + stores);
+
         private GlobalProfile Build(string profileId, List<string> identifiers, List<StoreProfileEntry> stores, List<StoreSearchEntry> searches, ConsentState consent,
             List<ProfileScore> scores)
         {
@@ -293,7 +306,7 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge) : IDisp
                 .SelectMany(s => s.Tags.Select(t => (Tag: t, s.StoreId)))
                 .GroupBy(x => x.Tag, StringComparer.Ordinal)
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new TagReason(g.Key, "reported by " + string.Join(", ", g.Select(x => x.StoreId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))))
+                .Select(g => Reason(g.Key, string.Join(", ", g.Select(x => x.StoreId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))))
                 .ToList();
 
             var reasons = new List<string>();

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using EdgeProfile.Hub.Storage;
 using EdgeProfile.Knowledge;
+using EdgeProfile.Knowledge.Rules;
 
 namespace EdgeProfile.Hub.Rules;
 
@@ -9,6 +10,9 @@ internal sealed record RuleSnapshot(long Version, string Text, long PublishedAtM
 {
     public static RuleSnapshot None { get; } = new(0, "", 0, "none", 0);
 }
+
+/// <summary>The live rule that sets a tag: its id, version, descriptions, and the rule set version it belongs to.</summary>
+internal sealed record TagRuleReason(string RuleId, int RuleVersion, string En, string Zh, long RulesVersion);
 
 /// <summary>A rule set refused at publish (or by validation): every error with its line and column.</summary>
 internal sealed class RuleSetRejectedException(IReadOnlyList<TagRuleError> errors)
@@ -23,11 +27,12 @@ internal sealed class RuleSetRejectedException(IReadOnlyList<TagRuleError> error
 /// compiled and validated before it is stored — syntax, unknown features (against the feature registry), unsafe
 /// variables, cycles through negation — so edges only ever receive sets that compile.
 /// </summary>
-internal sealed class RuleRegistry(HubDatabase db, HubChanges changes, TimeProvider time)
+internal sealed class RuleRegistry(HubDatabase db, HubChanges changes, TimeProvider time, Profiles.ProfileCache? profiles = null)
 {
     private readonly Lock _gate = new();
     private RuleSnapshot _current = RuleSnapshot.None;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TagRuleCache _tagRules = new(RuleSnapshot.None, new(StringComparer.Ordinal));
 
     /// <summary>The published set (version 0 when none).</summary>
     public RuleSnapshot Current
@@ -39,6 +44,23 @@ internal sealed class RuleRegistry(HubDatabase db, HubChanges changes, TimeProvi
                 return _current;
             }
         }
+    }
+
+    /// <summary>
+    /// The live rule that sets <paramref name="tag"/> (a rule whose head is <c>tag(C, name)</c> with that constant), or
+    /// null: what the global profile shows as the reason of a tag the stores report.
+    /// </summary>
+    public TagRuleReason? RuleFor(string tag)
+    {
+        var current = Current;
+        var cached = Volatile.Read(ref _tagRules);
+        if (!ReferenceEquals(cached.For, current))
+        {
+            cached = new TagRuleCache(current, TagRules(current));
+            Volatile.Write(ref _tagRules, cached);
+        }
+
+        return cached.Tags.GetValueOrDefault(tag);
     }
 
     /// <summary>Loads the latest version (at start, and when another replica published).</summary>
@@ -159,10 +181,32 @@ internal sealed class RuleRegistry(HubDatabase db, HubChanges changes, TimeProvi
             }
 
             _current = snapshot;
+            profiles?.Invalidate();
             changed = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         changed.TrySetResult();
+    }
+
+    private sealed record TagRuleCache(RuleSnapshot For, Dictionary<string, TagRuleReason> Tags);
+
+    private static Dictionary<string, TagRuleReason> TagRules(RuleSnapshot snapshot)
+    {
+        var tags = new Dictionary<string, TagRuleReason>(StringComparer.Ordinal);
+        if (snapshot.Version == 0 || RuleCompiler.Compile(snapshot.Text, null).RuleSet is not { } set)
+        {
+            return tags;
+        }
+
+        foreach (var meta in set.Metadata.Values.OrderBy(m => m.Line))
+        {
+            if (meta.Tag is { } name)
+            {
+                tags.TryAdd(name, new TagRuleReason(meta.Id, meta.Version, meta.En ?? meta.Id, meta.Zh ?? meta.En ?? meta.Id, snapshot.Version));
+            }
+        }
+
+        return tags;
     }
 }
