@@ -63,6 +63,8 @@ public static class HubHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Explanations.ModelImportance>());
         services.AddSingleton<EdgeProfile.Hub.Rules.RuleRegistry>();
         services.AddSingleton<EdgeProfile.Hub.Knowledge.GraphService>();
+        services.AddSingleton<EdgeProfile.Hub.Knowledge.InterestFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Knowledge.InterestFeed>());
         services.AddHostedService<EdgeProfile.Hub.Rules.RuleRegistryInitializer>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederationStore>();
         services.AddSingleton<EdgeProfile.Hub.Federation.ParticipantDirectory>();

@@ -50,6 +50,64 @@ public sealed class GraphApiTests
         Assert.True(error.RootElement.GetProperty("position").GetInt32() > 0);
     }
 
+    [Fact]
+    public async Task Uploaded_deltas_become_interest_edges_under_pseudonymous_profile_ids_and_an_erasure_removes_them()
+    {
+        await using var hub = await TestHub.StartAsync();
+        using (var content = new StringContent(await File.ReadAllTextAsync(TaxonomyFile()), Encoding.UTF8, "text/plain"))
+        using (var imported = await hub.Http.PostAsync("/api/graph/import/taxonomy", content))
+        {
+            Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+        }
+
+        var store = await hub.EnrollAsync("store-graph");
+        var stroller = Deltas.Of(1, "loyalty:L-g1");
+        stroller.LastCategory = "Baby & Toddler > Baby Transport > Baby Strollers";
+        var again = Deltas.Of(2, "loyalty:L-g1");
+        again.LastCategory = stroller.LastCategory; // the same event's view re-sent: counted once
+        var phone = Deltas.Of(3, "loyalty:L-g2");
+        phone.LastCategory = "Electronics > Communications > Telephony > Mobile Phones";
+        var unknown = Deltas.Of(4, "loyalty:L-g3");
+        unknown.LastCategory = "Bricolage > Marteaux";
+        await store.UploadAsync(stroller, again, phone, unknown);
+
+        var profileId = (await hub.ProfileAsync("loyalty:L-g1")).ProfileId;
+        List<JsonElement> rows = [];
+        for (var i = 0; i < 100 && rows.Count == 0; i++)
+        {
+            rows = await QueryAsync(hub, "MATCH (c:Customer)-[:INTERESTED_IN]->(k)-[:SUBCLASS_OF*1..7]->(:Category {name:'Baby & Toddler'}) RETURN c, k.name AS category");
+            if (rows.Count == 0)
+            {
+                await Task.Delay(100); // the feed writes in batches, within half a second
+            }
+        }
+
+        var row = Assert.Single(rows);
+        Assert.Equal("customer:" + profileId, row.GetProperty("c").GetString());
+        Assert.Equal("Baby Strollers", row.GetProperty("category").GetString());
+        var phones = await QueryAsync(hub, "MATCH (c:Customer)-[:INTERESTED_IN]->(:Category {name:'Mobile Phones'}) RETURN c");
+        Assert.Equal("customer:" + (await hub.ProfileAsync("loyalty:L-g2")).ProfileId, Assert.Single(phones).GetProperty("c").GetString());
+
+        // No store key in the graph: only hub profile ids.
+        var customers = await QueryAsync(hub, "MATCH (c:Customer) RETURN c");
+        Assert.All(customers, c => Assert.StartsWith("customer:ep:", c.GetProperty("c").GetString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(customers, c => c.GetProperty("c").GetString()!.Contains("L-g", StringComparison.Ordinal));
+
+        using (var stats = JsonDocument.Parse(await hub.Http.GetStringAsync("/api/graph/stats")))
+        {
+            var interests = stats.RootElement.GetProperty("interests");
+            Assert.Equal((2, 1, 1), (interests.GetProperty("recorded").GetInt64(), interests.GetProperty("repeated").GetInt64(), interests.GetProperty("unmatched").GetInt64()));
+        }
+
+        using (var erased = await hub.Http.PostAsync("/api/erasures", new StringContent("{\"key\":\"loyalty:L-g1\"}", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.Created, erased.StatusCode);
+        }
+
+        Assert.Empty(await QueryAsync(hub, "MATCH (c:Customer)-[:INTERESTED_IN]->(:Category {name:'Baby Strollers'}) RETURN c"));
+        Assert.Single(await QueryAsync(hub, "MATCH (c:Customer)-[:INTERESTED_IN]->(:Category {name:'Mobile Phones'}) RETURN c"));
+    }
+
     private static async Task<List<JsonElement>> QueryAsync(TestHub hub, string query)
     {
         using var response = await hub.Http.PostAsync("/api/graph/query", new StringContent(JsonSerializer.Serialize(new { query }), Encoding.UTF8, "application/json"));

@@ -10,7 +10,8 @@ namespace EdgeProfile.Hub.Api;
 /// <summary>
 /// The knowledge graph over REST (operator token): <c>POST /api/graph/query</c> (<c>{"query": "MATCH …"}</c> or the query
 /// as text; 400 naming the position of a syntax error), <c>POST /api/graph/import/taxonomy</c> and
-/// <c>POST /api/graph/import/knowledge</c> (the file as the body), <c>GET /api/graph/stats</c>.
+/// <c>POST /api/graph/import/knowledge</c> (the file as the body), <c>GET /api/graph/stats</c> (triples, and the
+/// interest observations from the stores' deltas: recorded, repeated, unmatched, dropped).
 /// </summary>
 internal static class GraphApi
 {
@@ -76,8 +77,12 @@ internal static class GraphApi
             }
         });
 
-        api.MapGet("/graph/stats", async (GraphService graph, CancellationToken ct) =>
-            Results.Json(new { triples = await graph.CountAsync(ct).ConfigureAwait(false) }));
+        api.MapGet("/graph/stats", async (GraphService graph, InterestFeed interests, CancellationToken ct) =>
+            Results.Json(new
+            {
+                triples = await graph.CountAsync(ct).ConfigureAwait(false),
+                interests = new { recorded = interests.Recorded, repeated = interests.Repeated, unmatched = interests.Unmatched, dropped = interests.Dropped },
+            }));
     }
 
     private static async Task<string> ReadAsync(HttpRequest request, int max, CancellationToken ct)

@@ -20,7 +20,8 @@ namespace EdgeProfile.Hub.Erasure;
 /// it reconnects. What is kept of the request is what the law allows: its id, when, how many identifiers, and which
 /// systems confirmed.
 /// </summary>
-internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downlink, ProfileCache cache, HubChanges changes, TimeProvider time, ILogger<ErasureService> logger)
+internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downlink, ProfileCache cache, HubChanges changes, TimeProvider time, ILogger<ErasureService> logger,
+    Knowledge.InterestFeed? interests = null)
 {
     /// <summary>SHA-256 of a customer key: the only form in which an erased identifier is kept.</summary>
     public static byte[] KeyHash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
@@ -28,6 +29,7 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
     /// <summary>Erases the customer <paramref name="key"/> (canonical) belongs to; null when the hub has no such customer.</summary>
     public async Task<ErasureStatus?> EraseAsync(string key, CancellationToken cancellationToken)
     {
+        var erasedIds = new List<string>();
         var status = await db.WriteAsync((connection, tx) =>
         {
             var profileId = key.StartsWith("ep:", StringComparison.Ordinal)
@@ -57,6 +59,8 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
                 ids.AddRange(Sql.Texts(connection, tx, "SELECT old_id FROM profile_aliases WHERE profile_id = @a;", ("@a", profileId)));
             }
 
+            erasedIds.Clear();
+            erasedIds.AddRange(ids);
             foreach (var id in ids)
             {
                 Sql.Exec(connection, tx, "DELETE FROM identity_audit WHERE profile_id = @a OR other_id = @a;", ("@a", id));
@@ -108,6 +112,12 @@ internal sealed partial class ErasureService(HubDatabase db, DownlinkQueue downl
         {
             cache.IdentitiesChanged();
             downlink.Notify();
+            if (interests is not null && erasedIds.Count > 0)
+            {
+                // The knowledge graph's interest edges of the profile (and of the profiles merged into it).
+                await interests.ForgetAsync(erasedIds, cancellationToken).ConfigureAwait(false);
+            }
+
             LogRequested(logger, status.RequestId, status.Identifiers, status.Stores);
         }
 

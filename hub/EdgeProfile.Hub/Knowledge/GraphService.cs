@@ -17,6 +17,7 @@ internal sealed class GraphService(HubPaths paths) : IDisposable
     public const int DefaultLimit = 1000;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, Term?> _resolved = new(StringComparer.Ordinal);
     private TripleStore? _store;
 
     /// <summary>Runs a query; the rows as JSON (columns, rows of names/literals), with the time it took.</summary>
@@ -51,11 +52,29 @@ internal sealed class GraphService(HubPaths paths) : IDisposable
 
     /// <summary>Imports a Google product taxonomy file (<c>ID - A &gt; B &gt; C</c> lines).</summary>
     public Task<TaxonomyImportResult> ImportTaxonomyAsync(string text, CancellationToken cancellationToken) =>
-        WithStoreAsync(store => TaxonomyImporter.Import(store, new StringReader(text)), cancellationToken);
+        WithStoreAsync(store =>
+        {
+            _resolved.Clear();
+            return TaxonomyImporter.Import(store, new StringReader(text));
+        }, cancellationToken);
 
     /// <summary>Imports domain knowledge (<c>Subject predicate Object</c> lines), names resolved to taxonomy categories.</summary>
     public Task<DomainKnowledgeImportResult> ImportKnowledgeAsync(string text, CancellationToken cancellationToken) =>
         WithStoreAsync(store => DomainKnowledge.Import(store, new StringReader(text), resolveCategoryNames: true), cancellationToken);
+
+    /// <summary>
+    /// Records customer → category interest observations from the stores' deltas (see <see cref="CategoryObservations"/>).
+    /// Resolved category paths are cached until the next taxonomy import.
+    /// </summary>
+    /// <param name="observations">The observations.</param>
+    /// <param name="skip">Customers not to record, checked inside the store's lock (erased meanwhile).</param>
+    /// <param name="cancellationToken">Cancels waiting for the store.</param>
+    public Task<CategoryObservationResult> RecordInterestsAsync(IReadOnlyList<CategoryObservation> observations, Func<string, bool> skip, CancellationToken cancellationToken) =>
+        WithStoreAsync(store => CategoryObservations.Record(store, observations.Where(o => !skip(o.CustomerId)), _resolved), cancellationToken);
+
+    /// <summary>Removes an erased customer's node and interest edges; the triples removed.</summary>
+    public Task<int> ForgetCustomerAsync(string customerId, CancellationToken cancellationToken) =>
+        WithStoreAsync(store => CategoryObservations.Forget(store, customerId), cancellationToken);
 
     /// <summary>How many triples the graph holds.</summary>
     public Task<long> CountAsync(CancellationToken cancellationToken) => WithStoreAsync(store => store.Count(), cancellationToken);

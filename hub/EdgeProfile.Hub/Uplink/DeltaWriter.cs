@@ -27,9 +27,12 @@ internal sealed class DeltaWriter
     private readonly SegmentIndex _segments;
     private readonly ProfileCache _cache;
     private readonly HubChanges _changes;
+    private readonly Knowledge.InterestFeed? _interests;
 
-    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, SegmentIndex segments, ProfileCache cache, HubChanges changes, TimeProvider time, ILogger<DeltaWriter> logger)
+    public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, SegmentIndex segments, ProfileCache cache, HubChanges changes, TimeProvider time, ILogger<DeltaWriter> logger,
+        Knowledge.InterestFeed? interests = null)
     {
+        _interests = interests;
         _changes = changes;
         _cache = cache;
         _segments = segments;
@@ -62,9 +65,16 @@ internal sealed class DeltaWriter
         var touched = new HashSet<string>(StringComparer.Ordinal);
         var scored = new HashSet<string>(StringComparer.Ordinal);
         var merged = new StrongBox<bool>();
-        var result = await ApplyInTransactionAsync(storeId, batch, keySets, scores, touched, scored, merged, cancellationToken).ConfigureAwait(false);
+        var observed = new List<(string ProfileId, string Category, long At)>();
+        var result = await ApplyInTransactionAsync(storeId, batch, keySets, scores, touched, scored, merged, observed, cancellationToken).ConfigureAwait(false);
         if (result.Applied > 0)
         {
+            // The knowledge graph's interest edges: pseudonymous profile ids and categories, after the commit.
+            foreach (var (profileId, category, at) in observed)
+            {
+                _interests?.Enqueue(profileId, category, at);
+            }
+
             // Committed: cached answers of these profiles (and, after a merge, of any key) are stale now.
             if (merged.Value)
             {
@@ -85,7 +95,7 @@ internal sealed class DeltaWriter
     }
 
     private Task<UploadResult> ApplyInTransactionAsync(string storeId, DeltaBatch batch, IReadOnlyList<string[]> keySets, IReadOnlyList<CustomerScores> scores,
-        HashSet<string> touched, HashSet<string> scored, StrongBox<bool> merged, CancellationToken cancellationToken) =>
+        HashSet<string> touched, HashSet<string> scored, StrongBox<bool> merged, List<(string ProfileId, string Category, long At)> observed, CancellationToken cancellationToken) =>
         _db.WriteAsync((connection, tx) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -107,8 +117,9 @@ internal sealed class DeltaWriter
             if (applied > 0)
             {
                 touched.Clear();
+                observed.Clear();
                 merged.Value = false;
-                ApplyDeltas(connection, tx, storeId, batch, keySets, skip, now, touched, merged);
+                ApplyDeltas(connection, tx, storeId, batch, keySets, skip, now, touched, merged, observed);
                 acked = batch.Deltas[^1].Sequence;
             }
 
@@ -200,7 +211,7 @@ internal sealed class DeltaWriter
     }
 
     private void ApplyDeltas(DbConnection connection, DbTransaction tx, string storeId, DeltaBatch batch,
-        IReadOnlyList<string[]> keySets, int skip, long now, HashSet<string> touched, StrongBox<bool> merged)
+        IReadOnlyList<string[]> keySets, int skip, long now, HashSet<string> touched, StrongBox<bool> merged, List<(string ProfileId, string Category, long At)> observed)
     {
         using var identities = new IdentityResolver(connection, tx, _identity.Policy, storeId, now, _logger);
         using var upsert = connection.CreateCommand();
@@ -273,6 +284,10 @@ internal sealed class DeltaWriter
             if (identities.Resolve(keys) is { } profileId)
             {
                 touched.Add(profileId);
+                if (d.LastCategory.Length > 0)
+                {
+                    observed.Add((profileId, d.LastCategory, d.LastSeenUnixMs));
+                }
             }
         }
 

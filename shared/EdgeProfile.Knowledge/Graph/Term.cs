@@ -276,6 +276,9 @@ public static class Vocabulary
     /// <summary><c>count</c>: interest node → number of events aggregated (number).</summary>
     public static readonly Term Count = Term.Name("count");
 
+    /// <summary><c>lastSeen</c>: interest node → time of the latest observation (Unix milliseconds, number).</summary>
+    public static readonly Term LastSeen = Term.Name("lastSeen");
+
     /// <summary>Class <c>Category</c> (taxonomy nodes).</summary>
     public static readonly Term CategoryClass = Term.Name("Category");
 
