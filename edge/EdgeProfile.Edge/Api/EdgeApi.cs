@@ -82,7 +82,7 @@ public static class EdgeApi
                         count = rules.Rules.Count,
                         ids = rules.Rules.Select(r => r.Id).ToList(),
                         problem = rules.Problem,
-                        uplinked = sp.GetService<Log.LogWriter>()?.RulesUplinkedVersion ?? -2,
+                        uplinked = sp.GetService<Log.LogWriter>()?.RulesUplinkedVersion ?? -1,
                     }
                     : null,
             });

@@ -48,8 +48,8 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private readonly FeatureWriter _features;
     private readonly Rules.RuleRuntime? _rules;
 
-    // The retag pass after a new rule set (see Retag): the version every uplinked profile reflects (-1: not read yet,
-    // -2: unknown), the version being passed over, the baseline it compares with, and the next customer key.
+    // The retag pass after a new rule set (see Retag): the version every uplinked profile reflects (-1: not read yet),
+    // the version being passed over, the baseline it compares with, and the next customer key.
     private long _rulesUplinked = -1;
     private long _retagFor = -1;
     private Knowledge.TagRuleSet? _retagBaseline;
@@ -188,7 +188,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
             {
                 Backfill(conn, sql);
             }
-            else if (_uplink && _rules is not null && _rules.Applied.Version != RulesUplinked(conn))
+            else if (_uplink && _rules is not null && _rules.Applied.Version != RulesUplinked(conn, sql))
             {
                 Retag(conn, sql);
             }
@@ -209,18 +209,30 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         LogDrained(_logger, _stats.EventsStored);
     }
 
-    /// <summary>The rules version whose tags the hub has for every customer of this store (0: none; -2: unknown).</summary>
+    /// <summary>The rules version whose tags the hub has for every customer of this store (0: none; -1: not read yet).</summary>
     public long RulesUplinkedVersion => Volatile.Read(ref _rulesUplinked);
 
-    private long RulesUplinked(SqliteConnection conn)
+    private long RulesUplinked(SqliteConnection conn, Statements sql)
     {
         if (_rulesUplinked == -1)
         {
             using var cmd = conn.CreateCommand();
             cmd.CommandText = "SELECT value FROM engine_meta WHERE name = $n";
             cmd.Parameters.AddWithValue("$n", RulesUplinkedKey);
-            Volatile.Write(ref _rulesUplinked, cmd.ExecuteScalar() is byte[] stored
-                && long.TryParse(Encoding.UTF8.GetString(stored), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : -2);
+            if (cmd.ExecuteScalar() is byte[] stored && long.TryParse(Encoding.UTF8.GetString(stored), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+            {
+                Volatile.Write(ref _rulesUplinked, v);
+            }
+            else
+            {
+                // A new data directory (or one from before rule tags were uplinked): the deltas from now on carry the
+                // applied rules' tags, and only a later set needs a pass.
+                var applied = _rules!.Applied.Version;
+                using var tx = conn.BeginTransaction();
+                sql.SetMeta(RulesUplinkedKey, Encoding.UTF8.GetBytes(applied.ToString(CultureInfo.InvariantCulture)));
+                tx.Commit();
+                Volatile.Write(ref _rulesUplinked, applied);
+            }
         }
 
         return _rulesUplinked;
@@ -229,7 +241,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     /// <summary>
     /// After a new rule set, brings the hub's view of every customer's rule tags up to date, a slice per turn so ingest
     /// keeps going: each customer whose tags differ between the set the hub last had for everyone and the new one (all
-    /// customers when that set is unknown, e.g. after a restart in the middle of a pass) gets a fresh delta. A newer
+    /// customers when that set is no longer known here, e.g. after a restart in the middle of a pass) gets a fresh delta. A newer
     /// set arriving mid-pass starts the pass over against the same baseline. The finished version is stored, so a
     /// restart resumes only what it must.
     /// </summary>
