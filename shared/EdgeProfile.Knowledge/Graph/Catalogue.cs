@@ -366,26 +366,42 @@ public static class InterestEdges
         using var batch = store.InBatch ? null : store.BeginBatch();
         foreach (var ((customer, category), (weight, count)) in sums)
         {
-            var who = CustomerNode(customer);
             var node = InterestNode(customer, category);
-            var oldWeight = store.Match(node, Vocabulary.Weight, null).Select(t => t.Object).FirstOrDefault();
-            var oldCount = store.Match(node, Vocabulary.Count, null).Select(t => t.Object).FirstOrDefault();
-            store.RemoveMatching(node, Vocabulary.Weight, null);
-            store.RemoveMatching(node, Vocabulary.Count, null);
-            store.AddRange(
-            [
-                new(who, Vocabulary.Type, Vocabulary.CustomerClass),
-                new(who, Vocabulary.InterestedIn, category),
-                new(node, Vocabulary.Type, Vocabulary.InterestClass),
-                new(node, Vocabulary.Customer, who),
-                new(node, Vocabulary.Category, category),
-                new(node, Vocabulary.Weight, Term.Number(weight + (oldWeight?.Kind == TermKind.Number ? oldWeight.AsNumber() : 0))),
-                new(node, Vocabulary.Count, Term.Number(count + (oldCount?.Kind == TermKind.Number ? oldCount.AsNumber() : 0))),
-            ]);
+            Write(store, customer, category,
+                (Vocabulary.Weight, weight + (Number(store, node, Vocabulary.Weight) ?? 0)),
+                (Vocabulary.Count, count + (Number(store, node, Vocabulary.Count) ?? 0)));
         }
 
         batch?.Commit();
         return sums.Count;
+    }
+
+    /// <summary>The number a node holds for <paramref name="predicate"/>, or null.</summary>
+    internal static double? Number(TripleStore store, Term node, Term predicate) =>
+        store.Match(node, predicate, null).Select(t => t.Object).FirstOrDefault(t => t.Kind == TermKind.Number)?.AsNumber();
+
+    /// <summary>
+    /// Writes the edge <c>customer interestedIn category</c> and its interest node, replacing the node's
+    /// <paramref name="values"/> (predicate, number).
+    /// </summary>
+    internal static void Write(TripleStore store, string customerId, Term category, params (Term Predicate, double Value)[] values)
+    {
+        var who = CustomerNode(customerId);
+        var node = InterestNode(customerId, category);
+        foreach (var (predicate, _) in values)
+        {
+            store.RemoveMatching(node, predicate, null);
+        }
+
+        store.AddRange(
+        [
+            new(who, Vocabulary.Type, Vocabulary.CustomerClass),
+            new(who, Vocabulary.InterestedIn, category),
+            new(node, Vocabulary.Type, Vocabulary.InterestClass),
+            new(node, Vocabulary.Customer, who),
+            new(node, Vocabulary.Category, category),
+            .. values.Select(v => new Triple(node, v.Predicate, Term.Number(v.Value))),
+        ]);
     }
 }
 

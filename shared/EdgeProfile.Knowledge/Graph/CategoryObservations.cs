@@ -85,28 +85,16 @@ public static class CategoryObservations
                 continue;
             }
 
-            var who = InterestEdges.CustomerNode(o.CustomerId);
             var node = InterestEdges.InterestNode(o.CustomerId, category);
-            var lastSeen = Number(store, node, Vocabulary.LastSeen);
-            if (lastSeen is { } seen && o.AtUnixMs <= seen)
+            if (InterestEdges.Number(store, node, Vocabulary.LastSeen) is { } seen && o.AtUnixMs <= seen)
             {
                 repeated++;
                 continue;
             }
 
-            var count = Number(store, node, Vocabulary.Count) ?? 0;
-            store.RemoveMatching(node, Vocabulary.Count, null);
-            store.RemoveMatching(node, Vocabulary.LastSeen, null);
-            store.AddRange(
-            [
-                new(who, Vocabulary.Type, Vocabulary.CustomerClass),
-                new(who, Vocabulary.InterestedIn, category),
-                new(node, Vocabulary.Type, Vocabulary.InterestClass),
-                new(node, Vocabulary.Customer, who),
-                new(node, Vocabulary.Category, category),
-                new(node, Vocabulary.Count, Term.Number(count + 1)),
-                new(node, Vocabulary.LastSeen, Term.Number(o.AtUnixMs)),
-            ]);
+            InterestEdges.Write(store, o.CustomerId, category,
+                (Vocabulary.Count, (InterestEdges.Number(store, node, Vocabulary.Count) ?? 0) + 1),
+                (Vocabulary.LastSeen, o.AtUnixMs));
             recorded++;
         }
 
@@ -134,7 +122,4 @@ public static class CategoryObservations
         batch?.Commit();
         return removed;
     }
-
-    private static double? Number(TripleStore store, Term node, Term predicate) =>
-        store.Match(node, predicate, null).Select(t => t.Object).FirstOrDefault(t => t.Kind == TermKind.Number)?.AsNumber();
 }
