@@ -12,6 +12,9 @@ internal static class RulesBench
 {
     private sealed record Customer(long Id, int[] Values, long[] Interests);
 
+    /// <summary>Per run of ours: gen-2 collections and GC pause time (ms) inside the timed call.</summary>
+    private static readonly List<(int Gen2, double PauseMs)> OurGc = [];
+
     private sealed record Outcome(double Ms, long Ancestors, long InterestedIn, List<(long C, string T)> Tags);
 
     /// <summary>Builds the fact base, runs both sides <see cref="BenchOptions.RuleReps"/> times and prints the table.</summary>
@@ -121,6 +124,8 @@ internal static class RulesBench
         Console.WriteLine($"goal ≥ 10× faster than SQLite (median fixpoint times): {(ratio >= 10 ? "MET" : "NOT MET")} ({Fmt.Ratio(ratio)}); results identical: {(same ? "yes" : "NO")}");
         Console.WriteLine($"per rep (ms) ours: {string.Join(", ", ours.Select(x => Fmt.Ms(x.Ms)))}; SQLite: {string.Join(", ", peers.Select(x => Fmt.Ms(x.Ms)))}; "
             + $"SQLite load: {string.Join(", ", sqliteLoads.Select(Fmt.Ms))}");
+        Console.WriteLine($"ours, GC inside the timed calls (full and closure runs, in order): "
+            + string.Join(", ", OurGc.Select(g => $"{g.Gen2} gen2 / {Fmt.Ms(g.PauseMs)} ms pause")));
         Console.WriteLine($"rule program: {ruleSet.Rules.Count} rules ({tagRules} tag rules), {ruleSet.Strata.Count} strata, compiled in {Fmt.Ms(compileMs)} ms; "
             + $"fact list built in {Fmt.Ms(buildFactsMs)} ms (not timed on either side); SQLite: in-memory database (:memory:), journal off by nature.");
         Console.WriteLine();
@@ -173,9 +178,12 @@ internal static class RulesBench
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        var gen2 = GC.CollectionCount(2);
+        var pause = GC.GetTotalPauseDuration();
         var start = Stopwatch.GetTimestamp();
         var result = Engine.Evaluate(ruleSet, facts);
         var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        OurGc.Add((GC.CollectionCount(2) - gen2, (GC.GetTotalPauseDuration() - pause).TotalMilliseconds));
         var tags = result.Facts("tag").Select(f => ((long)f.Arguments[0].Number, f.Arguments[1].Text!)).ToList();
         return new Outcome(ms, result.Facts("ancestor").Count, result.Facts("interested_in").Count, tags);
     }

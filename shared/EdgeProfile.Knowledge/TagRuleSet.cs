@@ -11,10 +11,18 @@ public sealed record TagRuleError(int Line, int Column, string Message)
 }
 
 /// <summary>One tag rule of a set: id, version, its description in English and Chinese, its line, and its source.</summary>
-public sealed record TagRuleInfo(string Id, int Version, string En, string Zh, int Line, string Source);
+public sealed record TagRuleInfo(string Id, int Version, string En, string Zh, int Line, string Source)
+{
+    /// <summary>The rule's confidence (<c>@confidence</c>, in (0, 1]), or <c>null</c> when the rule gives none.</summary>
+    public double? Confidence { get; init; }
+}
 
 /// <summary>A tag a rule set: the tag, the rule that set it (id, version, description) and the facts it rested on.</summary>
-public sealed record FiredTag(string Tag, string RuleId, int RuleVersion, string En, string Zh, IReadOnlyList<string> Premises);
+public sealed record FiredTag(string Tag, string RuleId, int RuleVersion, string En, string Zh, IReadOnlyList<string> Premises)
+{
+    /// <summary>The setting rule's confidence (<c>@confidence</c>, in (0, 1]), or <c>null</c> when the rule gives none.</summary>
+    public double? Confidence { get; init; }
+}
 
 /// <summary>
 /// The operators' tag rules as the hub and the edges use them: a rule file (<see cref="RuleCompiler"/>'s format, see
@@ -32,7 +40,8 @@ public sealed class TagRuleSet
         Rules = [.. set.Metadata.Values
             .OrderBy(m => m.Line)
             .Select(m => new TagRuleInfo(m.Id, m.Version, m.En ?? m.Id, m.Zh ?? m.En ?? m.Id, m.Line,
-                string.Join(" ", set.Rules.Where(r => r.Id == m.Id).Select(r => r.ToString()))))];
+                string.Join(" ", set.Rules.Where(r => r.Id == m.Id).Select(r => r.ToString())))
+            { Confidence = m.Confidence })];
     }
 
     /// <summary>The set's tag rules, in file order.</summary>
@@ -74,7 +83,10 @@ public sealed class TagRuleSet
             }
 
             var premises = result.DerivationOf(new Fact(RuleCompiler.TagPredicate, tag.Customer, tag.Tag))?.Premises.Select(p => p.ToString()).ToList() ?? [];
-            fired.Add(new FiredTag(tag.Tag.Text ?? tag.Tag.ToString(), id, rule.Version, rule.En ?? id, rule.Zh ?? rule.En ?? id, premises));
+            fired.Add(new FiredTag(tag.Tag.Text ?? tag.Tag.ToString(), id, rule.Version, rule.En ?? id, rule.Zh ?? rule.En ?? id, premises)
+            {
+                Confidence = rule.Confidence,
+            });
         }
 
         return fired;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace EdgeProfile.Knowledge.Rules;
 
@@ -47,7 +48,7 @@ public static class Engine
     public static PreparedRules Prepare(RuleSet ruleSet, IEnumerable<Fact>? sharedFacts = null, EngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(ruleSet);
-        return new PreparedRules(ruleSet, (sharedFacts ?? []).ToList(), options ?? EngineOptions.Default);
+        return new PreparedRules(ruleSet, sharedFacts as IReadOnlyList<Fact> ?? (sharedFacts ?? []).ToList(), options ?? EngineOptions.Default);
     }
 
     /// <summary>The same result as <see cref="Evaluate"/> by naive iteration (every rule over all facts until nothing is new).</summary>
@@ -61,7 +62,7 @@ public static class Engine
         return NaiveEvaluator.Run(ruleSet, rules, strata, facts);
     }
 
-    internal static List<Rule> AllRules(RuleSet ruleSet, IReadOnlyList<Fact> baseFacts, EngineOptions options)
+    internal static List<Rule> AllRules(RuleSet ruleSet, IEnumerable<Fact> baseFacts, EngineOptions options)
     {
         var rules = new List<Rule>(ruleSet.Rules);
         if (!options.Rdfs)
@@ -137,16 +138,18 @@ public sealed class PreparedRules
     private readonly Dictionary<(string, int), int> predicateIds = [];
     private readonly List<(string Predicate, int Arity)> predicates = [];
     private readonly List<StratumPlan> strata = [];
+    private readonly List<RulePlan> plans = [];
     private readonly Dictionary<string, List<string>> dependents = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<Fact>> sharedBase = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Overlay> overlays = new(StringComparer.Ordinal);
-    private readonly Database shared = new();
-    private readonly Relation[] sharedRelations;
+    private static long touched;
+    private readonly Symbols symbols = new();
+    private readonly Store shared;
+    private readonly Table[] sharedTables;
 
-    internal PreparedRules(RuleSet ruleSet, List<Fact> sharedFacts, EngineOptions options)
+    internal PreparedRules(RuleSet ruleSet, IReadOnlyList<Fact> sharedFacts, EngineOptions options)
     {
         RuleSet = ruleSet;
-        var baseFacts = ruleSet.Facts.Concat(sharedFacts).ToList();
+        var baseFacts = ruleSet.Facts.Concat(sharedFacts);
         rules = Engine.AllRules(ruleSet, baseFacts, options);
         var stratification = Engine.Stratify(ruleSet, rules);
 
@@ -169,38 +172,40 @@ public sealed class PreparedRules
             var heads = group.Select(r => IdOf(r.Head.Predicate, r.Head.Arity)).Distinct().ToList();
             var names = new HashSet<string>(group.Select(r => r.Head.Predicate), StringComparer.Ordinal);
             var recursive = new HashSet<int>(heads);
-            var plans = group.Select(r => Planner.Plan(r, IdOf, recursive)).ToList();
-            var isRecursive = plans.Any(p => p.DeltaVariants.Count > 0);
-            strata.Add(new StratumPlan(plans, heads, isRecursive, names));
-        }
-
-        foreach (var fact in baseFacts)
-        {
-            if (shared.GetOrAdd(fact.Predicate, fact.Arity).Add(fact))
+            var stratumPlans = group.Select(r => Planner.Plan(r, IdOf, recursive, symbols.Encode)).ToList();
+            foreach (var plan in stratumPlans)
             {
-                if (!sharedBase.TryGetValue(fact.Predicate, out var list))
-                {
-                    sharedBase[fact.Predicate] = list = [];
-                }
-
-                list.Add(fact);
+                plan.Index = plans.Count;
+                plans.Add(plan);
             }
+
+            var isRecursive = stratumPlans.Any(p => p.DeltaVariants.Count > 0);
+            strata.Add(new StratumPlan(stratumPlans, heads, isRecursive, names));
         }
 
-        var relations = predicates.Select(p => shared.GetOrAdd(p.Predicate, p.Arity)).ToArray();
-        sharedRelations = relations;
-        var executor = new Executor(relations, shared);
+        shared = new Store(symbols, plans);
+        Load(shared, ruleSet.Facts);
+        Load(shared, sharedFacts);
+        foreach (var table in shared.Local)
+        {
+            table.Commit();
+        }
+
+        var tables = predicates.Select(p => shared.GetOrAdd(p.Predicate, p.Arity)).ToArray();
+        sharedTables = tables;
+        shared.ById = tables;
+        var executor = new Executor(tables, symbols);
         foreach (var stratum in strata)
         {
             executor.EvaluateStratum(stratum.Rules, stratum.Heads, stratum.Recursive);
         }
 
-        // Build every index a plan can ask of a shared relation now, so concurrent per-customer calls only read.
+        // Build every index a plan can ask of a shared table now, so concurrent per-customer calls only read.
         foreach (var step in strata.SelectMany(s => s.Rules).SelectMany(r => r.AllSteps()))
         {
-            if (step.Kind is StepKind.Scan or StepKind.Negate && step.Mask != 0)
+            if (step.Kind is StepKind.Scan or StepKind.Negate && step.Mask != 0 && !step.FullyBound)
             {
-                relations[step.PredicateId].Index(step.Mask);
+                tables[step.PredicateId].Index(step.Mask);
             }
         }
 
@@ -233,33 +238,127 @@ public sealed class PreparedRules
         names.Sort(StringComparer.Ordinal);
         var overlay = overlays.GetOrAdd(names.Count == 1 ? names[0] : string.Join('\u0001', names), _ => ComputeOverlay(names));
 
-        var db = new Database(shared);
+        var local = new Symbols(symbols);
+        var db = new Store(local, plans, shared);
         foreach (var name in overlay.Affected)
         {
-            foreach (var fact in sharedBase.GetValueOrDefault(name) ?? [])
+            foreach (var source in shared.Local.Where(t => t.Predicate == name).ToList())
             {
-                db.GetOrAdd(fact.Predicate, fact.Arity).Add(fact);
+                var copy = db.GetOrAdd(source.Predicate, source.Arity);
+                for (var row = 0; row < source.Count; row++)
+                {
+                    if (source.IsBase(row))
+                    {
+                        copy.Add(source.Row(row));
+                    }
+                }
             }
         }
 
-        var relations = (Relation[])sharedRelations.Clone();
+        var tables = (Table[])sharedTables.Clone();
         foreach (var id in overlay.LocalIds)
         {
-            relations[id] = db.GetOrAdd(predicates[id].Predicate, predicates[id].Arity);
+            tables[id] = db.GetOrAdd(predicates[id].Predicate, predicates[id].Arity);
         }
 
-        foreach (var fact in list)
+        Load(db, list);
+        foreach (var table in db.Local)
         {
-            db.GetOrAdd(fact.Predicate, fact.Arity).Add(fact);
+            table.Commit();
         }
 
-        var executor = new Executor(relations, db);
+        db.ById = tables;
+        var executor = new Executor(tables, local);
         foreach (var stratum in overlay.Strata)
         {
             executor.EvaluateStratum(stratum.Rules, stratum.Heads, stratum.Recursive);
         }
 
         return new EvaluationResult(db, RuleSet);
+    }
+
+    /// <summary>Adds <paramref name="facts"/> to the tables of <paramref name="store"/> (encoding their values).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Load(Store store, IEnumerable<Fact> facts)
+    {
+        if (facts is IReadOnlyList<Fact> { Count: > 4096 } list)
+        {
+            // Size the tables once: count the facts per predicate (runs of one predicate are counted together).
+            var counts = new Dictionary<(string, int), int>();
+            for (var i = 0; i < list.Count;)
+            {
+                var first = list[i];
+                var j = i + 1;
+                while (j < list.Count && ReferenceEquals(list[j].Predicate, first.Predicate) && list[j].Arity == first.Arity)
+                {
+                    j++;
+                }
+
+                counts[(first.Predicate, first.Arity)] = counts.GetValueOrDefault((first.Predicate, first.Arity)) + j - i;
+                i = j;
+            }
+
+            foreach (var ((predicate, arity), n) in counts)
+            {
+                store.GetOrAdd(predicate, arity).Reserve(n);
+            }
+        }
+
+        // Rows go in batches of one table: hash a batch, read its home slots (overlapping the cache misses), then add.
+        const int Batch = 64;
+        Table? table = null;
+        var rows = new long[Batch * 4];
+        Span<int> hashes = stackalloc int[Batch];
+        var count = 0;
+        var codes = store.Symbols;
+        foreach (var fact in facts)
+        {
+            if (table is null || !ReferenceEquals(fact.Predicate, table.Predicate) || fact.Arity != table.Arity || count == Batch)
+            {
+                Flush(table, rows, hashes, count);
+                count = 0;
+                if (table is null || !ReferenceEquals(fact.Predicate, table.Predicate) || fact.Arity != table.Arity)
+                {
+                    table = store.GetOrAdd(fact.Predicate, fact.Arity);
+                    if (rows.Length < Batch * fact.Arity)
+                    {
+                        rows = new long[Batch * fact.Arity];
+                    }
+                }
+            }
+
+            var args = fact.Args;
+            var offset = count * args.Length;
+            for (var k = 0; k < args.Length; k++)
+            {
+                rows[offset + k] = codes.Encode(args[k]);
+            }
+
+            count++;
+        }
+
+        Flush(table, rows, hashes, count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Flush(Table? table, long[] rows, Span<int> hashes, int count)
+    {
+        if (table is null || count == 0)
+        {
+            return;
+        }
+
+        var arity = table.Arity;
+        for (var i = 0; i < count; i++)
+        {
+            hashes[i] = RowHash.Of(rows.AsSpan(i * arity, arity));
+        }
+
+        touched += table.Touch(hashes[..count]);
+        for (var i = 0; i < count; i++)
+        {
+            table.Add(rows.AsSpan(i * arity, arity), hashes[i]);
+        }
     }
 
     private int IdOf(string predicate, int arity)

@@ -1,98 +1,235 @@
-using System.Text;
+using System.Runtime.CompilerServices;
 
 namespace EdgeProfile.Knowledge.Rules;
 
 /// <summary>
-/// Runs join plans over relations (one <see cref="Relation"/> per predicate id) and collects new head facts with their
-/// first derivation into a pending buffer; <see cref="EvaluateStratum"/> is semi-naive forward chaining to a fixpoint.
+/// Runs join plans over encoded tables (one <see cref="Table"/> per predicate id): scans read row ranges (all visible
+/// rows, the old rows or the delta) through per-step hash indexes, bind slots of 64-bit codes, filter with comparisons
+/// on the codes, and append new head rows with a compact provenance record (plan, variant, premise row ids, the key
+/// values of negated atoms). Rows a round adds stay invisible to scans until the round ends, so
+/// <see cref="EvaluateStratum"/> is semi-naive forward chaining to a fixpoint without a separate pending buffer.
 /// </summary>
 internal sealed class Executor
 {
-    private readonly Relation[] relations;
-    private readonly Database database;
-    private readonly List<(Fact Fact, Derivation Derivation, Relation Relation)> pending = [];
-    private readonly HashSet<Fact> pendingSet = [];
+    private const int BatchSize = 64;
+    private const long ParallelWork = 200_000;
+
+    private readonly Table[] tables;
+    private readonly Symbols symbols;
+    private readonly Dictionary<int, Table> tupleSets = [];
+    private readonly HashSet<long> premiseSeen = [];
+    private readonly LongBuffer batchRecords = new(1024);
+    private readonly int[] batchStarts = new int[BatchSize + 1];
+    private long[] batchRows = new long[BatchSize * 4];
+    private int batchCount;
+    private long touched;
+    private Candidates? sink;
 
     private RulePlan plan = null!;
-    private Step[] steps = [];
-    private Value[] slots = [];
-    private Fact?[] matched = [];
-    private List<Fact>?[] aggregatePremises = [];
-    private string?[] absent = [];
+    private int variantIndex;
+    private Step[] premiseOrder = [];
+    private long[] slots = new long[8];
+    private int[] matched = new int[8];
+    private LongBuffer[] aggregatePremises = [];
+    private RowIndex?[] stepIndexes = [];
 
     // Current aggregate (aggregates do not nest).
-    private Step aggregate = null!;
-    private HashSet<Fact> aggregateTuples = [];
-    private HashSet<Fact> aggregateSeen = [];
-    private List<Fact> aggregateFacts = [];
-    private double aggregateSum;
+    private Step[] aggregateScans = [];
+    private int[] aggregateTargets = [];
+    private bool aggregateSum;
+    private Table? aggregateTuples;
+    private LongBuffer aggregateBuffer = null!;
+    private long aggregateCount;
+    private double aggregateTotal;
 
-    public Executor(Relation[] relations, Database database)
+    public Executor(Table[] tables, Symbols symbols)
     {
-        this.relations = relations;
-        this.database = database;
+        this.tables = tables;
+        this.symbols = symbols;
     }
 
     public void EvaluateStratum(IReadOnlyList<RulePlan> rules, IReadOnlyList<int> headPredicateIds, bool recursive)
     {
-        foreach (var rule in rules)
+        if (!recursive && rules.Count > 1 && Environment.ProcessorCount > 1 && Work(rules) >= ParallelWork)
         {
-            Run(rule, rule.Full);
+            RunInParallel(rules);
+        }
+        else
+        {
+            foreach (var rule in rules)
+            {
+                Run(rule, 0);
+            }
         }
 
-        while (pending.Count > 0)
+        while (true)
         {
+            var grew = false;
             foreach (var id in headPredicateIds)
             {
-                relations[id].DeltaStart = relations[id].Count;
+                var t = tables[id];
+                t.DeltaStart = t.Visible;
+                grew |= t.Count > t.Visible;
+                t.Visible = t.Count;
             }
 
-            foreach (var (fact, derivation, relation) in pending)
-            {
-                relation.Add(fact);
-                database.Derivations[fact] = derivation;
-            }
-
-            pending.Clear();
-            pendingSet.Clear();
-            if (!recursive)
+            if (!grew || !recursive)
             {
                 break;
             }
 
             foreach (var rule in rules)
             {
-                foreach (var (deltaId, variant) in rule.DeltaVariants)
+                for (var k = 0; k < rule.DeltaVariants.Count; k++)
                 {
-                    var r = relations[deltaId];
-                    if (r.DeltaStart < r.Count)
+                    var t = tables[rule.DeltaVariants[k].DeltaPredicateId];
+                    if (t.DeltaStart < t.Visible)
                     {
-                        Run(rule, variant);
+                        Run(rule, k + 1);
                     }
                 }
             }
         }
     }
 
-    private void Run(RulePlan rule, Step[] variant)
+    /// <summary>The rows the rules' scans may read (a rough size of the stratum's work).</summary>
+    private long Work(IReadOnlyList<RulePlan> rules)
+    {
+        long rows = 0;
+        foreach (var rule in rules)
+        {
+            foreach (var s in rule.AllSteps())
+            {
+                if (s.Kind == StepKind.Scan)
+                {
+                    rows += tables[s.PredicateId].Visible;
+                }
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// A non-recursive stratum's rules read only lower strata, so their joins can run at once on several threads, each
+    /// rule's head rows and provenance buffered in emission order; the buffers are then added rule by rule, which gives
+    /// the same rows, order and first derivations as running the rules one after the other.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunInParallel(IReadOnlyList<RulePlan> rules)
+    {
+        var outputs = new Candidates[rules.Count];
+        Parallel.For(
+            0,
+            rules.Count,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            () => new Executor(tables, symbols),
+            (k, _, worker) =>
+            {
+                worker.sink = outputs[k] = new Candidates(rules[k].Head.Length);
+                worker.Run(rules[k], 0);
+                worker.sink = null;
+                return worker;
+            },
+            _ => { });
+
+        // The buffers tell how many rows may come: size each head table once.
+        var expected = new Dictionary<int, int>();
+        for (var k = 0; k < rules.Count; k++)
+        {
+            expected[rules[k].HeadPredicateId] = expected.GetValueOrDefault(rules[k].HeadPredicateId) + outputs[k].Count;
+        }
+
+        foreach (var (id, rows) in expected)
+        {
+            tables[id].Reserve(rows);
+        }
+
+        Span<int> hashes = stackalloc int[BatchSize];
+        for (var k = 0; k < rules.Count; k++)
+        {
+            var table = tables[rules[k].HeadPredicateId];
+            var output = outputs[k];
+            for (var first = 0; first < output.Count; first += BatchSize)
+            {
+                var n = Math.Min(BatchSize, output.Count - first);
+                for (var i = 0; i < n; i++)
+                {
+                    hashes[i] = RowHash.Of(output.Row(first + i));
+                }
+
+                touched += table.Touch(hashes[..n]);
+                for (var i = 0; i < n; i++)
+                {
+                    var at = table.Add(output.Row(first + i), hashes[i]);
+                    if (at >= 0)
+                    {
+                        table.SetProvenance(at, output.Record(first + i));
+                    }
+                }
+            }
+        }
+    }
+
+    private void Run(RulePlan rule, int variant)
     {
         plan = rule;
-        steps = variant;
+        variantIndex = variant;
+        premiseOrder = rule.PremiseOrders[variant];
         if (slots.Length < rule.SlotCount)
         {
-            slots = new Value[rule.SlotCount];
+            slots = new long[rule.SlotCount];
         }
 
         if (matched.Length < rule.MatchCount)
         {
-            matched = new Fact?[rule.MatchCount];
-            aggregatePremises = new List<Fact>?[rule.MatchCount];
-            absent = new string?[rule.MatchCount];
+            matched = new int[rule.MatchCount];
         }
 
-        Exec(variant, 0, inner: false);
+        if (aggregatePremises.Length < rule.MatchCount)
+        {
+            var grown = new LongBuffer[rule.MatchCount];
+            aggregatePremises.CopyTo(grown, 0);
+            for (var k = aggregatePremises.Length; k < grown.Length; k++)
+            {
+                grown[k] = new LongBuffer();
+            }
+
+            aggregatePremises = grown;
+        }
+
+        if (batchRows.Length < BatchSize * rule.Head.Length)
+        {
+            batchRows = new long[BatchSize * rule.Head.Length];
+        }
+
+        if (stepIndexes.Length < rule.StepCount)
+        {
+            stepIndexes = new RowIndex?[rule.StepCount];
+        }
+
+        var steps = rule.Variants[variant];
+        foreach (var s in steps)
+        {
+            Prepare(s);
+            foreach (var inner in s.Inner)
+            {
+                Prepare(inner);
+            }
+        }
+
+        Exec(steps, 0, inner: false);
+        Flush();
     }
 
+    private void Prepare(Step s)
+    {
+        stepIndexes[s.Id] = s.Kind is StepKind.Scan or StepKind.Negate && s.Mask != 0 && !s.FullyBound
+            ? tables[s.PredicateId].Index(s.Mask)
+            : null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Exec(Step[] list, int i, bool inner)
     {
         if (i == list.Length)
@@ -116,7 +253,7 @@ internal sealed class Executor
                 Scan(list, i, step, inner);
                 break;
             case StepKind.Compare:
-                if (Value.Compare(step.Left.Get(slots), step.Operator, step.Right.Get(slots)))
+                if (symbols.Compare(step.Left.Get(slots), step.Operator, step.Right.Get(slots)))
                 {
                     Exec(list, i + 1, inner);
                 }
@@ -125,7 +262,6 @@ internal sealed class Executor
             case StepKind.Negate:
                 if (!Holds(step))
                 {
-                    absent[step.MatchIndex] = Ground(step);
                     Exec(list, i + 1, inner);
                 }
 
@@ -136,134 +272,148 @@ internal sealed class Executor
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Scan(Step[] list, int i, Step step, bool inner)
     {
-        var relation = relations[step.PredicateId];
-        var facts = relation.Facts;
-        int start = 0, end = relation.Count;
+        var table = tables[step.PredicateId];
+        int start = 0, end = table.Visible;
         if (step.Source == Source.Old)
         {
-            end = relation.DeltaStart;
+            end = table.DeltaStart;
         }
         else if (step.Source == Source.Delta)
         {
-            start = relation.DeltaStart;
+            start = table.DeltaStart;
         }
 
         if (step.Mask == 0)
         {
             for (var p = start; p < end; p++)
             {
-                TryMatch(list, i, step, facts[p], inner);
+                TryMatch(list, i, step, table, p, inner);
             }
 
             return;
         }
 
-        if (!relation.Index(step.Mask).TryGetValue(KeyOf(step.KeyRefs), out var positions))
+        var refs = step.KeyRefs;
+        Span<long> key = stackalloc long[refs.Length];
+        for (var k = 0; k < refs.Length; k++)
         {
-            return;
+            key[k] = refs[k].Get(slots);
         }
 
-        foreach (var p in positions)
+        if (step.FullyBound)
         {
-            if (p >= end)
+            var found = table.Find(key);
+            if (found >= start && found < end)
             {
-                break;
+                matched[step.MatchIndex] = found;
+                Exec(list, i + 1, inner);
             }
 
+            return;
+        }
+
+        var index = stepIndexes[step.Id]!;
+        for (var p = index.First(key); p >= 0 && p < end; p = index.Next(p))
+        {
             if (p >= start)
             {
-                TryMatch(list, i, step, facts[p], inner);
+                TryMatch(list, i, step, table, p, inner);
             }
         }
     }
 
-    private void TryMatch(Step[] list, int i, Step step, Fact fact, bool inner)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void TryMatch(Step[] list, int i, Step step, Table table, int row, bool inner)
     {
-        var args = fact.Args;
-        foreach (var (position, slot) in step.Binds)
+        var data = table.Data;
+        var offset = row * table.Arity;
+        var constants = step.ConstantChecks;
+        for (var k = 0; k < constants.Length; k++)
         {
-            slots[slot] = args[position];
-        }
-
-        foreach (var (position, slot) in step.Checks)
-        {
-            if (!args[position].Equals(slots[slot]))
+            if (data[offset + constants[k].Position] != constants[k].Code)
             {
                 return;
             }
         }
 
-        matched[step.MatchIndex] = fact;
+        var binds = step.Binds;
+        for (var k = 0; k < binds.Length; k++)
+        {
+            slots[binds[k].Slot] = data[offset + binds[k].Position];
+        }
+
+        var checks = step.Checks;
+        for (var k = 0; k < checks.Length; k++)
+        {
+            if (data[offset + checks[k].Position] != slots[checks[k].Slot])
+            {
+                return;
+            }
+        }
+
+        matched[step.MatchIndex] = row;
         Exec(list, i + 1, inner);
     }
 
-    private Key KeyOf(Ref[] refs)
-    {
-        if (refs.Length == 1)
-        {
-            return new Key(refs[0].Get(slots));
-        }
-
-        var values = new Value[refs.Length];
-        for (var k = 0; k < refs.Length; k++)
-        {
-            values[k] = refs[k].Get(slots);
-        }
-
-        return new Key(values);
-    }
-
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Holds(Step step)
     {
-        var relation = relations[step.PredicateId];
-        if (step.FullyBound)
+        var table = tables[step.PredicateId];
+        if (step.Mask == 0 && !step.FullyBound)
         {
-            var args = new Value[step.KeyRefs.Length];
-            for (var k = 0; k < args.Length; k++)
-            {
-                args[k] = step.KeyRefs[k].Get(slots);
-            }
-
-            return relation.Contains(Fact.Own(step.Atom!.Predicate, args));
+            return table.Count > 0;
         }
 
-        return step.Mask == 0 ? relation.Count > 0 : relation.Index(step.Mask).ContainsKey(KeyOf(step.KeyRefs));
+        var refs = step.KeyRefs;
+        Span<long> key = stackalloc long[refs.Length];
+        for (var k = 0; k < refs.Length; k++)
+        {
+            key[k] = refs[k].Get(slots);
+        }
+
+        return step.FullyBound ? table.Find(key) >= 0 : stepIndexes[step.Id]!.First(key) >= 0;
     }
 
-    private string Ground(Step step)
-    {
-        if (step.AllRefs.Length == 0)
-        {
-            return step.Atom!.Predicate;
-        }
-
-        var sb = new StringBuilder(step.Atom!.Predicate).Append('(');
-        for (var k = 0; k < step.AllRefs.Length; k++)
-        {
-            var r = step.AllRefs[k];
-            sb.Append(k == 0 ? "" : ", ").Append(r.Slot < 0 && r.Constant is null ? "_" : r.Get(slots).ToString());
-        }
-
-        return sb.Append(')').ToString();
-    }
-
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunAggregate(Step[] list, int i, Step step)
     {
-        aggregate = step;
-        aggregateTuples = [];
-        aggregateSeen = [];
-        aggregateFacts = [];
-        aggregateSum = 0;
-        Exec(step.Inner, 0, inner: true);
-        var value = Value.Of(step.Function == AggregateFunction.Count ? aggregateTuples.Count : aggregateSum);
-        aggregatePremises[step.MatchIndex] = aggregateFacts;
+        aggregateScans = step.InnerScans;
+        aggregateTargets = step.TargetSlots;
+        aggregateSum = step.Function == AggregateFunction.Sum;
+        aggregateBuffer = aggregatePremises[step.MatchIndex];
+        aggregateBuffer.Clear();
+        aggregateCount = 0;
+        aggregateTotal = 0;
+        aggregateTuples = null;
+        if (!step.DistinctTuples)
+        {
+            if (!tupleSets.TryGetValue(aggregateTargets.Length, out var set))
+            {
+                tupleSets[aggregateTargets.Length] = set = new Table("#", aggregateTargets.Length);
+            }
+
+            set.Clear();
+            aggregateTuples = set;
+        }
+
+        if (step.SingleScanAggregate)
+        {
+            AggregateOneScan(step.Inner);
+        }
+        else
+        {
+            Exec(step.Inner, 0, inner: true);
+        }
+
+        var value = Symbols.Number(aggregateSum ? aggregateTotal : aggregateCount);
         if (step.BindsResult)
         {
             slots[step.Result.Slot] = value;
         }
-        else if (!step.Result.Get(slots).Equals(value))
+        else if (step.Result.Get(slots) != value)
         {
             return;
         }
@@ -271,63 +421,269 @@ internal sealed class Executor
         Exec(list, i + 1, inner: false);
     }
 
-    private void Collect()
+    /// <summary>An aggregate whose inner body is one scan (then only fully bound lookups) with distinct tuples: count,
+    /// sum and premises in one loop over the scan's rows (what <see cref="Exec"/> and <see cref="Collect"/> would do,
+    /// without the recursion).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AggregateOneScan(Step[] inner)
     {
-        var targets = aggregate.TargetSlots;
-        var tuple = new Value[targets.Length];
-        for (var k = 0; k < targets.Length; k++)
+        var scan = inner[0];
+        var table = tables[scan.PredicateId];
+        var data = table.Data;
+        var arity = table.Arity;
+        var end = table.Visible;
+        var reference = (long)scan.PredicateId << 32;
+        var binds = scan.Binds;
+        var checks = scan.Checks;
+        var constants = scan.ConstantChecks;
+        var sumSlot = aggregateSum ? aggregateTargets[0] : -1;
+        RowIndex? index = null;
+        var p = 0;
+        Span<long> key = stackalloc long[32];
+        if (scan.Mask != 0)
         {
-            tuple[k] = slots[targets[k]];
-        }
-
-        if (aggregateTuples.Add(Fact.Own("#", tuple)) && aggregate.Function == AggregateFunction.Sum && tuple[0].IsNumber)
-        {
-            aggregateSum += tuple[0].Number;
-        }
-
-        foreach (var s in aggregate.Inner)
-        {
-            if (s.Kind == StepKind.Scan && aggregateSeen.Add(matched[s.MatchIndex]!))
+            var refs = scan.KeyRefs;
+            for (var k = 0; k < refs.Length; k++)
             {
-                aggregateFacts.Add(matched[s.MatchIndex]!);
+                key[k] = refs[k].Get(slots);
             }
+
+            index = stepIndexes[scan.Id]!;
+            p = index.First(key[..refs.Length]);
+        }
+
+        while (p >= 0 && p < end)
+        {
+            var offset = p * arity;
+            var ok = true;
+            for (var k = 0; k < constants.Length && ok; k++)
+            {
+                ok = data[offset + constants[k].Position] == constants[k].Code;
+            }
+
+            if (ok)
+            {
+                for (var k = 0; k < binds.Length; k++)
+                {
+                    slots[binds[k].Slot] = data[offset + binds[k].Position];
+                }
+
+                for (var k = 0; k < checks.Length && ok; k++)
+                {
+                    ok = data[offset + checks[k].Position] == slots[checks[k].Slot];
+                }
+            }
+
+            for (var s = 1; s < inner.Length && ok; s++)
+            {
+                var lookup = inner[s];
+                var other = tables[lookup.PredicateId];
+                var refs = lookup.KeyRefs;
+                for (var k = 0; k < refs.Length; k++)
+                {
+                    key[k] = refs[k].Get(slots);
+                }
+
+                var found = other.Find(key[..refs.Length]);
+                ok = found >= 0 && found < other.Visible;
+                matched[lookup.MatchIndex] = found;
+            }
+
+            if (ok)
+            {
+                aggregateCount++;
+                if (sumSlot >= 0 && !Symbols.IsText(slots[sumSlot]))
+                {
+                    aggregateTotal += Symbols.NumberOf(slots[sumSlot]);
+                }
+
+                aggregateBuffer.Add(reference | (uint)p);
+                for (var s = 1; s < inner.Length; s++)
+                {
+                    aggregateBuffer.Add(((long)inner[s].PredicateId << 32) | (uint)matched[inner[s].MatchIndex]);
+                }
+            }
+
+            p = index is null ? p + 1 : index.Next(p);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Collect()
+    {
+        var targets = aggregateTargets;
+        var isNew = true;
+        if (aggregateTuples is not null)
+        {
+            Span<long> tuple = stackalloc long[targets.Length];
+            for (var k = 0; k < targets.Length; k++)
+            {
+                tuple[k] = slots[targets[k]];
+            }
+
+            isNew = aggregateTuples.Add(tuple) >= 0;
+        }
+
+        if (isNew)
+        {
+            aggregateCount++;
+            if (aggregateSum)
+            {
+                var v = slots[targets[0]];
+                if (!Symbols.IsText(v))
+                {
+                    aggregateTotal += Symbols.NumberOf(v);
+                }
+            }
+        }
+
+        foreach (var s in aggregateScans)
+        {
+            aggregateBuffer.Add(((long)s.PredicateId << 32) | (uint)matched[s.MatchIndex]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Emit()
     {
         var head = plan.Head;
-        var values = new Value[head.Length];
-        for (var k = 0; k < head.Length; k++)
+        if (batchCount == BatchSize)
         {
-            values[k] = head[k].Get(slots);
+            Flush();
         }
 
-        var fact = Fact.Own(plan.Rule.Head.Predicate, values);
-        var relation = relations[plan.HeadPredicateId];
-        if (relation.Contains(fact) || !pendingSet.Add(fact))
+        var arity = head.Length;
+        var offset = batchCount * arity;
+        for (var k = 0; k < arity; k++)
         {
-            return;
+            batchRows[offset + k] = head[k].Get(slots);
         }
 
-        var premises = new List<Fact>();
-        var absentAtoms = new List<string>();
-        foreach (var s in plan.PremiseOrder(steps))
+        var record = batchRecords;
+        batchStarts[batchCount++] = record.Count;
+        record.Add(((long)plan.Index << 20) | (uint)variantIndex);
+        foreach (var s in premiseOrder)
         {
             switch (s.Kind)
             {
                 case StepKind.Scan:
-                    premises.Add(matched[s.MatchIndex]!);
+                    record.Add(((long)s.PredicateId << 32) | (uint)matched[s.MatchIndex]);
                     break;
                 case StepKind.Negate:
-                    absentAtoms.Add(absent[s.MatchIndex]!);
+                    foreach (var r in s.KeyRefs)
+                    {
+                        record.Add(r.Get(slots));
+                    }
+
                     break;
                 case StepKind.Aggregate:
-                    premises.AddRange(aggregatePremises[s.MatchIndex]!);
+                    var premises = aggregatePremises[s.MatchIndex];
+                    if (s.InnerScans.Length <= 1)
+                    {
+                        record.Add(premises.Count);
+                        record.AddRange(premises.Span(0, premises.Count));
+                        break;
+                    }
+
+                    premiseSeen.Clear();
+                    var countAt = record.Count;
+                    record.Add(0);
+                    var n = 0;
+                    for (var k = 0; k < premises.Count; k++)
+                    {
+                        if (premiseSeen.Add(premises[k]))
+                        {
+                            record.Add(premises[k]);
+                            n++;
+                        }
+                    }
+
+                    record.Set(countAt, n);
                     break;
             }
         }
-
-        pending.Add((fact, new Derivation(plan.Rule.Id, premises, absentAtoms), relation));
     }
+
+    /// <summary>
+    /// Adds the buffered head rows to the head table in emission order (so first derivations and row order are as if
+    /// each were added when emitted: no scan reads rows of the current round). The hash slots of the whole batch are
+    /// read first, so their cache misses overlap instead of stalling one after the other.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Flush()
+    {
+        if (batchCount == 0)
+        {
+            return;
+        }
+
+        var table = tables[plan.HeadPredicateId];
+        var arity = table.Arity;
+        var rows = batchRows.AsSpan();
+        batchStarts[batchCount] = batchRecords.Count;
+        if (sink is not null)
+        {
+            for (var i = 0; i < batchCount; i++)
+            {
+                sink.Add(rows.Slice(i * arity, arity), batchRecords.Span(batchStarts[i], batchStarts[i + 1] - batchStarts[i]));
+            }
+
+            batchCount = 0;
+            batchRecords.Clear();
+            return;
+        }
+
+        Span<int> hashes = stackalloc int[batchCount];
+        for (var i = 0; i < batchCount; i++)
+        {
+            hashes[i] = RowHash.Of(rows.Slice(i * arity, arity));
+        }
+
+        touched += table.Touch(hashes);
+        for (var i = 0; i < batchCount; i++)
+        {
+            var at = table.Add(rows.Slice(i * arity, arity), hashes[i]);
+            if (at >= 0)
+            {
+                table.SetProvenance(at, batchRecords.Span(batchStarts[i], batchStarts[i + 1] - batchStarts[i]));
+            }
+        }
+
+        batchCount = 0;
+        batchRecords.Clear();
+    }
+}
+
+/// <summary>Head rows a rule emitted, in emission order, with their provenance records, before they are added (fixed
+/// chunks: appending never copies).</summary>
+internal sealed class Candidates
+{
+    private const int ChunkRows = 8192;
+    private readonly int arity;
+    private readonly List<long[]> rows = [];
+    private readonly List<int[]> addresses = [];
+    private readonly RecordStore records = new();
+
+    public Candidates(int arity) => this.arity = arity;
+
+    public int Count { get; private set; }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Add(ReadOnlySpan<long> row, ReadOnlySpan<long> record)
+    {
+        var at = Count % ChunkRows;
+        if (at == 0)
+        {
+            rows.Add(new long[ChunkRows * arity]);
+            addresses.Add(new int[ChunkRows]);
+        }
+
+        row.CopyTo(rows[^1].AsSpan(at * arity, arity));
+        addresses[^1][at] = records.Append(record);
+        Count++;
+    }
+
+    public ReadOnlySpan<long> Row(int index) => rows[index / ChunkRows].AsSpan(index % ChunkRows * arity, arity);
+
+    public ReadOnlySpan<long> Record(int index) => records.Get(addresses[index / ChunkRows][index % ChunkRows]);
 }

@@ -1,9 +1,9 @@
 namespace EdgeProfile.Knowledge.Rules;
 
-/// <summary>A term in a plan: a variable slot (<see cref="Slot"/> ≥ 0) or a constant.</summary>
-internal readonly record struct Ref(int Slot, Value? Constant)
+/// <summary>A term in a plan: a variable slot (<see cref="Slot"/> ≥ 0) or a constant (and its <see cref="Symbols"/> code).</summary>
+internal readonly record struct Ref(int Slot, Value? Constant, long Code = 0)
 {
-    public Value Get(Value[] slots) => Slot >= 0 ? slots[Slot] : Constant!;
+    public long Get(long[] slots) => Slot >= 0 ? slots[Slot] : Code;
 }
 
 internal enum StepKind
@@ -32,6 +32,26 @@ internal sealed class Step
 {
     public StepKind Kind { get; init; }
 
+    /// <summary>Number of the step within its rule's plans (the executor caches per-step state by it).</summary>
+    public int Id { get; set; }
+
+    /// <summary>For an aggregate: whether distinct solutions of the inner body always give distinct target tuples
+    /// (every argument of every inner scan is a constant, a group variable or a target), so no tuple set is needed.</summary>
+    public bool DistinctTuples { get; init; }
+
+    /// <summary>For an aggregate: the scans of the inner body (they contribute premises).</summary>
+    public Step[] InnerScans => innerScans ??= [.. Inner.Where(s => s.Kind == StepKind.Scan)];
+
+    private Step[]? innerScans;
+
+    private bool? singleScanAggregate;
+
+    /// <summary>For an aggregate: whether its inner body is one scan followed only by fully bound lookups (of at most 32
+    /// arguments) and its tuples are distinct, so one loop can evaluate it.</summary>
+    public bool SingleScanAggregate => singleScanAggregate ??=
+        DistinctTuples && Inner.Length > 0 && Inner[0].Kind == StepKind.Scan && !Inner[0].FullyBound && Inner[0].KeyRefs.Length <= 32
+        && Inner.Skip(1).All(s => s.Kind == StepKind.Scan && s.FullyBound && s.KeyRefs.Length <= 32);
+
     /// <summary>Index of the body literal this step comes from (premises are listed in this order).</summary>
     public int SourceIndex { get; init; }
 
@@ -55,6 +75,9 @@ internal sealed class Step
     public (int Position, int Slot)[] Binds { get; init; } = [];
 
     public (int Position, int Slot)[] Checks { get; init; } = [];
+
+    /// <summary>Constant arguments of a scan checked per row rather than looked up in its index.</summary>
+    public (int Position, long Code)[] ConstantChecks { get; init; } = [];
 
     public Ref Left { get; init; }
 
@@ -90,21 +113,33 @@ internal sealed class RulePlan
 
     public required IReadOnlyList<(int DeltaPredicateId, Step[] Steps)> DeltaVariants { get; init; }
 
-    private readonly Dictionary<Step[], Step[]> premiseOrder = new(ReferenceEqualityComparer.Instance);
+    /// <summary>The plan's number in its <see cref="PreparedRules"/> (provenance records name it).</summary>
+    public int Index { get; set; }
 
-    /// <summary>The steps of <paramref name="variant"/> that contribute premises or absent atoms, in body order.</summary>
-    public Step[] PremiseOrder(Step[] variant)
+    /// <summary>Variant 0 is <see cref="Full"/>, variant k + 1 is delta variant k.</summary>
+    public Step[][] Variants => variants ??= [Full, .. DeltaVariants.Select(v => v.Steps)];
+
+    /// <summary>Per variant, the steps that contribute premises or absent atoms, in body order.</summary>
+    public Step[][] PremiseOrders => premiseOrders ??= [.. Variants.Select(v => v.Where(s => s.MatchIndex >= 0).OrderBy(s => s.SourceIndex).ToArray())];
+
+    /// <summary>The number of steps (every step's <see cref="Step.Id"/> is below it).</summary>
+    public int StepCount { get; private set; }
+
+    private Step[][]? variants;
+    private Step[][]? premiseOrders;
+
+    /// <summary>Numbers the steps and computes the derived arrays (call once after construction).</summary>
+    public RulePlan Seal()
     {
-        lock (premiseOrder)
+        var id = 0;
+        foreach (var s in AllSteps())
         {
-            if (!premiseOrder.TryGetValue(variant, out var ordered))
-            {
-                ordered = [.. variant.Where(s => s.MatchIndex >= 0).OrderBy(s => s.SourceIndex)];
-                premiseOrder[variant] = ordered;
-            }
-
-            return ordered;
+            s.Id = id++;
         }
+
+        StepCount = id;
+        _ = PremiseOrders;
+        return this;
     }
 
     public IEnumerable<Step> AllSteps() =>
@@ -115,7 +150,7 @@ internal sealed class RulePlan
 /// first in a delta variant), filters (comparisons, negations) as soon as their variables are bound, aggregates last.</summary>
 internal static class Planner
 {
-    public static RulePlan Plan(Rule rule, Func<string, int, int> predicateId, ISet<int> recursive)
+    public static RulePlan Plan(Rule rule, Func<string, int, int> predicateId, ISet<int> recursive, Func<Value, long> encode)
     {
         var slots = new Dictionary<string, int>(StringComparer.Ordinal);
         int Slot(string name)
@@ -139,7 +174,7 @@ internal static class Planner
 
         var matchCount = 0;
         var headId = predicateId(rule.Head.Predicate, rule.Head.Arity);
-        var head = rule.Head.Terms.Select(t => Ref(t, slots, rule)).ToArray();
+        var head = rule.Head.Terms.Select(t => Ref(t, slots, rule, encode)).ToArray();
 
         var recursiveLiterals = new List<int>();
         for (var i = 0; i < rule.Body.Count; i++)
@@ -150,13 +185,13 @@ internal static class Planner
             }
         }
 
-        var full = Order(rule, null, slots, predicateId, recursiveLiterals, ref matchCount);
+        var full = Order(rule, null, slots, predicateId, recursiveLiterals, encode, ref matchCount);
         var variants = new List<(int, Step[])>();
         foreach (var i in recursiveLiterals)
         {
             var atom = ((AtomLiteral)rule.Body[i]).Atom;
             var count = 0;
-            variants.Add((predicateId(atom.Predicate, atom.Arity), Order(rule, i, slots, predicateId, recursiveLiterals, ref count)));
+            variants.Add((predicateId(atom.Predicate, atom.Arity), Order(rule, i, slots, predicateId, recursiveLiterals, encode, ref count)));
             matchCount = Math.Max(matchCount, count);
         }
 
@@ -169,14 +204,14 @@ internal static class Planner
             MatchCount = matchCount,
             Full = full,
             DeltaVariants = variants,
-        };
+        }.Seal();
     }
 
-    private static Ref Ref(Term t, Dictionary<string, int> slots, Rule rule)
+    private static Ref Ref(Term t, Dictionary<string, int> slots, Rule rule, Func<Value, long> encode)
     {
         if (!t.IsVariable)
         {
-            return new Ref(-1, t.Constant);
+            return new Ref(-1, t.Constant, encode(t.Constant!));
         }
 
         return slots.TryGetValue(t.VariableName!, out var s)
@@ -184,7 +219,7 @@ internal static class Planner
             : throw new InvalidOperationException("Unsafe variable " + t + " in rule " + rule.Id + ": " + rule);
     }
 
-    private static Step[] Order(Rule rule, int? delta, Dictionary<string, int> slots, Func<string, int, int> predicateId, List<int> recursive, ref int matchCount)
+    private static Step[] Order(Rule rule, int? delta, Dictionary<string, int> slots, Func<string, int, int> predicateId, List<int> recursive, Func<Value, long> encode, ref int matchCount)
     {
         var bound = new HashSet<string>(StringComparer.Ordinal);
         var steps = new List<Step>();
@@ -225,7 +260,7 @@ internal static class Planner
                 var literal = body[pending[k]];
                 if (RuleCompiler.VariablesOf(literal).All(v => b.Contains(v.VariableName!) || (v.IsAnonymous && literal is AtomLiteral)))
                 {
-                    into.Add(FilterStep(literal, pending[k], b, slots, predicateId, rule, ref counter));
+                    into.Add(FilterStep(literal, pending[k], b, slots, predicateId, rule, encode, ref counter));
                     pending.RemoveAt(k);
                     k--;
                 }
@@ -235,7 +270,7 @@ internal static class Planner
         if (delta is { } d)
         {
             positives.Remove(d);
-            steps.Add(ScanStep(((AtomLiteral)rule.Body[d]).Atom, d, Source.Delta, bound, slots, predicateId, ref counter));
+            steps.Add(ScanStep(((AtomLiteral)rule.Body[d]).Atom, d, Source.Delta, bound, slots, predicateId, encode, ref counter));
             Flush(filters, rule.Body, bound, steps);
         }
 
@@ -244,7 +279,7 @@ internal static class Planner
         {
             var best = positives.OrderByDescending(i => Score(((AtomLiteral)rule.Body[i]).Atom, bound)).First();
             positives.Remove(best);
-            steps.Add(ScanStep(((AtomLiteral)rule.Body[best]).Atom, best, SourceOf(best), bound, slots, predicateId, ref counter));
+            steps.Add(ScanStep(((AtomLiteral)rule.Body[best]).Atom, best, SourceOf(best), bound, slots, predicateId, encode, ref counter));
             Flush(filters, rule.Body, bound, steps);
         }
 
@@ -265,7 +300,7 @@ internal static class Planner
             {
                 var best = innerPositives.OrderByDescending(k => Score(((AtomLiteral)g.Body[k]).Atom, innerBound)).First();
                 innerPositives.Remove(best);
-                inner.Add(ScanStep(((AtomLiteral)g.Body[best]).Atom, best, Source.Full, innerBound, slots, predicateId, ref counter));
+                inner.Add(ScanStep(((AtomLiteral)g.Body[best]).Atom, best, Source.Full, innerBound, slots, predicateId, encode, ref counter));
                 Flush(innerFilters, g.Body, innerBound, inner);
             }
 
@@ -275,14 +310,19 @@ internal static class Planner
             }
 
             var resultBound = !g.Result.IsVariable || bound.Contains(g.Result.VariableName!);
+            var determined = new HashSet<string>(bound, StringComparer.Ordinal);
+            determined.UnionWith(g.Targets.Select(t => t.VariableName!));
+            var distinct = g.Body.OfType<AtomLiteral>().Where(a => !a.Negated)
+                .All(a => a.Atom.Terms.All(t => !t.IsVariable || determined.Contains(t.VariableName!)));
             steps.Add(new Step
             {
                 Kind = StepKind.Aggregate,
                 SourceIndex = i,
                 MatchIndex = counter++,
                 Function = g.Function,
-                Result = Ref(g.Result, slots, rule),
+                Result = Ref(g.Result, slots, rule, encode),
                 BindsResult = !resultBound,
+                DistinctTuples = distinct,
                 TargetSlots = g.Targets.Select(t => slots[t.VariableName!]).ToArray(),
                 Inner = [.. inner],
             });
@@ -306,25 +346,26 @@ internal static class Planner
     private static int Score(Atom atom, HashSet<string> bound) =>
         atom.Terms.Count(t => !t.IsVariable || bound.Contains(t.VariableName!)) * 2 - (atom.Terms.Count == 0 ? 0 : 1);
 
-    private static Step ScanStep(Atom atom, int sourceIndex, Source source, HashSet<string> bound, Dictionary<string, int> slots, Func<string, int, int> predicateId, ref int counter)
+    private static Step ScanStep(Atom atom, int sourceIndex, Source source, HashSet<string> bound, Dictionary<string, int> slots, Func<string, int, int> predicateId, Func<Value, long> encode, ref int counter)
     {
-        var keys = new List<Ref>();
+        // Index choice: a fully bound atom is a lookup in the table's row set; with some variables bound, the index is
+        // on those positions and constants are checked per row (so one index per relation serves many rules); with
+        // only constants bound, the index is on the constants.
+        var constants = new List<(int Position, long Code, Value Value)>();
+        var variables = new List<(int Position, int Slot)>();
         var binds = new List<(int, int)>();
         var checks = new List<(int, int)>();
-        var mask = 0;
         var inAtom = new HashSet<string>(StringComparer.Ordinal);
         for (var p = 0; p < atom.Terms.Count; p++)
         {
             var t = atom.Terms[p];
             if (!t.IsVariable)
             {
-                mask |= 1 << p;
-                keys.Add(new Ref(-1, t.Constant));
+                constants.Add((p, encode(t.Constant!), t.Constant!));
             }
             else if (bound.Contains(t.VariableName!))
             {
-                mask |= 1 << p;
-                keys.Add(new Ref(slots[t.VariableName!], null));
+                variables.Add((p, slots[t.VariableName!]));
             }
             else if (inAtom.Add(t.VariableName!))
             {
@@ -337,6 +378,33 @@ internal static class Planner
         }
 
         bound.UnionWith(inAtom);
+        var fullyBound = constants.Count + variables.Count == atom.Terms.Count;
+        var keyed = new List<(int Position, Ref Ref)>();
+        var constantChecks = new List<(int, long)>();
+        foreach (var v in variables)
+        {
+            keyed.Add((v.Position, new Ref(v.Slot, null)));
+        }
+
+        foreach (var c in constants)
+        {
+            if (fullyBound || variables.Count == 0)
+            {
+                keyed.Add((c.Position, new Ref(-1, c.Value, c.Code)));
+            }
+            else
+            {
+                constantChecks.Add((c.Position, c.Code));
+            }
+        }
+
+        keyed.Sort((a, b) => a.Position.CompareTo(b.Position));
+        var mask = 0;
+        foreach (var k in keyed)
+        {
+            mask |= 1 << k.Position;
+        }
+
         return new Step
         {
             Kind = StepKind.Scan,
@@ -346,13 +414,15 @@ internal static class Planner
             Atom = atom,
             Source = source,
             Mask = mask,
-            KeyRefs = [.. keys],
+            FullyBound = fullyBound && atom.Terms.Count > 0,
+            KeyRefs = [.. keyed.Select(k => k.Ref)],
             Binds = [.. binds],
             Checks = [.. checks],
+            ConstantChecks = [.. constantChecks],
         };
     }
 
-    private static Step FilterStep(Literal literal, int sourceIndex, HashSet<string> bound, Dictionary<string, int> slots, Func<string, int, int> predicateId, Rule rule, ref int counter)
+    private static Step FilterStep(Literal literal, int sourceIndex, HashSet<string> bound, Dictionary<string, int> slots, Func<string, int, int> predicateId, Rule rule, Func<Value, long> encode, ref int counter)
     {
         if (literal is ComparisonLiteral c)
         {
@@ -361,8 +431,8 @@ internal static class Planner
                 Kind = StepKind.Compare,
                 SourceIndex = sourceIndex,
                 MatchIndex = -1,
-                Left = Ref(c.Left, slots, rule),
-                Right = Ref(c.Right, slots, rule),
+                Left = Ref(c.Left, slots, rule, encode),
+                Right = Ref(c.Right, slots, rule, encode),
                 Operator = c.Operator,
             };
         }
@@ -380,7 +450,7 @@ internal static class Planner
                 continue;
             }
 
-            var r = Ref(t, slots, rule);
+            var r = Ref(t, slots, rule, encode);
             mask |= 1 << p;
             keys.Add(r);
             all.Add(r);

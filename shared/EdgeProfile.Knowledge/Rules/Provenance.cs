@@ -70,41 +70,40 @@ public sealed record DerivedTag(Value Customer, Value Tag, string? RuleId, RuleM
 /// </summary>
 public sealed class EvaluationResult
 {
-    private readonly Database db;
+    private readonly IFactStore db;
     private readonly RuleSet ruleSet;
 
-    internal EvaluationResult(Database db, RuleSet ruleSet)
+    internal EvaluationResult(IFactStore db, RuleSet ruleSet)
     {
         this.db = db;
         this.ruleSet = ruleSet;
     }
 
     /// <summary>The number of facts (base and derived).</summary>
-    public int Count => db.Visible().Sum(r => r.Count);
+    public int Count => db.Count;
 
     /// <summary>The facts of <paramref name="predicate"/> (any arity), in the order they were added.</summary>
     public IReadOnlyList<Fact> Facts(string predicate)
     {
         ArgumentNullException.ThrowIfNull(predicate);
-        return [.. db.Visible(predicate).SelectMany(r => r.Facts)];
+        return [.. db.Facts(predicate)];
     }
 
     /// <summary>Every fact, relation by relation.</summary>
-    public IEnumerable<Fact> AllFacts() => db.Visible().SelectMany(r => r.Facts);
+    public IEnumerable<Fact> AllFacts() => db.AllFacts();
 
     /// <summary>Whether <paramref name="fact"/> holds (given or derived).</summary>
     public bool Contains(Fact fact)
     {
         ArgumentNullException.ThrowIfNull(fact);
-        return db.Find(fact.Predicate, fact.Arity).Relation?.Contains(fact) == true;
+        return db.Contains(fact);
     }
 
     /// <summary>The first derivation of <paramref name="fact"/>; <c>null</c> when it is a base fact or does not hold.</summary>
     public Derivation? DerivationOf(Fact fact)
     {
         ArgumentNullException.ThrowIfNull(fact);
-        var (relation, owner) = db.Find(fact.Predicate, fact.Arity);
-        return relation is not null && relation.Contains(fact) ? owner!.Derivations.GetValueOrDefault(fact) : null;
+        return db.DerivationOf(fact);
     }
 
     /// <summary>Why <paramref name="fact"/> holds: its derivation tree down to base facts; <c>null</c> when it does not hold.</summary>

@@ -73,7 +73,7 @@ public static class RuleCompiler
             if (meta.Id is not null)
             {
                 var tag = isTag && clause.Head.Terms[1].Constant is { Text: not null } c ? c.Text : null;
-                var m = new RuleMetadata(meta.Id, meta.Version, meta.En, meta.Zh, clause.Line, tag);
+                var m = new RuleMetadata(meta.Id, meta.Version, meta.En, meta.Zh, clause.Line, tag) { Confidence = meta.Confidence };
                 if (!metadata.TryAdd(meta.Id, m))
                 {
                     errors.Add(new CompileError(CompileErrorKind.DuplicateRuleId, meta.IdLine, meta.IdColumn, "duplicate rule id " + meta.Id + " (first used by the rule at line " + metadata[meta.Id].Line + ")"));
@@ -95,12 +95,13 @@ public static class RuleCompiler
         return new CompileResult(RuleSet.FromCompiler(rules, facts, metadata, strata), []);
     }
 
-    private sealed record Meta(string? Id, int IdLine, int IdColumn, int Version, string? En, string? Zh);
+    private sealed record Meta(string? Id, int IdLine, int IdColumn, int Version, string? En, string? Zh, double? Confidence);
 
     private static Meta ReadMetadata(ParsedClause clause, List<CompileError> errors)
     {
         string? id = null, en = null, zh = null;
         int idLine = 0, idColumn = 0, version = 1;
+        double? confidence = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in clause.Directives)
         {
@@ -124,6 +125,17 @@ public static class RuleCompiler
                     }
 
                     break;
+                case "confidence":
+                    if (d.IsNumber && double.TryParse(d.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var c) && c > 0 && c <= 1)
+                    {
+                        confidence = c;
+                    }
+                    else
+                    {
+                        errors.Add(new CompileError(CompileErrorKind.Metadata, d.ValueLine, d.ValueColumn, "@confidence must be a number in (0, 1], not " + d.Value));
+                    }
+
+                    break;
                 case "en":
                     en = d.Value;
                     break;
@@ -131,12 +143,12 @@ public static class RuleCompiler
                     zh = d.Value;
                     break;
                 default:
-                    errors.Add(new CompileError(CompileErrorKind.Metadata, d.Line, d.Column, "unknown metadata @" + d.Name + " (use @rule, @version, @en, @zh)"));
+                    errors.Add(new CompileError(CompileErrorKind.Metadata, d.Line, d.Column, "unknown metadata @" + d.Name + " (use @rule, @version, @confidence, @en, @zh)"));
                     break;
             }
         }
 
-        return new Meta(id, idLine, idColumn, version, en, zh);
+        return new Meta(id, idLine, idColumn, version, en, zh, confidence);
     }
 
     private static IEnumerable<Atom> AtomsOf(ParsedClause clause)

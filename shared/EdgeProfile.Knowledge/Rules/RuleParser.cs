@@ -20,7 +20,7 @@ namespace EdgeProfile.Knowledge.Rules;
 /// <c>N = count(X, ... : l1, ..., lk)</c> / <c>S = sum(V, X, ... : l1, ..., lk)</c> (distinct tuples of the listed
 /// variables, grouped by the variables bound before it; an empty group gives 0).</item>
 /// <item>Metadata lines before a rule: <c>@rule ID</c> (symbol or string), <c>@version N</c> (integer, default 1),
-/// <c>@en "text"</c>, <c>@zh "text"</c>. A <b>tag rule</b> (head <c>tag(Customer, tag_name)</c>) needs all of
+/// <c>@confidence P</c> (a number in (0, 1], default none), <c>@en "text"</c>, <c>@zh "text"</c>. A <b>tag rule</b> (head <c>tag(Customer, tag_name)</c>) needs all of
 /// <c>@rule</c>, <c>@en</c> and <c>@zh</c>; other rules may carry them. Rules without <c>@rule</c> get the id
 /// <c>rule@LINE</c>.</item>
 /// <item>Online features enter as facts <c>feature(Customer, feature_name, Value)</c>; tags leave as <c>tag(Customer, Tag)</c>.</item>
@@ -354,7 +354,7 @@ public static class RuleParser
             var name = Next();
             if (name.Kind != TokenKind.Identifier || name.Line != at.Line || name.Column != at.Column + 1)
             {
-                throw Expected("a metadata name right after '@' (@rule, @version, @en, @zh)", name);
+                throw Expected("a metadata name right after '@' (@rule, @version, @confidence, @en, @zh)", name);
             }
 
             var value = Next();

@@ -1,6 +1,6 @@
 namespace EdgeProfile.Knowledge.Rules;
 
-/// <summary>What a rule's metadata lines said: id, version and the reason text shown with the tags it sets.</summary>
+/// <summary>What a rule's metadata lines said: id, version, confidence and the reason text shown with the tags it sets.</summary>
 /// <param name="Id">The rule id (<c>@rule</c>).</param>
 /// <param name="Version">The rule version (<c>@version</c>, default 1).</param>
 /// <param name="En">English reason text (<c>@en</c>), or <c>null</c>.</param>
@@ -15,6 +15,9 @@ public sealed record RuleMetadata(string Id, int Version, string? En, string? Zh
         language is not null && language.StartsWith("zh", StringComparison.OrdinalIgnoreCase)
             ? Zh ?? En ?? Id
             : En ?? Zh ?? Id;
+
+    /// <summary>The rule's confidence (<c>@confidence</c>, a number in (0, 1]), or <c>null</c> when the rule gives none.</summary>
+    public double? Confidence { get; init; }
 }
 
 /// <summary>

@@ -1,91 +1,10 @@
 namespace EdgeProfile.Knowledge.Rules;
 
-/// <summary>A lookup key over some argument positions of a fact (one value without an array, else an array).</summary>
-internal readonly struct Key : IEquatable<Key>
-{
-    private readonly Value? single;
-    private readonly Value[]? many;
-    private readonly int hash;
-
-    public Key(Value single)
-    {
-        this.single = single;
-        many = null;
-        hash = single.GetHashCode();
-    }
-
-    public Key(Value[] many)
-    {
-        single = null;
-        this.many = many;
-        var h = new HashCode();
-        foreach (var v in many)
-        {
-            h.Add(v.GetHashCode());
-        }
-
-        hash = h.ToHashCode();
-    }
-
-    public static Key Of(Value[] args, int[] positions)
-    {
-        if (positions.Length == 1)
-        {
-            return new Key(args[positions[0]]);
-        }
-
-        var values = new Value[positions.Length];
-        for (var i = 0; i < positions.Length; i++)
-        {
-            values[i] = args[positions[i]];
-        }
-
-        return new Key(values);
-    }
-
-    public bool Equals(Key other)
-    {
-        if (hash != other.hash)
-        {
-            return false;
-        }
-
-        if (single is not null)
-        {
-            return single.Equals(other.single);
-        }
-
-        if (many is null || other.many is null || many.Length != other.many.Length)
-        {
-            return many is null && other.many is null && other.single is null;
-        }
-
-        for (var i = 0; i < many.Length; i++)
-        {
-            if (!many[i].Equals(other.many[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    public override bool Equals(object? obj) => obj is Key k && Equals(k);
-
-    public override int GetHashCode() => hash;
-}
-
-/// <summary>
-/// The facts of one predicate and arity, in insertion order (a fact's position is its sequence number, which
-/// semi-naive evaluation uses to tell old facts from the delta), with hash indexes on bound argument positions,
-/// built on first use and kept up to date on insert.
-/// </summary>
+/// <summary>The facts of one predicate and arity as <see cref="Fact"/> objects, in insertion order (the naive reference
+/// evaluator's storage).</summary>
 internal sealed class Relation
 {
     private readonly HashSet<Fact> set = [];
-    private readonly Dictionary<int, (int[] Positions, Dictionary<Key, List<int>> Map)> indexes = [];
-    private readonly Lock gate = new();
 
     public Relation(string predicate, int arity)
     {
@@ -101,9 +20,6 @@ internal sealed class Relation
 
     public int Count => Facts.Count;
 
-    /// <summary>Facts at positions [DeltaStart, Count) are the current delta.</summary>
-    public int DeltaStart { get; set; }
-
     public bool Contains(Fact fact) => set.Contains(fact);
 
     public bool Add(Fact fact)
@@ -113,70 +29,17 @@ internal sealed class Relation
             return false;
         }
 
-        var position = Facts.Count;
         Facts.Add(fact);
-        foreach (var (positions, map) in indexes.Values)
-        {
-            Insert(map, positions, fact, position);
-        }
-
         return true;
-    }
-
-    /// <summary>The index on the positions in <paramref name="mask"/> (built on first use; thread-safe to build).</summary>
-    public Dictionary<Key, List<int>> Index(int mask)
-    {
-        lock (gate)
-        {
-            if (indexes.TryGetValue(mask, out var existing))
-            {
-                return existing.Map;
-            }
-
-            var positions = Positions(mask);
-            var index = new Dictionary<Key, List<int>>();
-            for (var i = 0; i < Facts.Count; i++)
-            {
-                Insert(index, positions, Facts[i], i);
-            }
-
-            indexes[mask] = (positions, index);
-            return index;
-        }
-    }
-
-    public static int[] Positions(int mask)
-    {
-        var list = new List<int>();
-        for (var i = 0; i < 31; i++)
-        {
-            if ((mask & (1 << i)) != 0)
-            {
-                list.Add(i);
-            }
-        }
-
-        return [.. list];
-    }
-
-    private static void Insert(Dictionary<Key, List<int>> index, int[] positions, Fact fact, int position)
-    {
-        var key = Key.Of(fact.Args, positions);
-        if (!index.TryGetValue(key, out var list))
-        {
-            list = [];
-            index[key] = list;
-        }
-
-        list.Add(position);
     }
 }
 
 /// <summary>
-/// Relations by predicate and arity, with the first derivation of each derived fact. A database may sit on a parent
+/// Relations of <see cref="Fact"/> objects by predicate and arity, with the first derivation of each derived fact (the
+/// naive reference evaluator's storage; the engine itself uses <see cref="Store"/>). A database may sit on a parent
 /// (the shared materialisation): a relation it holds itself shadows the parent's; others are read from the parent.
 /// </summary>
-internal sealed class Database
+internal sealed class Database : IFactStore
 {
     private readonly Dictionary<(string, int), Relation> relations = [];
     private readonly List<Relation> order = [];
@@ -235,6 +98,25 @@ internal sealed class Database
                 }
             }
         }
+    }
+
+    /// <inheritdoc />
+    public int Count => Visible().Sum(r => r.Count);
+
+    /// <inheritdoc />
+    public IEnumerable<Fact> Facts(string predicate) => Visible(predicate).SelectMany(r => r.Facts);
+
+    /// <inheritdoc />
+    public IEnumerable<Fact> AllFacts() => Visible().SelectMany(r => r.Facts);
+
+    /// <inheritdoc />
+    public bool Contains(Fact fact) => Find(fact.Predicate, fact.Arity).Relation?.Contains(fact) == true;
+
+    /// <inheritdoc />
+    public Derivation? DerivationOf(Fact fact)
+    {
+        var (relation, owner) = Find(fact.Predicate, fact.Arity);
+        return relation is not null && relation.Contains(fact) ? owner!.Derivations.GetValueOrDefault(fact) : null;
     }
 
     /// <summary>Every visible relation (own first, then the parent's not shadowed).</summary>

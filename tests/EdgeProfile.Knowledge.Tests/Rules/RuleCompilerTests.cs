@@ -139,6 +139,63 @@ public sealed class RuleCompilerTests
     }
 
     [Fact]
+    public void Confidence_metadata_is_parsed_and_exposed()
+    {
+        const string text = """
+            @rule new_parent
+            @version 2
+            @confidence 0.8
+            @en "Parent"
+            @zh "父母"
+            tag(C, new_parent) :- feature(C, baby, N), N > 0.
+
+            @rule senior
+            @en "Senior"
+            @zh "长者"
+            tag(C, senior) :- feature(C, age, A), A >= 65.
+
+            @rule sure
+            @confidence 1
+            helper(C) :- feature(C, x, _).
+            """;
+        var result = RuleCompiler.Compile(text);
+        Assert.True(result.Success, string.Join("\n", result.Errors));
+        Assert.Equal(0.8, result.RuleSet!.MetadataFor("new_parent")!.Confidence);
+        Assert.Null(result.RuleSet.MetadataFor("senior")!.Confidence);
+        Assert.Equal(1.0, result.RuleSet.MetadataFor("sure")!.Confidence);
+        Assert.Equal(2, result.RuleSet.MetadataFor("new_parent")!.Version);
+
+        var set = TagRuleSet.Compile(text, null, out var errors)!;
+        Assert.Empty(errors);
+        Assert.Equal(0.8, set.Rules.Single(r => r.Id == "new_parent").Confidence);
+        Assert.Null(set.Rules.Single(r => r.Id == "senior").Confidence);
+        var fired = set.Evaluate("c1", new Dictionary<string, double> { ["baby"] = 2, ["age"] = 70 });
+        Assert.Equal(0.8, fired.Single(f => f.Tag == "new_parent").Confidence);
+        Assert.Null(fired.Single(f => f.Tag == "senior").Confidence);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1.5")]
+    [InlineData("high")]
+    [InlineData("\"0.5\"")]
+    public void Bad_confidence_is_a_metadata_error(string value)
+    {
+        var error = SingleError("@confidence " + value + "\np(X) :- q(X).");
+        Assert.Equal(CompileErrorKind.Metadata, error.Kind);
+        Assert.Equal((1, 13), (error.Line, error.Column));
+        Assert.Contains("@confidence", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Repeated_confidence_is_a_metadata_error()
+    {
+        var error = SingleError("@confidence 0.5\n@confidence 0.6\np(X) :- q(X).");
+        Assert.Equal(CompileErrorKind.Metadata, error.Kind);
+        Assert.Equal(2, error.Line);
+    }
+
+    [Fact]
     public void Parsed_rules_print_back_as_source()
     {
         var rules = RuleCompiler.Compile("p(X, \"a b\", 2.5) :- q(X, _), not r(X), X != c, N = count(Y : s(X, Y)), N >= 1.").RuleSet!;
