@@ -1,4 +1,5 @@
 using EdgeProfile.Models;
+using EdgeProfile.Training.Distillation;
 using static TorchSharp.torch;
 
 namespace EdgeProfile.Training;
@@ -8,6 +9,9 @@ namespace EdgeProfile.Training;
 /// mini-batches: BCE with logits (with optional <c>pos_weight</c>) for binary and multi-label tasks, MSE for regression
 /// tasks, each over the rows its mask keeps; inputs standardised with statistics of the training rows only; early stopping
 /// on the caller's validation rows, keeping the best epoch's weights. Deterministic for a given seed and thread count.
+/// With <see cref="TrainingOptions.Distillation"/> (α &gt; 0), every binary task whose rows carry
+/// <see cref="TrainingData.SoftTargets"/> is trained on <see cref="DistillationLoss"/> instead (the validation loss too,
+/// when the validation rows carry them).
 /// </summary>
 public static class MmoeTrainer
 {
@@ -152,6 +156,10 @@ public static class MmoeTrainer
             {
                 throw new ArgumentException($"task {spec.Tasks[t].Name}: labels must have {width} values per row", name);
             }
+            if (options.Distillation is not null && data.SoftTargets?[t] is not null && spec.Tasks[t].Kind != TaskKind.Binary)
+            {
+                throw new ArgumentException($"task {spec.Tasks[t].Name}: soft targets are for binary tasks only", name);
+            }
         }
     }
 
@@ -164,6 +172,9 @@ public static class MmoeTrainer
         private readonly Tensor[] masks;
         private readonly Tensor?[] positiveWeights;
         private readonly float[] taskWeights;
+        private readonly Tensor?[] softTargets;
+        private readonly Tensor?[] softMasks;
+        private readonly DistillationOptions? distillation;
 
         public Tensors(ModelSpec spec, Standardizer standardizer, TrainingData data, TrainingOptions options)
         {
@@ -173,6 +184,10 @@ public static class MmoeTrainer
             masks = new Tensor[spec.Tasks.Count];
             positiveWeights = new Tensor?[spec.Tasks.Count];
             taskWeights = new float[spec.Tasks.Count];
+            softTargets = new Tensor?[spec.Tasks.Count];
+            softMasks = new Tensor?[spec.Tasks.Count];
+            // α = 0 builds nothing, so the loss below is computed exactly as without distillation.
+            distillation = options.Distillation is { Alpha: > 0 } d ? d : null;
             for (var t = 0; t < spec.Tasks.Count; t++)
             {
                 var width = spec.Tasks[t].Outputs;
@@ -187,6 +202,12 @@ public static class MmoeTrainer
                     positiveWeights[t] = tensor(pw);
                 }
                 taskWeights[t] = options.TaskWeights?[t] ?? 1f;
+                if (distillation is not null && data.SoftTargets?[t] is { } teacher)
+                {
+                    var (targets, mask) = DistillationLoss.SoftTargets(teacher, distillation.Temperature);
+                    softTargets[t] = tensor(targets, [data.Rows, 1]);
+                    softMasks[t] = tensor(mask, [data.Rows, 1]);
+                }
             }
         }
 
@@ -201,6 +222,15 @@ public static class MmoeTrainer
             {
                 var y = index is null ? labels[t] : labels[t].index_select(0, index);
                 var m = index is null ? masks[t] : masks[t].index_select(0, index);
+                if (softTargets[t] is { } soft && softMasks[t] is { } softMask)
+                {
+                    var q = index is null ? soft : soft.index_select(0, index);
+                    var qm = index is null ? softMask : softMask.index_select(0, index);
+                    taskLosses[t] = DistillationLoss.Combine(logits[t], y, m, q, qm, distillation!, positiveWeights[t]);
+                    var distilled = taskLosses[t] * taskWeights[t];
+                    total = total is null ? distilled : total + distilled;
+                    continue;
+                }
                 var elementwise = spec.Tasks[t].Kind == TaskKind.Regression
                     ? nn.functional.mse_loss(logits[t], y, nn.Reduction.None)
                     : nn.functional.binary_cross_entropy_with_logits(logits[t], y, null, nn.Reduction.None, positiveWeights[t]);
@@ -226,7 +256,7 @@ public static class MmoeTrainer
         public void Dispose()
         {
             features.Dispose();
-            foreach (var t in labels.Concat(masks).Concat(positiveWeights.OfType<Tensor>()))
+            foreach (var t in labels.Concat(masks).Concat(positiveWeights.OfType<Tensor>()).Concat(softTargets.OfType<Tensor>()).Concat(softMasks.OfType<Tensor>()))
             {
                 t.Dispose();
             }

@@ -2,7 +2,8 @@ namespace EdgeProfile.Training;
 
 /// <summary>
 /// Rows for training or evaluation: features <c>[row][feature]</c>, per-task labels <c>[task][row][output]</c> and
-/// an optional per-task row mask (false = the row has no label for that task and is left out of its loss).
+/// an optional per-task row mask (false = the row has no label for that task and is left out of its loss), and optional
+/// per-task soft targets from a teacher (<see cref="SoftTargets"/>, used only when distillation is switched on).
 /// </summary>
 public sealed class TrainingData
 {
@@ -50,6 +51,43 @@ public sealed class TrainingData
     /// <summary>Optional row mask per task (null, or a null entry = every row counts).</summary>
     public IReadOnlyList<bool[]?>? Masks { get; }
 
+    /// <summary>
+    /// Optional teacher probabilities per task, <c>[task][row]</c> in [0, 1] (NaN = no teacher for that row), for binary
+    /// tasks: with <see cref="TrainingOptions.Distillation"/> set, the trainer adds a distillation term towards them (see
+    /// <see cref="Distillation.DistillationLoss"/>). Null, or a null entry = no teacher for that task. Ignored without
+    /// distillation options.
+    /// </summary>
+    public IReadOnlyList<float[]?>? SoftTargets
+    {
+        get;
+        init
+        {
+            if (value is not null)
+            {
+                if (value.Count != Labels.Count)
+                {
+                    throw new ArgumentException($"{value.Count} soft-target entries for {Labels.Count} tasks", nameof(SoftTargets));
+                }
+                for (var t = 0; t < value.Count; t++)
+                {
+                    if (value[t] is not { } s)
+                    {
+                        continue;
+                    }
+                    if (s.Length != Features.Length)
+                    {
+                        throw new ArgumentException($"task {t}: {s.Length} soft targets for {Features.Length} rows", nameof(SoftTargets));
+                    }
+                    if (s.Any(p => p is < 0 or > 1))
+                    {
+                        throw new ArgumentException($"task {t}: soft targets must be probabilities in [0, 1] (or NaN)", nameof(SoftTargets));
+                    }
+                }
+            }
+            field = value;
+        }
+    }
+
     /// <summary>Number of rows.</summary>
     public int Rows => Features.Length;
 
@@ -66,6 +104,11 @@ public sealed class TrainingData
         var features = indices.Select(i => Features[i]).ToArray();
         var labels = Labels.Select(l => indices.Select(i => l[i]).ToArray()).ToArray();
         var masks = Masks?.Select(m => m is null ? null : indices.Select(i => m[i]).ToArray()).ToArray();
-        return new TrainingData(features, labels, masks);
+        var soft = SoftTargets?.Select(s => s is null ? null : indices.Select(i => s[i]).ToArray()).ToArray();
+        return new TrainingData(features, labels, masks) { SoftTargets = soft };
     }
+
+    /// <summary>The same rows (features, labels and masks shared) with <paramref name="softTargets"/> as the teacher's targets.</summary>
+    public TrainingData WithSoftTargets(IReadOnlyList<float[]?>? softTargets) =>
+        new(Features, Labels, Masks) { SoftTargets = softTargets };
 }

@@ -1,3 +1,5 @@
+using EdgeProfile.Training.Distillation;
+
 namespace EdgeProfile.Training;
 
 /// <summary>Optimisation settings for <see cref="MmoeTrainer"/>; the defaults suit tabular data of a few thousand rows.</summary>
@@ -51,9 +53,18 @@ public sealed record TrainingOptions
     /// </summary>
     public IReadOnlyList<int>? UnscaledFeatures { get; init; }
 
+    /// <summary>
+    /// Optional knowledge distillation (default null: none): for every binary task whose training data carries
+    /// <see cref="TrainingData.SoftTargets"/>, the task's loss becomes <see cref="DistillationLoss"/>'s mix of the label
+    /// BCE and the temperature-softened BCE towards the teacher. With <see cref="DistillationOptions.Alpha"/> 0 training is
+    /// exactly the training without it.
+    /// </summary>
+    public DistillationOptions? Distillation { get; init; }
+
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()
     {
+        Distillation?.Validate();
         if (Epochs < 1 || BatchSize < 1 || LearningRate <= 0 || LearningRateDecay is <= 0 or > 1 || Dropout is < 0 or >= 1 || WeightDecay < 0 || Patience < 1 || MinDelta < 0 || Threads < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(TrainingOptions), this, "training options out of range");
