@@ -27,16 +27,34 @@ public sealed record FiredTag(string Tag, string RuleId, int RuleVersion, string
 /// <summary>
 /// The operators' tag rules as the hub and the edges use them: a rule file (<see cref="RuleCompiler"/>'s format, see
 /// <c>Rules/README.md</c>) compiled and validated against the features a store computes, then evaluated per customer
-/// over <c>feature(Customer, name, value)</c> facts, each resulting <c>tag(Customer, Tag)</c> with the rule that set it.
+/// over <c>feature(Customer, name, value)</c> facts (and whatever other facts the caller adds: an edge adds
+/// <c>top</c>/<c>text</c> facts of its ranked and text features), each resulting <c>tag(Customer, Tag)</c> with the rule
+/// that set it.
 /// </summary>
 /// <remarks>Thread-safe: evaluation keeps no state between calls.</remarks>
 public sealed class TagRuleSet
 {
     private readonly PreparedRules prepared;
 
+    /// <summary>Predicate an edge states a customer's ranked features with: <c>top(Customer, feature, value, share)</c>.</summary>
+    public const string TopPredicate = "top";
+
+    /// <summary>Predicate an edge states a customer's text features with: <c>text(Customer, feature, value)</c>.</summary>
+    public const string TextPredicate = "text";
+
     private TagRuleSet(RuleSet set)
     {
         prepared = Engine.Prepare(set);
+        var defined = new HashSet<string>(set.Rules.Select(r => r.Head.Predicate).Concat(set.Facts.Select(f => f.Predicate)), StringComparer.Ordinal)
+        {
+            RuleCompiler.FeaturePredicate, RuleCompiler.TagPredicate, TopPredicate, TextPredicate,
+        };
+        ExternalPredicates = [.. set.Rules
+            .SelectMany(r => Atoms(r.Body))
+            .Where(a => !defined.Contains(a.Predicate))
+            .Select(a => (a.Predicate, a.Arity))
+            .Distinct()
+            .OrderBy(p => p.Predicate, StringComparer.Ordinal)];
         Rules = [.. set.Metadata.Values
             .OrderBy(m => m.Line)
             .Select(m => new TagRuleInfo(m.Id, m.Version, m.En ?? m.Id, m.Zh ?? m.En ?? m.Id, m.Line,
@@ -46,6 +64,13 @@ public sealed class TagRuleSet
 
     /// <summary>The set's tag rules, in file order.</summary>
     public IReadOnlyList<TagRuleInfo> Rules { get; }
+
+    /// <summary>
+    /// Predicates (name, arity) the rules read that neither a rule nor a fact of the file defines, and that are not the
+    /// customer's own facts (<c>feature</c>, <c>top</c>, <c>text</c>): the knowledge the hub supplies from its graph
+    /// when it publishes (e.g. <c>needs(Category, Thing)</c>). Without facts they are simply false.
+    /// </summary>
+    public IReadOnlyList<(string Predicate, int Arity)> ExternalPredicates { get; }
 
     /// <summary>
     /// Compiles <paramref name="text"/>; with <paramref name="knownFeatures"/>, every feature a rule reads must be one of
@@ -67,13 +92,24 @@ public sealed class TagRuleSet
     }
 
     /// <summary>The tags the rules set for <paramref name="customer"/> with these feature values.</summary>
-    public IReadOnlyList<FiredTag> Evaluate(string customer, IReadOnlyDictionary<string, double> features)
+    public IReadOnlyList<FiredTag> Evaluate(string customer, IReadOnlyDictionary<string, double> features) => Evaluate(customer, features, null);
+
+    /// <summary>
+    /// The tags the rules set for <paramref name="customer"/> with these feature values and <paramref name="facts"/>
+    /// about the customer (e.g. <c>top(customer, category_affinity_30d, "Baby &amp; Toddler", 0.6)</c>).
+    /// </summary>
+    public IReadOnlyList<FiredTag> Evaluate(string customer, IReadOnlyDictionary<string, double> features, IEnumerable<Fact>? facts)
     {
         ArgumentNullException.ThrowIfNull(customer);
         ArgumentNullException.ThrowIfNull(features);
         var who = Value.Of(customer);
-        var facts = features.Select(f => new Fact(RuleCompiler.FeaturePredicate, who, Value.Of(f.Key), Value.Of(f.Value))).ToList();
-        var result = prepared.Evaluate(facts);
+        var all = features.Select(f => new Fact(RuleCompiler.FeaturePredicate, who, Value.Of(f.Key), Value.Of(f.Value))).ToList();
+        if (facts is not null)
+        {
+            all.AddRange(facts);
+        }
+
+        var result = prepared.Evaluate(all);
         var fired = new List<FiredTag>();
         foreach (var tag in result.Tags(customer))
         {
@@ -90,5 +126,23 @@ public sealed class TagRuleSet
         }
 
         return fired;
+    }
+
+    private static IEnumerable<Atom> Atoms(IEnumerable<Literal> body)
+    {
+        foreach (var literal in body)
+        {
+            if (literal is AtomLiteral atom)
+            {
+                yield return atom.Atom;
+            }
+            else if (literal is AggregateLiteral aggregate)
+            {
+                foreach (var inner in Atoms(aggregate.Body))
+                {
+                    yield return inner;
+                }
+            }
+        }
     }
 }

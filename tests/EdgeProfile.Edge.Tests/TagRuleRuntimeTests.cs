@@ -64,6 +64,41 @@ public sealed class TagRuleRuntimeTests
         }
     }
 
+    [Fact]
+    public async Task Rules_read_the_customers_ranked_features_as_top_facts_joined_with_knowledge_published_with_the_rules()
+    {
+        using var dir = new TempDir();
+        await using var edge = await EdgeHost.StartAsync(Path.Combine(dir.Path, "edge"));
+        using var client = await edge.ConnectAsync("till-1");
+        await EdgeHost.AckedAsync(client, TestEvents.JsonTopic(), TestEvents.JsonBytes("tk-1", "L-stroller", amount: 300));
+
+        // The hub appends the graph's facts of `needs` when it publishes (RuleApi); here they are in the file itself.
+        var rules = edge.App.Services.GetRequiredService<RuleRuntime>();
+        Assert.True(rules.Apply(3, """
+            @rule safety_info
+            @en "Leads in a category that needs car-seat safety information"
+            @zh "主要兴趣品类需要安全座椅安全信息"
+            tag(C, safety_info) :- top(C, category_affinity_30d, K, S), S >= 0.5, needs(K, "CarSeatSafetyInfo").
+
+            @rule phone_accessories
+            @en "Leads in a category complemented by phone cases"
+            @zh "主要兴趣品类与手机壳互补"
+            tag(C, phone_accessories) :- top(C, category_affinity_30d, K, S), S >= 0.5, complementedBy(K, "PhoneCases").
+
+            # --- knowledge graph facts: 2 fact(s) of needs, complementedBy, added at publish
+            needs("Baby & Toddler", "CarSeatSafetyInfo").
+            complementedBy("Electronics", "PhoneCases").
+            """));
+
+        var profile = await edge.ProfileAsync("loyalty:L-stroller");
+        Assert.Contains("safety_info", Tags(profile));
+        Assert.DoesNotContain("phone_accessories", Tags(profile));
+        var why = Assert.Single(profile.GetProperty("ruleTags").EnumerateArray());
+        var premises = why.GetProperty("premises").EnumerateArray().Select(p => p.GetString()!).ToList();
+        Assert.Contains(premises, p => p.StartsWith("top(", StringComparison.Ordinal) && p.Contains("\"Baby & Toddler\"", StringComparison.Ordinal));
+        Assert.Contains(premises, p => p.StartsWith("needs(", StringComparison.Ordinal));
+    }
+
     private static List<string> Tags(JsonElement profile) =>
         [.. profile.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()!)];
 }

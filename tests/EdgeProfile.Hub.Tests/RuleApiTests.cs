@@ -92,6 +92,52 @@ public sealed class RuleApiTests
         late.Dispose();
     }
 
+    [Fact]
+    public async Task Knowledge_the_rules_read_but_do_not_define_is_published_with_them_from_the_graph_and_replaced_on_republish()
+    {
+        await using var hub = await TestHub.StartAsync();
+        using (var knowledge = new StringContent("\"Baby & Toddler\" needs CarSeatSafetyInfo\n\"Baby & Toddler\" needs SleepSafetyGuide\nPhones complementedBy PhoneCases\n", Encoding.UTF8, "text/plain"))
+        using (var imported = await hub.Http.PostAsync("/api/graph/import/knowledge", knowledge))
+        {
+            Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+        }
+
+        const string Safety = """
+            @rule safety_info
+            @en "Leads in a category that needs car-seat safety information"
+            @zh "主要兴趣品类需要安全座椅安全信息"
+            tag(C, safety_info) :- top(C, category_affinity_30d, K, S), S >= 0.5, needs(K, "CarSeatSafetyInfo").
+            """;
+        using (var published = await PostAsync(hub, "publish", Safety))
+        {
+            Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        }
+
+        string text;
+        using (var live = JsonDocument.Parse(await hub.Http.GetStringAsync("/api/rules")))
+        {
+            text = live.RootElement.GetProperty("text").GetString()!;
+        }
+
+        // Only the predicate the rules read (needs), every triple of it, after the operator's own text.
+        Assert.StartsWith(Safety, text, StringComparison.Ordinal);
+        Assert.Contains("needs(\"Baby & Toddler\", \"CarSeatSafetyInfo\").", text, StringComparison.Ordinal);
+        Assert.Contains("needs(\"Baby & Toddler\", \"SleepSafetyGuide\").", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("complementedBy", text, StringComparison.Ordinal);
+
+        // Republishing the live text (e.g. edited from `rules list`) replaces the generated block instead of doubling it.
+        using (var again = await PostAsync(hub, "publish", text))
+        {
+            Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        }
+
+        using (var live = JsonDocument.Parse(await hub.Http.GetStringAsync("/api/rules")))
+        {
+            Assert.Equal(2, live.RootElement.GetProperty("version").GetInt64());
+            Assert.Equal(text, live.RootElement.GetProperty("text").GetString());
+        }
+    }
+
     private static async Task<HttpResponseMessage> PostAsync(TestHub hub, string action, string text)
     {
         using var content = new StringContent(text, Encoding.UTF8, "text/plain");

@@ -126,7 +126,7 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
         }
 
         var values = Values(readings);
-        return [.. current.Set.Evaluate(customerKey, values).Select(t => (new ProfileTag(
+        return [.. current.Set.Evaluate(customerKey, values, Facts(customerKey, readings)).Select(t => (new ProfileTag(
             t.Tag,
             string.Create(CultureInfo.InvariantCulture, $"rule {t.RuleId}@v{t.RuleVersion} (rules version {current.Version}): {t.En}"),
             string.Create(CultureInfo.InvariantCulture, $"规则 {t.RuleId}@v{t.RuleVersion}（规则版本 {current.Version}）：{t.Zh}")), t, current.Version))];
@@ -136,7 +136,7 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
     public static IReadOnlyList<string> TagNames(TagRuleSet? set, string customerKey, IReadOnlyList<FeatureReading> readings)
     {
         ArgumentNullException.ThrowIfNull(readings);
-        return set is null || set.Rules.Count == 0 ? [] : [.. set.Evaluate(customerKey, Values(readings)).Select(t => t.Tag).Distinct(StringComparer.Ordinal)];
+        return set is null || set.Rules.Count == 0 ? [] : [.. set.Evaluate(customerKey, Values(readings), Facts(customerKey, readings)).Select(t => t.Tag).Distinct(StringComparer.Ordinal)];
     }
 
     // Rules read fresh, finite values only: a stale or missing feature is not a fact.
@@ -152,6 +152,34 @@ public sealed partial class RuleRuntime(IOptions<EdgeOptions> options, FeatureRu
         }
 
         return values;
+    }
+
+    // The customer's ranked and text features as facts: top(C, feature, value, share) per ranked value (e.g. the
+    // category affinity's top categories), text(C, feature, value) for a text value (e.g. the last channel).
+    private static List<Knowledge.Rules.Fact> Facts(string customerKey, IReadOnlyList<FeatureReading> readings)
+    {
+        var facts = new List<Knowledge.Rules.Fact>();
+        var who = Knowledge.Rules.Value.Of(customerKey);
+        foreach (var r in readings)
+        {
+            if (r.Status != FeatureStatus.Fresh)
+            {
+                continue;
+            }
+
+            var name = Knowledge.Rules.Value.Of(r.Definition.Name);
+            if (r.Value.Text is { } text)
+            {
+                facts.Add(new Knowledge.Rules.Fact(TagRuleSet.TextPredicate, who, name, Knowledge.Rules.Value.Of(text)));
+            }
+
+            foreach (var ranked in r.Value.Ranking ?? [])
+            {
+                facts.Add(new Knowledge.Rules.Fact(TagRuleSet.TopPredicate, who, name, Knowledge.Rules.Value.Of(ranked.Value), Knowledge.Rules.Value.Of(Math.Round(ranked.Share, 4))));
+            }
+        }
+
+        return facts;
     }
 
     private HashSet<string> Known() => [.. features.Engine.Set.Definitions.Select(d => d.Name)];

@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeProfile.Hub.Features;
 using EdgeProfile.Hub.Rules;
 using EdgeProfile.Knowledge;
@@ -11,7 +12,8 @@ namespace EdgeProfile.Hub.Api;
 /// <summary>
 /// Tag rules over REST (operator token): <c>GET /api/rules</c> (the live set and every version), <c>POST
 /// /api/rules/validate</c>, <c>POST /api/rules/publish</c> (the rule file as the body; 400 with every error at its line)
-/// and <c>POST /api/rules/rollback</c> (409 with nothing to roll back to). Published sets stream to every edge.
+/// and <c>POST /api/rules/rollback</c> (409 with nothing to roll back to). Published sets stream to every edge, with
+/// the knowledge-graph facts of the predicates the rules read but do not define appended.
 /// </summary>
 internal static partial class RuleApi
 {
@@ -48,11 +50,34 @@ internal static partial class RuleApi
                 : Results.Json(new { valid = true, rules = compiled.Rules.Select(r => new { id = r.Id, version = r.Version, en = r.En, zh = r.Zh, line = r.Line }) });
         });
 
-        api.MapPost("/rules/publish", async (HttpRequest request, RuleRegistry registry, DefinitionRegistry features, ILogger<RuleRegistry> logger, CancellationToken ct) =>
+        api.MapPost("/rules/publish", async (HttpRequest request, RuleRegistry registry, DefinitionRegistry features, Knowledge.GraphService graph,
+            ILogger<RuleRegistry> logger, CancellationToken ct) =>
         {
             if (await ReadTextAsync(request, ct).ConfigureAwait(false) is not { } text)
             {
                 return TooLarge();
+            }
+
+            // Knowledge the rules read but do not define comes from the graph, appended to the published text.
+            text = WithoutGraphFacts(text);
+            if (TagRuleSet.Compile(text, KnownFeatures(features), out var errors) is not { } compiled)
+            {
+                return Rejected(errors);
+            }
+
+            if (compiled.ExternalPredicates.Count > 0)
+            {
+                if (await graph.RuleFactsAsync(compiled.ExternalPredicates, MaxGraphFacts, ct).ConfigureAwait(false) is not { } facts)
+                {
+                    return ApiRequests.Error(StatusCodes.Status400BadRequest, string.Create(CultureInfo.InvariantCulture,
+                        $"the rules read {string.Join(", ", compiled.ExternalPredicates.Select(p => p.Predicate + "/" + p.Arity))} from the knowledge graph, which holds more than {MaxGraphFacts} such facts; the live rules are unchanged"));
+                }
+
+                if (facts.Count > 0)
+                {
+                    text = text.TrimEnd() + "\n\n" + GraphFactsMarker + string.Create(CultureInfo.InvariantCulture,
+                        $" {facts.Count} fact(s) of {string.Join(", ", compiled.ExternalPredicates.Select(p => p.Predicate))}, added at publish\n") + string.Join('\n', facts) + "\n";
+                }
             }
 
             try
@@ -99,6 +124,18 @@ internal static partial class RuleApi
 
     private static IResult TooLarge() =>
         ApiRequests.Error(StatusCodes.Status413PayloadTooLarge, $"a rule file may be at most {MaxRuleFileBytes / 1024} KiB");
+
+    /// <summary>Most knowledge-graph facts a published rule set may carry to the stores.</summary>
+    public const int MaxGraphFacts = 20_000;
+
+    /// <summary>The line before the facts the hub appends; a republished text loses everything from it on.</summary>
+    public const string GraphFactsMarker = "# --- knowledge graph facts:";
+
+    private static string WithoutGraphFacts(string text)
+    {
+        var at = text.IndexOf(GraphFactsMarker, StringComparison.Ordinal);
+        return at < 0 ? text : text[..at];
+    }
 
     private static async Task<string?> ReadTextAsync(HttpRequest request, CancellationToken ct)
     {

@@ -76,6 +76,40 @@ internal sealed class GraphService(HubPaths paths) : IDisposable
     public Task<int> ForgetCustomerAsync(string customerId, CancellationToken cancellationToken) =>
         WithStoreAsync(store => CategoryObservations.Forget(store, customerId), cancellationToken);
 
+    /// <summary>
+    /// The graph's facts for rule predicates the rules read but do not define (<see cref="EdgeProfile.Knowledge.TagRuleSet.ExternalPredicates"/>):
+    /// for each binary predicate, every triple with it, as <c>pred("subject", "object").</c> lines, an entity written as
+    /// its <c>name</c> when it has one (a category by its name, e.g. <c>needs("Baby Strollers", "CarSeatSafetyInfo")</c>).
+    /// Null when there would be more than <paramref name="max"/>.
+    /// </summary>
+    public Task<IReadOnlyList<string>?> RuleFactsAsync(IReadOnlyList<(string Predicate, int Arity)> predicates, int max, CancellationToken cancellationToken) =>
+        WithStoreAsync<IReadOnlyList<string>?>(store =>
+        {
+            var lines = new List<string>();
+            foreach (var (predicate, arity) in predicates)
+            {
+                if (arity != 2)
+                {
+                    continue;
+                }
+
+                var p = Term.Name(predicate);
+                if (store.Count(null, p, null) > max - lines.Count)
+                {
+                    return null;
+                }
+
+                foreach (var t in store.Match(null, p, null))
+                {
+                    lines.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"{predicate}({RuleConstant(store, t.Subject)}, {RuleConstant(store, t.Object)})."));
+                }
+            }
+
+            lines.Sort(StringComparer.Ordinal);
+            return lines;
+        }, cancellationToken);
+
     /// <summary>How many triples the graph holds.</summary>
     public Task<long> CountAsync(CancellationToken cancellationToken) => WithStoreAsync(store => store.Count(), cancellationToken);
 
@@ -84,6 +118,19 @@ internal sealed class GraphService(HubPaths paths) : IDisposable
     {
         _store?.Dispose();
         _gate.Dispose();
+    }
+
+    private static string RuleConstant(TripleStore store, Term term)
+    {
+        if (term.Kind == TermKind.Number)
+        {
+            return EdgeProfile.Knowledge.Rules.Value.Of(term.AsNumber()).ToString();
+        }
+
+        var name = term.Kind == TermKind.Name
+            ? store.Match(term, Vocabulary.NameProperty, null).Select(t => t.Object.Lexical).FirstOrDefault() ?? term.Lexical
+            : term.Lexical;
+        return EdgeProfile.Knowledge.Rules.Value.Of(name).ToString();
     }
 
     private static JsonNode Json(Term term) => term.Kind switch
