@@ -38,7 +38,10 @@ public sealed class ModelScoringTests(ITestOutputHelper output)
 
             // A second purchase changes the features; the scores follow.
             await EdgeHost.AckedAsync(client, TestEvents.JsonTopic(), TestEvents.JsonBytes("sc-2", "L-sc", amount: 30));
-            second = await Poll.UntilAsync(() => edge.ProfileAsync("loyalty:L-sc"), p => Scored(p, reference, purchases: 2), "scores of the second purchase");
+            // Explained in the scorer's idle turns: wait for the reasons too, so the restart below serves the same answer.
+            second = await Poll.UntilAsync(() => edge.ProfileAsync("loyalty:L-sc"),
+                p => Scored(p, reference, purchases: 2) && p.GetProperty("scores").EnumerateArray().All(e => e.TryGetProperty("reasons", out _)),
+                "scores of the second purchase, explained");
             Assert.NotEqual(
                 ScoresOf(first).GetProperty("values").GetProperty("repurchase_30d").GetSingle(),
                 ScoresOf(second).GetProperty("values").GetProperty("repurchase_30d").GetSingle());
