@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using EdgeProfile.Bench.GraphEmbeddings;
 using EdgeProfile.Training;
 using EdgeProfile.Training.Graph;
 
@@ -8,9 +9,11 @@ using EdgeProfile.Training.Graph;
 // Recall@10 on the held-out first purchases of new categories, against popularity and co-purchase baselines, in one run.
 // Usage: dotnet run -c Release --project bench/EdgeProfile.Bench.GraphEmbeddings
 //        [-- --epochs 20 --dim 64 --seed 1 --lr 0.01 --batch 512 --negatives 1 --fanouts 10,5 --inputs Categories|NodeIds --threads 2
-//            --test-fraction 0.2 --data DIR --out embeddings.csv --validate]
+//            --test-fraction 0.2 --data DIR --out embeddings.csv --validate --ablation]
 // --validate: tuning mode; the test period is dropped and the same split is made inside the training period (its last
 // 20% held out), so settings are chosen without looking at the test pairs.
+// --ablation: then also trains the MMoE on point-in-time household rows at the cutoff with and without the embedding
+// columns (seeds 1, 2, 3) and prints test AUC of both (Ablation.cs; README "Embeddings as features (ablation)").
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 TorchEnvironment.Prepare();
 // Defaults chosen on the validation split (--validate), not on the test pairs; see README.md.
@@ -18,6 +21,7 @@ var options = new GraphSageOptions { Epochs = 20, Inputs = GraphSageInputs.Categ
 string? data = null, outPath = null;
 var testFraction = 0.2;
 var validate = false;
+var ablation = false;
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -36,11 +40,16 @@ for (var i = 0; i < args.Length; i++)
         case "--test-fraction": testFraction = double.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--data": data = Next(); break;
         case "--validate": validate = true; break;
+        case "--ablation": ablation = true; break;
         case "--out": outPath = Next(); break;
         default: throw new ArgumentException($"unknown option {args[i]}");
     }
 }
 options.Validate();
+if (validate && ablation)
+{
+    throw new ArgumentException("--ablation uses the test cutoff; it cannot be combined with --validate");
+}
 data ??= Path.Combine(Up(d => File.Exists(Path.Combine(d, "shared", "data", "completejourney", CompleteJourneyPurchases.TransactionsFile)),
     "../shared/data/completejourney beside the repository"), "shared", "data", "completejourney");
 
@@ -90,6 +99,10 @@ Console.WriteLine($"customer embeddings: {table.Count:N0} × {table.Dimension} w
 if (outPath is null)
 {
     File.Delete(path);
+}
+if (ablation)
+{
+    Ablation.Run(data, loaded.Purchases, split, back, seeds: [1, 2, 3], options.Threads);
 }
 Console.WriteLine($"wall time {total.Elapsed.TotalSeconds:F0} s");
 return 0;
