@@ -286,7 +286,7 @@ internal static class Ablation
     {
         var result = new List<Line>();
         using var reader = new StreamReader(path);
-        var header = Split(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty"));
+        var header = EdgeProfile.Knowledge.CsvLine.Split(reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty"));
         int Column(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path}: no column '{name}'");
         int household = Column("household_id"), basket = Column("basket_id"), product = Column("product_id"), store = Column("store_id"),
             sales = Column("sales_value"), retail = Column("retail_disc"), coupon = Column("coupon_disc"), time = Column("transaction_timestamp");
@@ -298,7 +298,7 @@ internal static class Ablation
             {
                 continue;
             }
-            var f = Split(text);
+            var f = EdgeProfile.Knowledge.CsvLine.Split(text);
             if (f.Length != header.Length)
             {
                 throw new InvalidDataException($"{path}:{number}: {f.Length} fields, the header has {header.Length}");
@@ -315,47 +315,6 @@ internal static class Ablation
     }
 
     /// <summary>Splits one CSV line (RFC 4180 quoting, no line breaks inside fields).</summary>
-    private static string[] Split(string line)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
-                {
-                    field.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    field.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else
-            {
-                field.Append(c);
-            }
-        }
-        fields.Add(field.ToString());
-        return [.. fields];
-    }
 
     /// <summary>A feature set: its name, column names and rows (by household index).</summary>
     private sealed record Variant(string Name, string[] Features, float[][] X);

@@ -34,7 +34,7 @@ internal static class RetailReplay
         using var file = File.OpenRead(csvGz);
         using var gzip = new GZipStream(file, CompressionMode.Decompress);
         using var reader = new StreamReader(gzip, Encoding.UTF8);
-        var header = Split(reader.ReadLine() ?? throw new InvalidDataException($"{csvGz} is empty"));
+        var header = EdgeProfile.Knowledge.CsvLine.Split(reader.ReadLine() ?? throw new InvalidDataException($"{csvGz} is empty"));
         int Col(string name) => Array.IndexOf(header, name) is >= 0 and var i ? i : throw new InvalidDataException($"{csvGz}: no column {name}");
         int invoice = Col("InvoiceNo"), sku = Col("StockCode"), name = Col("Description"), quantity = Col("Quantity"),
             date = Col("InvoiceDate"), price = Col("UnitPrice"), customer = Col("CustomerID"), country = Col("Country");
@@ -42,7 +42,7 @@ internal static class RetailReplay
         string? text;
         while ((text = reader.ReadLine()) is not null)
         {
-            var f = Split(text);
+            var f = EdgeProfile.Knowledge.CsvLine.Split(text);
             if (f.Length != header.Length || f[customer].Length == 0)
             {
                 continue;
@@ -166,46 +166,4 @@ internal static class RetailReplay
     }
 
     /// <summary>One RFC 4180 record on one line (the data has no line breaks inside fields).</summary>
-    private static string[] Split(string line)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
-                {
-                    field.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    field.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else
-            {
-                field.Append(c);
-            }
-        }
-
-        fields.Add(field.ToString());
-        return [.. fields];
-    }
 }
