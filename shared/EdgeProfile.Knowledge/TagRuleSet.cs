@@ -49,6 +49,12 @@ public sealed class TagRuleSet
         {
             RuleCompiler.FeaturePredicate, RuleCompiler.TagPredicate, TopPredicate, TextPredicate,
         };
+        var atoms = set.Rules.SelectMany(r => Atoms(r.Body)).ToList();
+        ReadsPredicates = new HashSet<string>(atoms.Select(a => a.Predicate), StringComparer.Ordinal);
+        var featureNames = atoms.Where(a => a.Predicate == RuleCompiler.FeaturePredicate && a.Arity == 3).Select(a => a.Terms[1].Constant).ToList();
+        ReadsFeatures = featureNames.All(c => c is { IsNumber: false })
+            ? new HashSet<string>(featureNames.Select(c => c!.Text!), StringComparer.Ordinal)
+            : null;
         ExternalPredicates = [.. set.Rules
             .SelectMany(r => Atoms(r.Body))
             .Where(a => !defined.Contains(a.Predicate))
@@ -64,6 +70,15 @@ public sealed class TagRuleSet
 
     /// <summary>The set's tag rules, in file order.</summary>
     public IReadOnlyList<TagRuleInfo> Rules { get; }
+
+    /// <summary>
+    /// The feature names the rules read (the constant names of their <c>feature(C, name, value)</c> atoms), or null when
+    /// a rule reads features by a variable name (then every feature matters). A caller may pass only these.
+    /// </summary>
+    public IReadOnlySet<string>? ReadsFeatures { get; }
+
+    /// <summary>Every predicate a rule body reads (e.g. whether <c>top</c> or <c>text</c> facts matter at all).</summary>
+    public IReadOnlySet<string> ReadsPredicates { get; }
 
     /// <summary>
     /// Predicates (name, arity) the rules read that neither a rule nor a fact of the file defines, and that are not the
