@@ -116,9 +116,14 @@ internal sealed class FeatureWriter
         Live.TryGetValue(customerKey, out var state) ? DeltaTagNames(state, asOfMs, rules?.Applied.Set) : [];
 
     /// <summary>The delta's tags for <paramref name="state"/> under the rule set <paramref name="rules"/> (see above).</summary>
-    public IReadOnlyList<string> DeltaTagNames(CustomerState state, long asOfMs, Knowledge.TagRuleSet? rules)
+    public IReadOnlyList<string> DeltaTagNames(CustomerState state, long asOfMs, Knowledge.TagRuleSet? rules) =>
+        DeltaTagNames(state, asOfMs, RuleTagNames(state, asOfMs, rules));
+
+    /// <summary>The delta's tags for <paramref name="state"/> with the rule tags already evaluated (<see cref="RuleTagNames"/>).</summary>
+    public IReadOnlyList<string> DeltaTagNames(CustomerState state, long asOfMs, IReadOnlyList<string> ruleTags)
     {
         ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(ruleTags);
         if (!ReferenceEquals(_affinityFor, _engine))
         {
             _affinityFor = _engine;
@@ -126,7 +131,7 @@ internal sealed class FeatureWriter
         }
 
         List<string> names = _affinity is null ? [] : [.. InterestTags.From(_engine.Read(state, _affinity, asOfMs)).Select(t => t.Name)];
-        foreach (var name in RuleTagNames(state, asOfMs, rules))
+        foreach (var name in ruleTags)
         {
             if (!names.Contains(name))
             {

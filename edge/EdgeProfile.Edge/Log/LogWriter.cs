@@ -241,9 +241,9 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     /// <summary>
     /// After a new rule set, brings the hub's view of every customer's rule tags up to date, a slice per turn so ingest
     /// keeps going: each customer whose tags differ between the set the hub last had for everyone and the new one (all
-    /// customers when that set is no longer known here, e.g. after a restart in the middle of a pass) gets a fresh delta. A newer
-    /// set arriving mid-pass starts the pass over against the same baseline. The finished version is stored, so a
-    /// restart resumes only what it must.
+    /// customers when that set is no longer known here, e.g. after a restart in the middle of a pass) gets a fresh
+    /// delta. A newer set arriving mid-pass starts the pass over against the same baseline. The finished version is
+    /// stored, so a restart resumes only what it must.
     /// </summary>
     private void Retag(SqliteConnection conn, Statements sql)
     {
@@ -290,13 +290,14 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
                     var profile = ProfileJson.Deserialize(json);
                     var asOf = profile.LastSeen.ToUnixTimeMilliseconds();
+                    var tags = _features.RuleTagNames(state, asOf, set);
                     if (_retagBaselineKnown && _features.RuleTagNames(state, asOf, _retagBaseline).Order(StringComparer.Ordinal)
-                            .SequenceEqual(_features.RuleTagNames(state, asOf, set).Order(StringComparer.Ordinal), StringComparer.Ordinal))
+                            .SequenceEqual(tags.Order(StringComparer.Ordinal), StringComparer.Ordinal))
                     {
                         continue;
                     }
 
-                    var delta = DeltaFactory.Encode(profile, now, _features.DeltaTagNames(state, asOf, set));
+                    var delta = DeltaFactory.Encode(profile, now, _features.DeltaTagNames(state, asOf, tags));
                     if (_stats.OutboxBytes + bytes + delta.Length > _budgetBytes)
                     {
                         overflow += sql.InsertOverflow(key);

@@ -40,4 +40,12 @@ public sealed class TagRuleSetReadsTests
         Assert.Null(set!.ReadsFeatures);
         Assert.Empty(set.ExternalPredicates);
     }
+
+    [Fact]
+    public void The_warm_up_set_compiles_and_fires_its_tag()
+    {
+        // The hub and the edges run it at start and discard its result; a warm-up that stopped compiling would only
+        // show here.
+        Assert.Equal(1, RuleWarmUp.Run());
+    }
 }
