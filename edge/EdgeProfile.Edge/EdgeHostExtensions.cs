@@ -47,6 +47,8 @@ public static class EdgeHostExtensions
         services.AddHostedService<DefinitionSubscriber>();
         services.AddSingleton<Rules.RuleRuntime>();
         services.AddHostedService<Rules.RuleSubscriber>();
+        services.AddSingleton<Recommending.RecommenderHost>();
+        services.AddHostedService<Recommending.RecommenderSubscriber>();
         services.AddHostedService<DownlinkSubscriber>();
         services.AddHostedService<EdgeProfile.Edge.Federation.FederationService>();
 

@@ -39,6 +39,9 @@ public sealed class EdgeOptions
     /// <summary>On-edge model scoring (<c>Edge:Models</c>); off unless a model file is configured.</summary>
     public ModelSettings Models { get; set; } = new();
 
+    /// <summary><c>Edge:Recommendations</c>: next-item recommendations from a recommender bundle.</summary>
+    public RecommendationSettings Recommendations { get; set; } = new();
+
     /// <summary>Federated training with the hub (<c>Edge:Federation</c>).</summary>
     public FederationSettings Federation { get; set; } = new();
 
@@ -247,6 +250,23 @@ public sealed class EdgeOptions
         /// <summary>How long past decisions (scores with their explanations) are kept for audits (default 90 days; 0 keeps
         /// only each customer's latest).</summary>
         public TimeSpan RetainDecisions { get; set; } = TimeSpan.FromDays(90);
+    }
+
+    /// <summary><c>Edge:Recommendations</c>.</summary>
+    public sealed class RecommendationSettings
+    {
+        /// <summary>A recommender bundle file (<c>edgeprofile recommenders build</c>) served from the start, until the hub
+        /// publishes one. Empty (default): none until the hub publishes.</summary>
+        public string Bundle { get; set; } = "";
+
+        /// <summary>Follow the hub's published recommender (default true).</summary>
+        public bool FromHub { get; set; } = true;
+
+        /// <summary>Most new products (no interactions yet, recommended for their names) per list (default 3; 0–100).</summary>
+        public int ColdSlots { get; set; } = 3;
+
+        /// <summary>Cosine a new product's name needs with the customer's recent products' names (default 0.35; −1–1).</summary>
+        public double MinColdSimilarity { get; set; } = 0.35;
     }
 
     /// <summary><c>Edge:DeadLetters</c>.</summary>

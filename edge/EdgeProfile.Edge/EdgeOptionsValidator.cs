@@ -197,6 +197,22 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add($"Edge:Models:Explanations:RetainDecisions must be >= 0 (0 keeps only the latest decision), got {explanations.RetainDecisions}");
         }
 
+        var recommendations = options.Recommendations;
+        if (!string.IsNullOrWhiteSpace(recommendations.Bundle) && !File.Exists(recommendations.Bundle))
+        {
+            errors.Add($"Edge:Recommendations:Bundle: file '{recommendations.Bundle}' does not exist");
+        }
+
+        if (recommendations.ColdSlots is < 0 or > 100)
+        {
+            errors.Add($"Edge:Recommendations:ColdSlots must be 0-100, got {recommendations.ColdSlots}");
+        }
+
+        if (!(recommendations.MinColdSimilarity is >= -1 and <= 1))
+        {
+            errors.Add($"Edge:Recommendations:MinColdSimilarity must be in [-1, 1], got {recommendations.MinColdSimilarity.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
         if (options.Models.HoldoutMinRows < 2)
         {
             errors.Add($"Edge:Models:HoldoutMinRows must be >= 2, got {options.Models.HoldoutMinRows}");

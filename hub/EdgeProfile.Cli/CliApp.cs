@@ -18,6 +18,7 @@ public static class CliApp
         ProfilesCommand.Create(),
         ExplainCommand.Create(),
         RulesCommand.Create(),
+        RecommendersCommand.Create(),
         GraphCommand.Create(),
         IdentityCommand.Create(),
         SegmentsCommand.Create(),

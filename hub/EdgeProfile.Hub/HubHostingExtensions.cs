@@ -66,6 +66,8 @@ public static class HubHostingExtensions
         services.AddSingleton<EdgeProfile.Hub.Knowledge.InterestFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Knowledge.InterestFeed>());
         services.AddHostedService<EdgeProfile.Hub.Rules.RuleRegistryInitializer>();
+        services.AddSingleton<EdgeProfile.Hub.Recommending.RecommenderRegistry>();
+        services.AddHostedService<EdgeProfile.Hub.Recommending.RecommenderRegistryInitializer>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederationStore>();
         services.AddSingleton<EdgeProfile.Hub.Federation.ParticipantDirectory>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederatedRunner>();
@@ -98,6 +100,7 @@ public static class HubHostingExtensions
         app.MapGrpcService<EdgeProfile.Hub.Models.ModelDistributionService>();
         app.MapGrpcService<EdgeProfile.Hub.Federation.FederationService>();
         app.MapGrpcService<EdgeProfile.Hub.Rules.RuleRegistryService>();
+        app.MapGrpcService<EdgeProfile.Hub.Recommending.RecommenderDistributionService>();
         HubApi.Map(app);
         return app;
     }

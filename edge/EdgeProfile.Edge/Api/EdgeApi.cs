@@ -286,6 +286,7 @@ public static class EdgeApi
         });
 
         app.MapExplanationApi();
+        app.MapRecommendationApi();
         app.MapGet("/api/deadletters", (int? limit, EdgeDatabase db) =>
         {
             var n = Math.Clamp(limit ?? 50, 1, 1000);

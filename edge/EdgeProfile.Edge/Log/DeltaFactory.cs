@@ -29,6 +29,11 @@ internal static class DeltaFactory
             delta.Searches.Add(new SearchNote { Text = search.Text, AtUnixMs = search.At.ToUnixTimeMilliseconds(), Channel = search.Channel });
         }
 
+        foreach (var item in profile.Items)
+        {
+            delta.Items.Add(new ItemNote { Sku = item.Sku, Name = item.Name ?? "", Type = item.Type, AtUnixMs = item.At.ToUnixTimeMilliseconds() });
+        }
+
         delta.Tags.AddRange(view.Tags.Select(t => t.Name));
         if (featureTags is not null)
         {

@@ -30,10 +30,14 @@ public sealed class HubClients : IDisposable
         Downlink = new V1.Downlink.DownlinkClient(_channel);
         Models = new V1.ModelDistribution.ModelDistributionClient(_channel);
         Rules = new V1.RuleRegistry.RuleRegistryClient(_channel);
+        Recommenders = new V1.RecommenderDistribution.RecommenderDistributionClient(_channel);
     }
 
     /// <summary>The operators' published tag rules.</summary>
     public V1.RuleRegistry.RuleRegistryClient Rules { get; }
+
+    /// <summary>The hub's recommender bundles.</summary>
+    public V1.RecommenderDistribution.RecommenderDistributionClient Recommenders { get; }
 
     /// <summary>Model assignments, downloads and status reports.</summary>
     public V1.ModelDistribution.ModelDistributionClient Models { get; }

@@ -14,7 +14,7 @@ namespace EdgeProfile.Hub.Hosting;
 /// messages sent meanwhile are lost, everything is treated as changed once it is back.
 /// </summary>
 internal sealed partial class HubChangeListener(
-    HubDatabase db, HubChanges changes, ProfileCache cache, DownlinkQueue downlink, DefinitionRegistry registry, EdgeProfile.Hub.Models.ModelRegistry models, EdgeProfile.Hub.Rules.RuleRegistry rules, ILogger<HubChangeListener> logger)
+    HubDatabase db, HubChanges changes, ProfileCache cache, DownlinkQueue downlink, DefinitionRegistry registry, EdgeProfile.Hub.Models.ModelRegistry models, EdgeProfile.Hub.Rules.RuleRegistry rules, EdgeProfile.Hub.Recommending.RecommenderRegistry recommenders, ILogger<HubChangeListener> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
@@ -98,6 +98,9 @@ internal sealed partial class HubChangeListener(
             case HubChanges.Rules:
                 _ = ReloadAsync(rules.RefreshAsync);
                 break;
+            case HubChanges.Recommenders:
+                _ = ReloadAsync(recommenders.RefreshAsync);
+                break;
         }
     }
 
@@ -108,6 +111,7 @@ internal sealed partial class HubChangeListener(
         await registry.RefreshAsync(cancellationToken).ConfigureAwait(false);
         await models.RefreshAsync(cancellationToken).ConfigureAwait(false);
         await rules.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await recommenders.RefreshAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ReloadAsync(Func<CancellationToken, Task> refresh)

@@ -83,6 +83,9 @@ internal sealed class ProfileReader(HubDatabase db, MergePolicies merge, Rules.R
     /// <summary>A search as the hub keeps it in <c>store_profiles.searches</c>.</summary>
     internal sealed record SearchJson(string Text, long AtUnixMs, string Channel);
 
+    /// <summary>A product in a store's behaviour sequence as the hub keeps it in <c>store_profiles.items</c>.</summary>
+    internal sealed record ItemJson(string Sku, string? Name, string Type, long AtUnixMs);
+
     /// <summary>The statements that build a profile, on one connection.</summary>
     private sealed class ProfileQueries : IDisposable
     {

@@ -27,6 +27,9 @@ internal sealed class HubChanges(HubDatabase db)
     /// <summary>A tag rule set was published or rolled back.</summary>
     public const string Rules = "rules";
 
+    /// <summary>A recommender bundle was published or rolled back.</summary>
+    public const string Recommenders = "recommenders";
+
     // pg_notify payloads are limited to 8,000 bytes; more ids than this are sent as Identities (everything stale).
     private const int MaxIds = 300;
 

@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 8;
+    public const int CurrentVersion = 9;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -332,8 +332,34 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
+    // Version 9: next-item recommendations. Each store's behaviour sequence of a customer (product ids and names, from
+    // ProfileDelta.items), and the recommender bundles (item vocabulary, SASRec ONNX, item2vec and text vectors):
+    // immutable under a version, with the ordered publications (publish or rollback); the latest is live on every edge.
+    private const string V9 = """
+        ALTER TABLE store_profiles ADD COLUMN items TEXT NOT NULL DEFAULT '[]';  -- JSON [{Sku, Name, Type, AtUnixMs}]
+
+        CREATE TABLE recommenders (
+            version     TEXT PRIMARY KEY,
+            sha256      TEXT NOT NULL,
+            size        INTEGER NOT NULL,
+            manifest    TEXT NOT NULL,                 -- the bundle's manifest.json
+            description TEXT NOT NULL,
+            created_at  INTEGER NOT NULL,
+            created_by  TEXT NOT NULL,
+            content     BLOB NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE recommender_publications (
+            seq          INTEGER PRIMARY KEY,
+            version      TEXT NOT NULL,
+            published_at INTEGER NOT NULL,
+            action       TEXT NOT NULL,                -- publish | rollback
+            actor        TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """;
+
     // Step i brings a file from schema version i to i + 1.
-    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6, V7, V8];
+    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
     public static void Migrate(SqliteConnection connection, string path)
     {

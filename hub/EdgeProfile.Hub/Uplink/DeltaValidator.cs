@@ -16,6 +16,7 @@ internal static class DeltaValidator
     private const int MaxTagLength = 64;
     private const int MaxTextLength = 512;
     private const int MaxSearches = 16;
+    private const int MaxItems = 64;
 
     public static string? Validate(DeltaBatch batch, out List<string[]> keySets)
     {
@@ -103,6 +104,11 @@ internal static class DeltaValidator
             if (d.Searches.Count > MaxSearches || d.Searches.Any(x => x.Text.Length is 0 or > MaxTextLength || x.Channel.Length > MaxTagLength || x.AtUnixMs < 0))
             {
                 return $"{where}: at most {MaxSearches} searches, each with 1-{MaxTextLength} characters of text";
+            }
+
+            if (d.Items.Count > MaxItems || d.Items.Any(x => x.Sku.Length is 0 or > MaxTextLength || x.Name.Length > MaxTextLength || x.Type.Length is 0 or > MaxTagLength || x.AtUnixMs < 0))
+            {
+                return $"{where}: at most {MaxItems} items, each with a sku and a name of at most {MaxTextLength} characters, a type and a time >= 0";
             }
 
             keySets.Add([.. keys]);

@@ -218,18 +218,18 @@ internal sealed class DeltaWriter
         upsert.Transaction = tx;
         upsert.CommandText = """
             INSERT INTO store_profiles (store_id, customer_key, identifiers, visits_7d, visits_30d, spend_7d, spend_30d,
-                last_seen, last_category, last_channel, tags, events_total, updated_at, updated_seq, searches)
-            VALUES (@store, @key, @ids, @v7, @v30, @s7, @s30, @seen, @cat, @chan, @tags, @events, @updated, @seq, @searches)
+                last_seen, last_category, last_channel, tags, events_total, updated_at, updated_seq, searches, items)
+            VALUES (@store, @key, @ids, @v7, @v30, @s7, @s30, @seen, @cat, @chan, @tags, @events, @updated, @seq, @searches, @items)
             ON CONFLICT (store_id, customer_key) DO UPDATE SET
                 identifiers = excluded.identifiers, visits_7d = excluded.visits_7d, visits_30d = excluded.visits_30d,
                 spend_7d = excluded.spend_7d, spend_30d = excluded.spend_30d, last_seen = excluded.last_seen,
                 last_category = excluded.last_category, last_channel = excluded.last_channel, tags = excluded.tags,
                 events_total = excluded.events_total, updated_at = excluded.updated_at, updated_seq = excluded.updated_seq,
-                searches = excluded.searches
+                searches = excluded.searches, items = excluded.items
             WHERE excluded.updated_seq > store_profiles.updated_seq;
             """;
         var p = new Dictionary<string, DbParameter>(StringComparer.Ordinal);
-        foreach (var name in (string[])["@store", "@key", "@ids", "@v7", "@v30", "@s7", "@s30", "@seen", "@cat", "@chan", "@tags", "@events", "@updated", "@seq", "@searches"])
+        foreach (var name in (string[])["@store", "@key", "@ids", "@v7", "@v30", "@s7", "@s30", "@seen", "@cat", "@chan", "@tags", "@events", "@updated", "@seq", "@searches", "@items"])
         {
             p[name] = upsert.AddParameter(name);
         }
@@ -272,6 +272,7 @@ internal sealed class DeltaWriter
             p["@updated"].Value = d.UpdatedAtUnixMs;
             p["@seq"].Value = d.Sequence;
             p["@searches"].Value = JsonSerializer.Serialize(d.Searches.Select(x => new ProfileReader.SearchJson(x.Text, x.AtUnixMs, x.Channel)).ToList());
+            p["@items"].Value = d.Items.Count == 0 ? "[]" : JsonSerializer.Serialize(d.Items.Select(x => new ProfileReader.ItemJson(x.Sku, x.Name.Length == 0 ? null : x.Name, x.Type, x.AtUnixMs)).ToList());
             upsert.ExecuteNonQuery();
 
             supSeq.Value = d.Sequence;

@@ -81,6 +81,11 @@ public static class ProfileMath
             NoteSearch(profile, e);
         }
 
+        if (e.Product?.Sku is { Length: > 0 } && IsItemInteraction(e.Type))
+        {
+            NoteItem(profile, e);
+        }
+
         var day = DayOf(e.OccurredAt);
         var oldest = DayOf(profile.LastSeen) - WindowDays + 1;
         // Loops rather than Find/FindIndex/RemoveAll with lambdas: this runs for every event on the log writer's
@@ -142,6 +147,57 @@ public static class ProfileMath
             days.RemoveRange(kept, days.Count - kept);
         }
     }
+
+    /// <summary>The event types that make a product part of the customer's behaviour sequence.</summary>
+    public static bool IsItemInteraction(EventType type) =>
+        type is EventType.View or EventType.AddToCart or EventType.Purchase or EventType.Review or EventType.Like;
+
+    /// <summary>
+    /// Inserts the event's product into the sequence in event-time order (late events land where they belong). A repeat
+    /// of the item just before it (the same product viewed again, then carted) updates that entry instead of adding one:
+    /// the sequence models read transitions between products. Only the newest <see cref="RecentItem.MaxKept"/> stay.
+    /// </summary>
+    private static void NoteItem(StoreProfile profile, CustomerEvent e)
+    {
+        var items = profile.Items;
+        var product = e.Product!;
+        var name = product.Name is { Length: > RecentItem.MaxNameLength } n ? n[..RecentItem.MaxNameLength] : product.Name;
+        var at = items.Count;
+        while (at > 0 && items[at - 1].At > e.OccurredAt)
+        {
+            at--;
+        }
+
+        var type = e.Type.Name();
+        if (at > 0 && string.Equals(items[at - 1].Sku, product.Sku, StringComparison.Ordinal))
+        {
+            // The stronger signal wins the type (a purchase after a view of the same product is a purchase).
+            var previous = items[at - 1];
+            items[at - 1] = previous with { At = e.OccurredAt, Name = name ?? previous.Name, Type = Stronger(previous.Type, type) };
+            return;
+        }
+
+        if (at == 0 && items.Count >= RecentItem.MaxKept)
+        {
+            return; // older than everything kept
+        }
+
+        items.Insert(at, new RecentItem(product.Sku!, name, type, e.OccurredAt));
+        if (items.Count > RecentItem.MaxKept)
+        {
+            items.RemoveRange(0, items.Count - RecentItem.MaxKept);
+        }
+    }
+
+    private static string Stronger(string a, string b) => Strength(b) > Strength(a) ? b : a;
+
+    private static int Strength(string type) => type switch
+    {
+        "purchase" => 4,
+        "add_to_cart" => 3,
+        "review" or "like" => 2,
+        _ => 1,
+    };
 
     /// <summary>Keeps the latest distinct searches (same text: the later one counts), newest first, in any arrival order.</summary>
     private static void NoteSearch(StoreProfile profile, CustomerEvent e)

@@ -40,4 +40,8 @@ public sealed class StoreProfile
 
     /// <summary>The latest distinct searches, newest first (at most <see cref="RecentSearch.MaxKept"/>).</summary>
     public List<RecentSearch> Searches { get; set; } = [];
+
+    /// <summary>The products the customer interacted with, oldest first (at most <see cref="RecentItem.MaxKept"/>; a
+    /// repeat of the newest item only moves its time).</summary>
+    public List<RecentItem> Items { get; set; } = [];
 }
