@@ -265,8 +265,9 @@ public sealed class EdgeOptions
         /// <summary>Most new products (no interactions yet, recommended for their names) per list (default 3; 0–100).</summary>
         public int ColdSlots { get; set; } = 3;
 
-        /// <summary>Cosine a new product's name needs with the customer's recent products' names (default 0.35; −1–1).</summary>
-        public double MinColdSimilarity { get; set; } = 0.35;
+        /// <summary>Cosine a new product's name needs with the customer's recent products' names (−1–1). Default: the bar
+        /// the bundle was calibrated with when built (what only 5 % of random product pairs reach).</summary>
+        public double? MinColdSimilarity { get; set; }
     }
 
     /// <summary><c>Edge:DeadLetters</c>.</summary>

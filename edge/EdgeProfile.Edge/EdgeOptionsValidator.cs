@@ -208,9 +208,9 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add($"Edge:Recommendations:ColdSlots must be 0-100, got {recommendations.ColdSlots}");
         }
 
-        if (!(recommendations.MinColdSimilarity is >= -1 and <= 1))
+        if (recommendations.MinColdSimilarity is { } minCold && !(minCold is >= -1 and <= 1))
         {
-            errors.Add($"Edge:Recommendations:MinColdSimilarity must be in [-1, 1], got {recommendations.MinColdSimilarity.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            errors.Add($"Edge:Recommendations:MinColdSimilarity must be in [-1, 1], got {minCold.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         }
 
         if (options.Models.HoldoutMinRows < 2)

@@ -75,7 +75,9 @@ public static class RecommendationApi
 
             var personalised = global?.Consent?.Personalisation != true;
             var recent = personalised ? profile.Items.Select(i => new RecentInteraction(i.Sku, i.Name, i.Type)).ToList() : [];
-            var list = served.Recommender.Recommend(recent, k ?? 10);
+            // Searches are embedded here, at the store, with the bundle's text model; only recommendations leave.
+            var searches = personalised ? profile.Searches.Select(x => x.Text).ToList() : [];
+            var list = served.Recommender.Recommend(recent, k ?? 10, searches);
             return Results.Json(new
             {
                 customerKey = profile.CustomerKey,

@@ -70,7 +70,7 @@ public sealed partial class RecommenderHost : IDisposable
             loaded = new Recommender(bundle, SharedTextEmbedders.ForName(bundle.TextVectors?.Name), new RecommenderOptions
             {
                 ColdSlots = o.ColdSlots,
-                MinColdSimilarity = (float)o.MinColdSimilarity,
+                MinColdSimilarity = o.MinColdSimilarity is { } m ? (float)m : null,
             });
         }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)

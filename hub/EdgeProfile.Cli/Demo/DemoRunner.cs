@@ -12,6 +12,7 @@ using EdgeProfile.Cli.Output;
 using EdgeProfile.Edge;
 using EdgeProfile.Hosting;
 using EdgeProfile.Hub;
+using EdgeProfile.Training.Recommending;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -499,6 +500,8 @@ public sealed class DemoRunner : IAsyncDisposable
             _console.MarkupLine("[yellow]No multi-store customer found at the hub (try more --events).[/]");
         }
 
+        await ShowRecommendationsAsync(hub, exampleKey, cancellationToken).ConfigureAwait(false);
+
         var hubUrl = hub.BaseUrl.AbsoluteUri.TrimEnd('/');
         var tokenFile = Path.Combine(_hub!.DataDirectory(), HubOptions.OperatorTokenFileName);
         var first = _edges[0];
@@ -525,6 +528,8 @@ public sealed class DemoRunner : IAsyncDisposable
         lines.Add(Markup.Escape($"  curl -s -H 'Authorization: Bearer {token}' {hubUrl}/api/profiles/{key0}"));
         lines.Add(Markup.Escape($"  edgeprofile profiles get {key0} --hub {hubUrl} --token-file {tokenFile}"));
         lines.Add(Markup.Escape($"  edgeprofile stores list --hub {hubUrl} --token-file {tokenFile}"));
+        lines.Add(Markup.Escape($"  curl -s '{first.Api!.AbsoluteUri.TrimEnd('/')}/api/profiles/{key0}/recommendations?k=5&lang=zh-CN'"));
+        lines.Add(Markup.Escape($"  edgeprofile recommenders recommend {key0} --hub {hubUrl} --token-file {tokenFile}"));
         lines.Add(Markup.Escape($"  edgeprofile replay {Path.Combine(_dataDir, "events", first.Site.StoreId + ".jsonl")} --broker mqtt://127.0.0.1:{first.MqttPort} --store {first.Site.StoreId}"));
         _console.WriteLine();
         _console.Write(new Rule("[bold]Where to look[/]").LeftJustified());
@@ -532,6 +537,90 @@ public sealed class DemoRunner : IAsyncDisposable
         {
             _console.MarkupLine(line);
         }
+    }
+
+    private static readonly string[] RecommenderModels = ["sasrec", "item2vec", "popular"];
+
+    /// <summary>
+    /// Trains a recommender on the product sequences the stores uploaded (SASRec for a few seconds, item2vec, hashed text
+    /// vectors of the names, plus one new product known by name only), publishes it, waits for the stores to load it,
+    /// and shows one customer's recommendations from the hub with their reasons.
+    /// </summary>
+    private async Task ShowRecommendationsAsync(HubRestClient hub, string? key, CancellationToken cancellationToken)
+    {
+        _console.WriteLine();
+        _console.Write(new Rule("[bold]Recommendations[/] (SASRec + item2vec + text, trained on the uploaded product sequences)").LeftJustified());
+        var watch = Stopwatch.StartNew();
+        using var doc = JsonDocument.Parse(await hub.RecommendationSequencesAsync(cancellationToken).ConfigureAwait(false));
+        var sequences = doc.RootElement.GetProperty("sequences").EnumerateArray()
+            .Select(s => (IReadOnlyList<string>)[.. s.EnumerateArray().Select(x => x.GetString()!)]).ToList();
+        var products = DemoCatalog.Products.ToDictionary(p => p.Sku, p => (string?)p.Name, StringComparer.Ordinal);
+        products["SKU-BB-1099"] = "Stroller Rain Cover"; // a new arrival: no interactions yet
+        var bundle = await Task.Run(() => RecommenderBuilder.Build(
+            new RecommenderTrainingData(sequences, products, "the demo's uploaded sequences"),
+            new RecommenderBuildOptions
+            {
+                Version = "demo-1",
+                SasRec = new RecommenderBuildOptions { Version = "demo-1" }.SasRec with { MaxEpochs = 20, TimeLimit = TimeSpan.FromSeconds(15), MaxLength = 20, Dimensions = 32, Seed = _settings.Seed },
+                Item2Vec = new EdgeProfile.Semantic.Item2Vec.Item2VecOptions { Seed = _settings.Seed, Epochs = 10 },
+                EvaluationUsers = 2000,
+            },
+            new EdgeProfile.Semantic.Text.HashedTextEmbedder(),
+            line => _log?.Write("demo", "info", "recommender", line, null)), cancellationToken).ConfigureAwait(false);
+        await hub.RegisterRecommenderAsync(bundle.ToBytes(), "trained by the demo", publish: true, cancellationToken).ConfigureAwait(false);
+        var metrics = string.Join(", ", RecommenderModels
+            .Where(m => bundle.Metrics.ContainsKey($"{m}.hr10"))
+            .Select(m => string.Create(CultureInfo.InvariantCulture, $"{m} HR@10 {bundle.Metrics[$"{m}.hr10"]:F3}")));
+        Info($"Recommender demo-1 trained on {sequences.Count:N0} sequences and published in {watch.Elapsed.TotalSeconds:0.0} s ({metrics}; leave-one-out, {bundle.Metrics.GetValueOrDefault("evaluation.negatives"):0} negatives)");
+
+        // Every store loads it from the hub's push.
+        var loaded = 0;
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(20);
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            loaded = 0;
+            foreach (var e in _edges)
+            {
+                try
+                {
+                    using var r = JsonDocument.Parse(await _http.GetStringAsync(new Uri(e.Api!, "api/recommenders"), cancellationToken).ConfigureAwait(false));
+                    loaded += r.RootElement.TryGetProperty("version", out var v) && v.GetString() == "demo-1" ? 1 : 0;
+                }
+                catch (HttpRequestException)
+                {
+                    // not up yet
+                }
+            }
+
+            if (loaded == _edges.Count)
+            {
+                break;
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+
+        Info($"{loaded} of {_edges.Count} stores serve demo-1");
+        if (key is null || await hub.RecommendationsAsync(key, 5, "en", cancellationToken).ConfigureAwait(false) is not { } body)
+        {
+            return;
+        }
+
+        using var recs = JsonDocument.Parse(body);
+        var history = recs.RootElement.GetProperty("history").EnumerateArray()
+            .Select(h => $"{h.GetProperty("name").GetString() ?? h.GetProperty("sku").GetString()} ({h.GetProperty("store").GetString()})").ToList();
+        _console.MarkupLine(Markup.Escape($"{key}: recently {string.Join(" → ", history.TakeLast(5))}"));
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("#").AddColumn("Product").AddColumn("From").AddColumn("Why");
+        foreach (var r in recs.RootElement.GetProperty("recommendations").EnumerateArray())
+        {
+            table.AddRow(
+                r.GetProperty("rank").GetInt32().ToString(CultureInfo.InvariantCulture),
+                Markup.Escape($"{r.GetProperty("name").GetString()} ({r.GetProperty("sku").GetString()})"),
+                Markup.Escape(r.GetProperty("source").GetString() ?? ""),
+                Markup.Escape(r.GetProperty("reason").GetString() ?? ""));
+        }
+
+        _console.Write(table);
     }
 
     private async Task StopAllAsync()

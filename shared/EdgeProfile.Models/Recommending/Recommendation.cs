@@ -24,8 +24,11 @@ public sealed record RecommenderOptions
     /// <summary>At most this many cold products (no interactions, recommended for their names) per list. Default 3.</summary>
     public int ColdSlots { get; init; } = 3;
 
-    /// <summary>The cosine a cold product's name needs with the customer's recent products to be recommended. Default 0.35.</summary>
-    public float MinColdSimilarity { get; init; } = 0.35f;
+    /// <summary>
+    /// The cosine a cold product's name needs with the customer's recent products to be recommended. Default null: the
+    /// bundle's calibrated bar (<see cref="Recommender.ColdThresholdMetric"/>), else 0.35.
+    /// </summary>
+    public float? MinColdSimilarity { get; init; }
 
     /// <summary>Leave out products already in the customer's recent history. Default true.</summary>
     public bool ExcludeSeen { get; init; } = true;
@@ -41,7 +44,7 @@ public sealed record RecommenderOptions
             throw new ArgumentException($"ColdSlots must be 0-100, got {ColdSlots}");
         }
 
-        if (!(MinColdSimilarity is >= -1 and <= 1))
+        if (MinColdSimilarity is { } m && !(m is >= -1 and <= 1))
         {
             throw new ArgumentException($"MinColdSimilarity must be in [-1, 1], got {MinColdSimilarity}");
         }

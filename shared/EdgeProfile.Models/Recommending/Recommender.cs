@@ -14,6 +14,9 @@ namespace EdgeProfile.Models.Recommending;
 /// </summary>
 public sealed class Recommender : IDisposable
 {
+    /// <summary>The bundle metric holding the calibrated cosine a cold product needs (see <see cref="RecommenderOptions.MinColdSimilarity"/>).</summary>
+    public const string ColdThresholdMetric = "text.cold_threshold";
+
     private readonly RecommenderBundle bundle;
     private readonly RecommenderOptions options;
     private readonly ITextEmbedder? embedder;
@@ -23,6 +26,7 @@ public sealed class Recommender : IDisposable
     private readonly Dictionary<string, int> index = new(StringComparer.Ordinal); // sku → item index (0-based in Items)
     private readonly int[] popular; // item indexes by interactions, descending
     private readonly int[] cold; // item indexes with no interactions (or outside the vocabulary) that have text vectors
+    private readonly float coldThreshold;
 
     /// <summary>
     /// Loads the bundle's models. <paramref name="embedder"/> embeds names of products the bundle does not know; it must
@@ -36,6 +40,8 @@ public sealed class Recommender : IDisposable
         this.bundle = bundle;
         this.options = options ?? new RecommenderOptions();
         this.options.Validate();
+        coldThreshold = this.options.MinColdSimilarity
+            ?? (bundle.Metrics.TryGetValue(ColdThresholdMetric, out var calibrated) && calibrated is >= -1 and <= 1 ? (float)calibrated : 0.35f);
         this.embedder = embedder is not null && bundle.TextVectors is { } t && t.Name == embedder.Name && t.Dimensions == embedder.Dimensions ? embedder : null;
         for (var i = 0; i < bundle.Items.Count; i++)
         {
@@ -92,6 +98,9 @@ public sealed class Recommender : IDisposable
     /// <summary>Whether a SASRec model ranks known products.</summary>
     public bool HasSasRec => sasrec is not null;
 
+    /// <summary>The cosine a cold product's name needs with the customer's recent products.</summary>
+    public float ColdThreshold => coldThreshold;
+
     /// <summary>How many products it can recommend (vocabulary and cold products).</summary>
     public int ItemCount => bundle.Items.Count;
 
@@ -99,9 +108,17 @@ public sealed class Recommender : IDisposable
     /// Up to <paramref name="k"/> products for a customer whose recent products are <paramref name="recent"/> (oldest
     /// first; may be empty), best first, each with its reason.
     /// </summary>
-    public IReadOnlyList<Recommendation> Recommend(IReadOnlyList<RecentInteraction> recent, int k)
+    public IReadOnlyList<Recommendation> Recommend(IReadOnlyList<RecentInteraction> recent, int k) => Recommend(recent, k, []);
+
+    /// <summary>
+    /// As <see cref="Recommend(IReadOnlyList{RecentInteraction}, int)"/>, with the customer's recent search queries
+    /// (newest first) embedded here, at the store, as part of what their recent interest reads like: products whose
+    /// names match a search can be recommended for it. The query text itself goes nowhere.
+    /// </summary>
+    public IReadOnlyList<Recommendation> Recommend(IReadOnlyList<RecentInteraction> recent, int k, IReadOnlyList<string> searches)
     {
         ArgumentNullException.ThrowIfNull(recent);
+        ArgumentNullException.ThrowIfNull(searches);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         var v = bundle.VocabularySize;
         var seen = new HashSet<int>();
@@ -129,17 +146,17 @@ public sealed class Recommender : IDisposable
             FromItem2Vec(recent, history, seen, taken, known, k);
         }
 
-        var profile = TextProfile(recent);
+        var profile = TextProfile(recent, searches);
         if (known.Count == 0 && profile is not null)
         {
             // Nothing the sequence models know: rank every product by how alike its name is to the recent ones.
-            FromText(recent, profile.Value.Vector, profile.Value.Vectors, seen, taken, known, k, coldOnly: false);
+            FromText(recent, searches, profile.Value.Vector, profile.Value.Vectors, seen, taken, known, k, coldOnly: false);
         }
 
         var coldPicks = new List<Recommendation>();
         if (profile is not null && options.ColdSlots > 0 && cold.Length > 0)
         {
-            FromText(recent, profile.Value.Vector, profile.Value.Vectors, seen, taken, coldPicks, Math.Min(options.ColdSlots, k), coldOnly: true);
+            FromText(recent, searches, profile.Value.Vector, profile.Value.Vectors, seen, taken, coldPicks, Math.Min(options.ColdSlots, k), coldOnly: true);
         }
 
         // Cold products go to places 3, 6, 9, ... so the model's best picks stay on top.
@@ -268,7 +285,7 @@ public sealed class Recommender : IDisposable
         }
     }
 
-    private void FromText(IReadOnlyList<RecentInteraction> recent, float[] profile, List<(int Recent, float[] Vector)> vectors, HashSet<int> seen, HashSet<int> taken,
+    private void FromText(IReadOnlyList<RecentInteraction> recent, IReadOnlyList<string> searches, float[] profile, List<(int Recent, float[] Vector)> vectors, HashSet<int> seen, HashSet<int> taken,
         List<Recommendation> into, int k, bool coldOnly)
     {
         var text = bundle.TextVectors!;
@@ -282,7 +299,7 @@ public sealed class Recommender : IDisposable
             }
 
             var s = Dot(profile, vector);
-            if (!coldOnly || s >= options.MinColdSimilarity)
+            if (!coldOnly || s >= coldThreshold)
             {
                 scored.Add((i, s));
             }
@@ -294,8 +311,18 @@ public sealed class Recommender : IDisposable
             text.TryGet(bundle.Items[i].Sku, out var vector);
             var best = vectors.MaxBy(x => Dot(x.Vector, vector!));
             var item = bundle.Items[i];
-            var because = recent[best.Recent];
             var isCold = i >= bundle.VocabularySize || item.Interactions == 0;
+            if (best.Recent < 0)
+            {
+                // Closest to one of the customer's searches (index -1 - j of the newest-first list).
+                var query = searches[-1 - best.Recent];
+                into.Add(new Recommendation(item.Sku, item.Name, s, "text", null, null,
+                    isCold ? $"New product matching your search \u201c{query}\u201d" : $"Matches your search \u201c{query}\u201d",
+                    isCold ? $"新品，符合您搜索的\u201c{query}\u201d" : $"符合您搜索的\u201c{query}\u201d"));
+                continue;
+            }
+
+            var because = recent[best.Recent];
             var (en, zh) = isCold
                 ? ($"New product, similar to {Label(because)}, which you {Verb(because.Type).En}", $"新品，与您{Verb(because.Type).Zh}的{Label(because)}相似")
                 : ($"Similar to {Label(because)}, which you {Verb(because.Type).En}", $"与您{Verb(because.Type).Zh}的{Label(because)}相似");
@@ -307,9 +334,9 @@ public sealed class Recommender : IDisposable
     /// The customer's recent products as text: each product's vector from the bundle, or its name embedded here when
     /// the bundle does not know it; the profile is their mean with newer products weighted higher. Null without text.
     /// </summary>
-    private (float[] Vector, List<(int Recent, float[] Vector)> Vectors)? TextProfile(IReadOnlyList<RecentInteraction> recent)
+    private (float[] Vector, List<(int Recent, float[] Vector)> Vectors)? TextProfile(IReadOnlyList<RecentInteraction> recent, IReadOnlyList<string> searches)
     {
-        if (bundle.TextVectors is not { } text || recent.Count == 0)
+        if (bundle.TextVectors is not { } text || (recent.Count == 0 && (searches.Count == 0 || embedder is null)))
         {
             return null;
         }
@@ -341,6 +368,20 @@ public sealed class Recommender : IDisposable
             }
         }
 
+        // Searches (newest first, at most 3) weigh like the newest product; they are stored as -1 - j.
+        if (embedder is not null && searches.Count > 0)
+        {
+            var queries = searches.Take(3).ToList();
+            var embedded = embedder.Embed(queries);
+            for (var j = 0; j < queries.Count; j++)
+            {
+                if (embedded[j].Any(x => x != 0))
+                {
+                    vectors.Add((-1 - j, embedded[j]));
+                }
+            }
+        }
+
         if (vectors.Count == 0)
         {
             return null;
@@ -349,7 +390,7 @@ public sealed class Recommender : IDisposable
         var mean = new float[text.Dimensions];
         foreach (var (r, vector) in vectors)
         {
-            var weight = 1f / (1 + recent.Count - 1 - r); // the newest counts 1, the one before 1/2, ...
+            var weight = r < 0 ? 1f / (1 - 1 - r) : 1f / (1 + recent.Count - 1 - r); // the newest counts 1, the one before 1/2, ...
             for (var d = 0; d < mean.Length; d++)
             {
                 mean[d] += weight * vector[d];

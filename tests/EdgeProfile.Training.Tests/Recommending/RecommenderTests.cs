@@ -48,6 +48,7 @@ public sealed class RecommenderTests : IClassFixture<RecommenderTests.Built>
         Assert.NotNull(bundle.SasRecOnnx);
         Assert.NotNull(bundle.Item2Vec);
         Assert.Equal("hashed-384", bundle.TextVectors!.Name);
+        Assert.InRange(bundle.Metrics[Recommender.ColdThresholdMetric], 0.1, 0.9);
         Assert.True(bundle.Metrics["sasrec.hr10"] > bundle.Metrics["popular.hr10"] + 0.2,
             $"SASRec HR@10 {bundle.Metrics["sasrec.hr10"]:F3} vs popular {bundle.Metrics["popular.hr10"]:F3}");
 
@@ -109,6 +110,17 @@ public sealed class RecommenderTests : IClassFixture<RecommenderTests.Built>
     }
 
     [Fact]
+    public void A_search_embedded_at_the_store_steers_text_recommendations_with_the_query_as_the_reason()
+    {
+        var list = built.Recommender.Recommend([], 5, ["dog leash"]);
+        Assert.Equal("PET-02", list[0].Sku); // "Dog Leash Nylon"
+        Assert.Equal("text", list[0].Source);
+        Assert.Equal("Matches your search \u201cdog leash\u201d", list[0].ReasonEn);
+        Assert.Equal("符合您搜索的\u201cdog leash\u201d", list[0].ReasonZh);
+        Assert.True(list.Count(r => r.Sku.StartsWith("PET-", StringComparison.Ordinal)) >= 3, string.Join(", ", list.Select(r => r.Sku)));
+    }
+
+    [Fact]
     public void Similar_products_come_from_item2vec_and_a_damaged_bundle_is_refused()
     {
         var similar = built.Recommender.SimilarProducts(Sku("BABY", 3), 5);
@@ -156,7 +168,7 @@ public sealed class RecommenderTests : IClassFixture<RecommenderTests.Built>
                 EvaluationUsers = 300,
             }, embedder);
             Bytes = Bundle.ToBytes();
-            Recommender = new Recommender(RecommenderBundle.FromBytes(Bytes), embedder, new RecommenderOptions { MinColdSimilarity = 0.2f });
+            Recommender = new Recommender(RecommenderBundle.FromBytes(Bytes), embedder);
         }
 
         public RecommenderBundle Bundle { get; }
