@@ -68,6 +68,8 @@ public static class HubHostingExtensions
         services.AddHostedService<EdgeProfile.Hub.Rules.RuleRegistryInitializer>();
         services.AddSingleton<EdgeProfile.Hub.Recommending.RecommenderRegistry>();
         services.AddHostedService<EdgeProfile.Hub.Recommending.RecommenderRegistryInitializer>();
+        services.AddSingleton<EdgeProfile.Hub.Recommending.CustomerVectors>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Recommending.CustomerVectors>());
         services.AddSingleton<EdgeProfile.Hub.Federation.FederationStore>();
         services.AddSingleton<EdgeProfile.Hub.Federation.ParticipantDirectory>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederatedRunner>();

@@ -148,6 +148,26 @@ public sealed class RecommendationsTests(ITestOutputHelper output)
                 Assert.DoesNotContain(global.GetProperty("recommendations").EnumerateArray(), x => x.GetProperty("sku").GetString() is "BABY-00" or "BABY-01" or "BABY-04");
             }
 
+            // Similar customers: the hub embeds every profile with the live SASRec into an HNSW index.
+            await Poll.UntilAsync(async () => JsonDocument.Parse(await hub.Http.GetStringAsync(new Uri("/api/recommenders", UriKind.Relative))).RootElement,
+                r => r.GetProperty("customerVectors").GetProperty("customers").GetInt32() >= 241, Wait, "the hub's customer index");
+            using (var response = await hub.Http.GetAsync(new Uri("/api/profiles/loyalty:L-0/similar?k=5", UriKind.Relative)))
+            {
+                var text = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+                var similar = JsonDocument.Parse(text).RootElement.GetProperty("similar").EnumerateArray().ToList();
+                Assert.Equal(5, similar.Count);
+                var babyShoppers = 0;
+                foreach (var other in similar)
+                {
+                    var otherProfile = await hub.ProfileAsync(other.GetProperty("profileId").GetString()!);
+                    var loyalty = otherProfile!.Value.GetProperty("identifiers").EnumerateArray().Select(x => x.GetString()!).First(x => x.StartsWith("loyalty:L-", StringComparison.Ordinal));
+                    babyShoppers += loyalty == "loyalty:L-both" || int.Parse(loyalty["loyalty:L-".Length..], CultureInfo.InvariantCulture) % 3 == 0 ? 1 : 0;
+                }
+
+                Assert.True(babyShoppers >= 4, $"{babyShoppers} of the 5 customers most like a baby shopper shop baby products");
+            }
+
             // A second bundle (item2vec only) swaps in at the stores; the rollback brings recs-v1 back.
             var bundle2 = Path.Combine(dir.Path, "v2.bundle");
             var built2 = await CliProcess.RunAsync(dir.Path, TimeSpan.FromMinutes(5), "recommenders", "build", "--version", "recs-v2", "--out", bundle2,

@@ -31,7 +31,7 @@ internal static class RecommenderApi
 
     public static void Map(IEndpointRouteBuilder api)
     {
-        api.MapGet("/recommenders", async (RecommenderRegistry registry, CancellationToken ct) =>
+        api.MapGet("/recommenders", async (RecommenderRegistry registry, CustomerVectors customers, CancellationToken ct) =>
         {
             var live = registry.Current;
             var list = await registry.ListAsync(ct).ConfigureAwait(false);
@@ -47,6 +47,7 @@ internal static class RecommenderApi
                     sasrec = live.Recommender?.HasSasRec,
                     metrics = live.Recommender?.Bundle.Metrics,
                 },
+                customerVectors = new { version = customers.Version, customers = customers.Count, updates = customers.Updates },
                 bundles = list,
             });
         });
@@ -185,6 +186,36 @@ internal static class RecommenderApi
                 history = history.TakeLast(10).Select(i => new { sku = i.Sku, name = i.Name, type = i.Type, at = DateTimeOffset.FromUnixTimeMilliseconds(i.AtUnixMs), store = i.Store }),
                 recommendations = list.Select((r, rank) => View(r, rank, language)),
             });
+        });
+
+        api.MapGet("/profiles/{customerKey}/similar", async (string customerKey, int? k, ProfileReader profiles, HubSecrets secrets, CustomerVectors customers, CancellationToken ct) =>
+        {
+            if (k is < 1 or > MaxK)
+            {
+                return ApiRequests.Error(StatusCodes.Status400BadRequest, $"k must be 1-{MaxK}");
+            }
+
+            if (ApiRequests.CustomerKeyOf(customerKey, secrets, out var text) is not { } canonical)
+            {
+                return ApiRequests.BadKey(text);
+            }
+
+            if (await profiles.FindAsync(canonical, ct).ConfigureAwait(false) is not { } profile)
+            {
+                return ApiRequests.Error(StatusCodes.Status404NotFound, $"no profile for '{text}'");
+            }
+
+            if (!profile.Consent.Analytics)
+            {
+                return ApiRequests.Error(StatusCodes.Status403Forbidden, $"profile {profile.ProfileId} withdrew analytics consent");
+            }
+
+            var similar = await customers.SimilarAsync(profile.ProfileId, k ?? 10, ct).ConfigureAwait(false);
+            return similar is null
+                ? ApiRequests.Error(StatusCodes.Status404NotFound, customers.Version is null
+                    ? "no customer index: publish a recommender with SASRec"
+                    : $"profile {profile.ProfileId} has no product the live recommender knows")
+                : Results.Json(new { profileId = profile.ProfileId, recommender = customers.Version, similar = similar.Select(x => new { profileId = x.ProfileId, similarity = x.Similarity }) });
         });
 
         api.MapGet("/products/{sku}/similar", (string sku, int? k, string? lang, HttpRequest request, RecommenderRegistry registry) =>

@@ -28,11 +28,13 @@ internal sealed class DeltaWriter
     private readonly ProfileCache _cache;
     private readonly HubChanges _changes;
     private readonly Knowledge.InterestFeed? _interests;
+    private readonly Recommending.CustomerVectors? _customers;
 
     public DeltaWriter(HubDatabase db, HubIdentity identity, DownlinkQueue downlink, SegmentIndex segments, ProfileCache cache, HubChanges changes, TimeProvider time, ILogger<DeltaWriter> logger,
-        Knowledge.InterestFeed? interests = null)
+        Knowledge.InterestFeed? interests = null, Recommending.CustomerVectors? customers = null)
     {
         _interests = interests;
+        _customers = customers;
         _changes = changes;
         _cache = cache;
         _segments = segments;
@@ -82,6 +84,7 @@ internal sealed class DeltaWriter
             }
 
             _cache.Changed(touched);
+            _customers?.Changed(touched);
             _downlink.Notify();
         }
 

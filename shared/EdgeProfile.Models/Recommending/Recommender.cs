@@ -189,6 +189,40 @@ public sealed class Recommender : IDisposable
         return result;
     }
 
+    /// <summary>The length of <see cref="Embed"/>'s vectors (SASRec's hidden size), or 0 without SASRec.</summary>
+    public int EmbeddingDimensions => sasrec?.Dimensions ?? 0;
+
+    /// <summary>
+    /// The customer embedding: SASRec's last hidden state over the customer's products known to the vocabulary (oldest
+    /// first). Null without SASRec or when none of the products is known.
+    /// </summary>
+    public float[]? Embed(IReadOnlyList<RecentInteraction> recent)
+    {
+        ArgumentNullException.ThrowIfNull(recent);
+        if (sasrec is null)
+        {
+            return null;
+        }
+
+        var ids = new List<int>(recent.Count);
+        foreach (var r in recent)
+        {
+            if (index.TryGetValue(r.Sku, out var i) && i < bundle.VocabularySize)
+            {
+                ids.Add(i + 1);
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return null;
+        }
+
+        var hidden = new float[sasrec.Dimensions];
+        sasrec.Infer(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), [], hidden, []);
+        return hidden;
+    }
+
     /// <summary>Products like <paramref name="sku"/>: item2vec neighbours when it is in the vocabulary, else by name.</summary>
     public IReadOnlyList<Recommendation> SimilarProducts(string sku, int k)
     {
