@@ -91,7 +91,7 @@ public static class NextItemEvaluator
                         seen.Add(item);
                     }
 
-                    var rng = new Random(HashCode.Combine(seed, u));
+                    var rng = new Random(unchecked((seed * 1_000_003) + u)); // not HashCode: it is randomised per process
                     while (list.Count <= negatives)
                     {
                         var item = sampler.Next(rng);
