@@ -161,17 +161,43 @@ public sealed class SasRecModule : nn.Module
             throw new ArgumentException($"ids must be [batch, {MaxLength}], not [{string.Join(", ", ids.shape)}]", nameof(ids));
         }
         using var scope = NewDisposeScope();
-        var mask = ids.ne(0).unsqueeze(-1).to_type(ScalarType.Float32);
-        var x = itemEmbedding.call(ids) * Math.Sqrt(Dimensions) + positionEmbedding.weight!;
+        var (h, attention) = EncodeWindow(ids, MaxLength, withAttention);
+        return (scope.MoveToOuter(h), attention is null ? null : scope.MoveToOuter(attention));
+    }
+
+    /// <summary>
+    /// The forward on the last <paramref name="window"/> columns of <paramref name="ids"/> only, exactly equal to the
+    /// full forward at those columns when every dropped column and the window's first column are padding. Padding
+    /// positions are zero at the input of every block, so all padding keys of a row are identical (K = bk, V = bv) and
+    /// the P padding keys a real query sees act as one key whose score is raised by ln(P): the window's first column
+    /// stands for itself and the dropped columns, with ln(MaxLength − window + 1) added to its attention score.
+    /// (In training, dropout on that column's attention weight then drops the dropped columns together.)
+    /// </summary>
+    private (Tensor Hidden, Tensor? Attention) EncodeWindow(Tensor ids, int window, bool withAttention)
+    {
+        using var scope = NewDisposeScope();
+        var offset = MaxLength - window;
+        var windowIds = window == MaxLength ? ids : ids.narrow(1, offset, window);
+        var positions = window == MaxLength ? positionEmbedding.weight! : positionEmbedding.weight!.narrow(0, offset, window);
+        var mask = windowIds.ne(0).unsqueeze(-1).to_type(ScalarType.Float32);
+        var x = itemEmbedding.call(windowIds) * Math.Sqrt(Dimensions) + positions;
         x = embeddingDropout.call(x) * mask;
+        var bias = causal;
+        if (window < MaxLength)
+        {
+            var column = new float[window];
+            column[0] = (float)Math.Log(offset + 1);
+            using var multiplicity = tensor(column);
+            bias = causal.narrow(0, offset, window).narrow(1, offset, window) + multiplicity;
+        }
         Tensor? attention = null;
         for (var b = 0; b < blocks.Count; b++)
         {
             var last = b == blocks.Count - 1;
-            (x, var weights) = blocks[b].Forward(x, mask, causal);
+            (x, var weights) = blocks[b].Forward(x, mask, bias);
             if (last && withAttention)
             {
-                attention = weights.select(2, MaxLength - 1).mean([1]);
+                attention = weights.select(2, window - 1).mean([1]);
             }
         }
         var h = finalNorm.call(x);
@@ -185,6 +211,20 @@ public sealed class SasRecModule : nn.Module
     /// </summary>
     public (Tensor Logits, Tensor Labels) TrainingLogits(Tensor ids, Tensor targets)
     {
+        using var scope = NewDisposeScope();
+        var (hidden, labels) = TrainingHidden(ids, targets);
+        var logits = ItemLogits(hidden);
+        return (scope.MoveToOuter(logits), scope.MoveToOuter(labels));
+    }
+
+    /// <summary>
+    /// The representations at the positions whose target is not padding (<c>Hidden [N, d]</c>, gathered from
+    /// <c>h [B, L, d]</c> in row-major order) and their labels (<c>Labels [N]</c>, target item − 1); see
+    /// <see cref="ItemLogits"/>. Targets must be non-zero only where ids are (as the trainer builds them). Leading
+    /// columns that are padding in every row are not computed (an exact shortcut; short histories train much faster).
+    /// </summary>
+    public (Tensor Hidden, Tensor Labels) TrainingHidden(Tensor ids, Tensor targets)
+    {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(targets);
         if (!targets.shape.SequenceEqual(ids.shape))
@@ -192,13 +232,25 @@ public sealed class SasRecModule : nn.Module
             throw new ArgumentException("targets must have the shape of ids", nameof(targets));
         }
         using var scope = NewDisposeScope();
-        var (h, _) = Encode(ids);
-        var flatTargets = targets.reshape(-1);
+        // Only the columns from the last one before the longest row onward are computed (exact, see EncodeWindow).
+        var longest = ids.ne(0).sum(1, type: ScalarType.Int64).max().item<long>();
+        var window = (int)Math.Min(MaxLength, longest + 1);
+        var (h, _) = EncodeWindow(ids, window, withAttention: false);
+        var flatTargets = targets.narrow(1, MaxLength - window, window).reshape(-1);
         var positions = flatTargets.ne(0).nonzero().reshape(-1);
         var selected = h.reshape(-1, Dimensions).index_select(0, positions);
-        var logits = selected.matmul(itemEmbedding.weight!.narrow(0, 1, ItemCount).t());
         var labels = flatTargets.index_select(0, positions) - 1;
-        return (scope.MoveToOuter(logits), scope.MoveToOuter(labels));
+        return (scope.MoveToOuter(selected), scope.MoveToOuter(labels));
+    }
+
+    /// <summary>Logits over the items of representations <paramref name="hidden"/> (<c>[N, d]</c>): <c>[N, ItemCount]</c>,
+    /// column j = hidden · E[j + 1] (the padding row is left out).</summary>
+    public Tensor ItemLogits(Tensor hidden)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        using var items = itemEmbedding.weight!.narrow(0, 1, ItemCount);
+        using var transposed = items.t();
+        return hidden.matmul(transposed);
     }
 
     /// <summary>

@@ -47,34 +47,63 @@ public static class SasRecTrainer
             var bestNdcg = double.NegativeInfinity;
             var sinceBest = 0;
             var order = Enumerable.Range(0, inputs.Length).ToArray();
-            var length = options.MaxLength;
-            var batchInputs = new long[options.BatchSize * length];
-            var batchTargets = new long[options.BatchSize * length];
+            var sizes = inputs.Select(row => row.Count(id => id != 0)).ToArray();
+            var batchStarts = Enumerable.Range(0, (order.Length + options.BatchSize - 1) / options.BatchSize).Select(b => b * options.BatchSize).ToArray();
+            var maxLength = options.MaxLength;
+            var batchInputs = new long[options.BatchSize * maxLength];
+            var batchTargets = new long[options.BatchSize * maxLength];
             for (var epoch = 1; epoch <= options.MaxEpochs; epoch++)
             {
                 module.train();
                 random.Shuffle(order);
+                if (options.BucketBatches)
+                {
+                    // Batches of similar lengths (sorted within groups of 50 batches, then the batches shuffled), so that
+                    // TrainingHidden skips most of the padding columns.
+                    var group = options.BatchSize * 50;
+                    for (var g = 0; g < order.Length; g += group)
+                    {
+                        var length = Math.Min(group, order.Length - g);
+                        var keys = order.AsSpan(g, length).ToArray().Select(u => sizes[u]).ToArray();
+                        keys.AsSpan().Sort(order.AsSpan(g, length));
+                    }
+                    random.Shuffle(batchStarts);
+                }
                 double lossSum = 0;
                 long lossCount = 0;
-                for (var start = 0; start < order.Length; start += options.BatchSize)
+                foreach (var start in batchStarts)
                 {
                     var count = Math.Min(options.BatchSize, order.Length - start);
                     for (var i = 0; i < count; i++)
                     {
-                        inputs[order[start + i]].CopyTo(batchInputs, i * length);
-                        targets[order[start + i]].CopyTo(batchTargets, i * length);
+                        inputs[order[start + i]].CopyTo(batchInputs, i * maxLength);
+                        targets[order[start + i]].CopyTo(batchTargets, i * maxLength);
                     }
                     using var scope = NewDisposeScope();
                     optimizer.zero_grad();
-                    var ids = tensor(batchInputs.AsSpan(0, count * length).ToArray(), [count, length]);
-                    var next = tensor(batchTargets.AsSpan(0, count * length).ToArray(), [count, length]);
-                    var (logits, labels) = module.TrainingLogits(ids, next);
-                    var loss = nn.functional.cross_entropy(logits, labels);
-                    loss.backward();
+                    var ids = tensor(batchInputs.AsSpan(0, count * maxLength).ToArray(), [count, maxLength]);
+                    var next = tensor(batchTargets.AsSpan(0, count * maxLength).ToArray(), [count, maxLength]);
+                    // Full softmax over the items, computed in chunks of positions so that each chunk's [chunk, items]
+                    // logits stay in cache: the encoder output is detached, every chunk's loss is back-propagated into
+                    // the item embedding and the detached copy, then the accumulated gradient goes through the encoder
+                    // once. The gradients are those of the mean cross-entropy over all the batch's positions.
+                    var (hidden, labels) = module.TrainingHidden(ids, next);
+                    var n = labels.shape[0];
+                    var detached = hidden.detach().requires_grad_(true);
+                    double batchLoss = 0;
+                    for (var c = 0; c < n; c += options.LossChunk)
+                    {
+                        using var chunkScope = NewDisposeScope();
+                        var length = Math.Min(options.LossChunk, n - c);
+                        var logits = module.ItemLogits(detached.narrow(0, c, length));
+                        var loss = nn.functional.cross_entropy(logits, labels.narrow(0, c, length), reduction: nn.Reduction.Sum) / n;
+                        loss.backward();
+                        batchLoss += loss.item<float>();
+                    }
+                    (hidden * detached.grad!).sum().backward();
                     optimizer.step();
                     module.ZeroPadding();
-                    var n = labels.shape[0];
-                    lossSum += loss.item<float>() * n;
+                    lossSum += batchLoss * n;
                     lossCount += n;
                 }
 
