@@ -122,6 +122,8 @@ public sealed class HnswIndexTests
             }
         })).ToArray();
 
+        // The readers must be searching before the writes begin (on a busy box a task can start late).
+        Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref searches) > 0, TimeSpan.FromSeconds(60)), "no reader started");
         var removed = 0;
         for (var i = 500; i < 2_000; i++)
         {
