@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EdgeProfile.Core.Explanations;
 using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Recommending;
@@ -125,7 +124,7 @@ internal static class RecommenderApi
                     break;
                 }
 
-                var items = Merge(group.Select(g => g.Items));
+                var items = StoreItems.Merge(group.Select(g => ("", g.Items)));
                 foreach (var item in items)
                 {
                     if (!names.TryGetValue(item.Sku, out var known) || known is null)
@@ -255,7 +254,7 @@ internal static class RecommenderApi
     };
 
     /// <summary>Every store's items of the profile, merged in time order (a repeat of the item before it only moves its time).</summary>
-    private static async Task<List<(string Sku, string? Name, string Type, long AtUnixMs, string Store)>> HistoryAsync(HubDatabase db, string profileId, CancellationToken ct)
+    private static async Task<List<StoreItem>> HistoryAsync(HubDatabase db, string profileId, CancellationToken ct)
     {
         var rows = await db.ReadAsync(connection =>
         {
@@ -272,46 +271,7 @@ internal static class RecommenderApi
 
             return list;
         }, ct).ConfigureAwait(false);
-        var all = new List<(string Sku, string? Name, string Type, long AtUnixMs, string Store)>();
-        foreach (var (store, json) in rows)
-        {
-            foreach (var item in JsonSerializer.Deserialize<List<ProfileReader.ItemJson>>(json) ?? [])
-            {
-                all.Add((item.Sku, item.Name, item.Type, item.AtUnixMs, store));
-            }
-        }
-
-        all.Sort((a, b) => a.AtUnixMs != b.AtUnixMs ? a.AtUnixMs.CompareTo(b.AtUnixMs) : string.CompareOrdinal(a.Store, b.Store));
-        var merged = new List<(string Sku, string? Name, string Type, long AtUnixMs, string Store)>(all.Count);
-        foreach (var item in all)
-        {
-            if (merged.Count > 0 && merged[^1].Sku == item.Sku)
-            {
-                merged[^1] = item with { Name = item.Name ?? merged[^1].Name };
-                continue;
-            }
-
-            merged.Add(item);
-        }
-
-        return merged;
-    }
-
-    private static List<ProfileReader.ItemJson> Merge(IEnumerable<string> jsons)
-    {
-        var all = jsons.SelectMany(j => JsonSerializer.Deserialize<List<ProfileReader.ItemJson>>(j) ?? []).OrderBy(i => i.AtUnixMs).ToList();
-        var merged = new List<ProfileReader.ItemJson>(all.Count);
-        foreach (var item in all)
-        {
-            if (merged.Count > 0 && merged[^1].Sku == item.Sku)
-            {
-                continue;
-            }
-
-            merged.Add(item);
-        }
-
-        return merged;
+        return StoreItems.Merge(rows);
     }
 
     private static async Task<IResult> Run(Func<Task<IResult>> work)

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Threading.Channels;
-using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Storage;
 using EdgeProfile.Models.Recommending;
 using EdgeProfile.Semantic.Vectors;
@@ -230,14 +228,14 @@ internal sealed partial class CustomerVectors(RecommenderRegistry registry, HubD
         db.ReadAsync(connection =>
         {
             using var command = Sql.Command(connection, null, """
-                SELECT ik.profile_id, sp.items FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
+                SELECT ik.profile_id, sp.store_id, sp.items FROM identity_keys ik JOIN store_profiles sp ON sp.customer_key = ik.customer_key
                 WHERE sp.items <> '[]'
                   AND NOT EXISTS (SELECT 1 FROM identity_keys k2 JOIN consents c ON c.customer_key = k2.customer_key
                                   WHERE k2.profile_id = ik.profile_id AND c.analytics <> 0)
                 ORDER BY ik.profile_id;
                 """);
             using var reader = command.ExecuteReader();
-            var rows = new Dictionary<string, List<ProfileReader.ItemJson>>(StringComparer.Ordinal);
+            var rows = new Dictionary<string, List<(string Store, string Json)>>(StringComparer.Ordinal);
             var wanted = only is null ? null : new HashSet<string>(only, StringComparer.Ordinal);
             while (reader.Read())
             {
@@ -252,23 +250,13 @@ internal sealed partial class CustomerVectors(RecommenderRegistry registry, HubD
                     rows[profile] = list = [];
                 }
 
-                list.AddRange(JsonSerializer.Deserialize<List<ProfileReader.ItemJson>>(reader.GetString(1)) ?? []);
+                list.Add((reader.GetString(1), reader.GetString(2)));
             }
 
             var result = new Dictionary<string, List<RecentInteraction>>(StringComparer.Ordinal);
-            foreach (var (profile, items) in rows)
+            foreach (var (profile, stores) in rows)
             {
-                items.Sort((a, b) => a.AtUnixMs.CompareTo(b.AtUnixMs));
-                var merged = new List<RecentInteraction>(items.Count);
-                foreach (var item in items)
-                {
-                    if (merged.Count == 0 || merged[^1].Sku != item.Sku)
-                    {
-                        merged.Add(new RecentInteraction(item.Sku, item.Name, item.Type));
-                    }
-                }
-
-                result[profile] = merged;
+                result[profile] = [.. StoreItems.Merge(stores).Select(i => new RecentInteraction(i.Sku, i.Name, i.Type))];
             }
 
             return result;
