@@ -26,9 +26,18 @@ public static class HubApp
         // appsettings.json is read from beside the binary, as for the edge, not from the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults(); // first: it adds the EDGEPROFILE_CONFIG file, which may set the URLs
-        if (!HasExplicitUrls(builder.Configuration))
+        var explicitUrls = HasExplicitUrls(builder.Configuration);
+        if (!explicitUrls)
         {
             builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        // The operator web UI listens on a port of its own, appended last (UiEndpoint relies on the order).
+        var urls = explicitUrls ? builder.Configuration[WebHostDefaults.ServerUrlsKey] : DefaultUrl;
+        if (Ui.UiEndpoint.ParseUrl(builder.Configuration["Hub:Ui:Url"]) is not null && !string.IsNullOrWhiteSpace(urls) &&
+            !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(urls.TrimEnd(';') + ";" + builder.Configuration["Hub:Ui:Url"]!.Trim());
         }
 
         builder.AddHub();

@@ -6,6 +6,7 @@ using EdgeProfile.Hub.Hosting;
 using EdgeProfile.Hub.Profiles;
 using EdgeProfile.Hub.Segments;
 using EdgeProfile.Hub.Storage;
+using EdgeProfile.Hub.Ui;
 using EdgeProfile.Hub.Uplink;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -62,6 +63,7 @@ public static class HubHostingExtensions
         services.AddSingleton<EdgeProfile.Hub.Explanations.ModelImportance>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Explanations.ModelImportance>());
         services.AddSingleton<EdgeProfile.Hub.Rules.RuleRegistry>();
+        services.AddSingleton<EdgeProfile.Hub.Rules.RuleDeliveries>();
         services.AddSingleton<EdgeProfile.Hub.Knowledge.GraphService>();
         services.AddSingleton<EdgeProfile.Hub.Knowledge.InterestFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Knowledge.InterestFeed>());
@@ -74,6 +76,8 @@ public static class HubHostingExtensions
         services.AddSingleton<EdgeProfile.Hub.Federation.ParticipantDirectory>();
         services.AddSingleton<EdgeProfile.Hub.Federation.FederatedRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeProfile.Hub.Federation.FederatedRunner>());
+        services.AddSingleton<EdgeProfile.Hub.Operators.OperatorAccounts>();
+        services.AddSingleton<EdgeProfile.Hub.Operators.AuditLog>();
         services.AddHostedService<EdgeProfile.Hub.Hosting.HubChangeListener>(); // PostgreSQL: the other replicas' changes
         services.AddHostedService<PostgresStatistics>(); // PostgreSQL: planner statistics while tables grow fast
 
@@ -84,6 +88,7 @@ public static class HubHostingExtensions
         });
 
         builder.WebHost.ConfigureKestrel(H2cPriorKnowledge.Configure);
+        builder.AddHubUi();
         return builder;
     }
 
@@ -93,7 +98,9 @@ public static class HubHostingExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.Use(H2cPriorKnowledge.GuardRequest);
         app.Use(HubApi.CatchErrorsAsync);
+        app.UseHubUi();
         app.Use(HubApi.RequireOperatorAsync);
+        app.Use(EdgeProfile.Hub.Operators.AuditMiddleware.InvokeAsync);
         app.MapGrpcService<EnrollmentService>();
         app.MapGrpcService<UplinkService>();
         app.MapGrpcService<FeatureRegistryService>();
@@ -104,6 +111,7 @@ public static class HubHostingExtensions
         app.MapGrpcService<EdgeProfile.Hub.Rules.RuleRegistryService>();
         app.MapGrpcService<EdgeProfile.Hub.Recommending.RecommenderDistributionService>();
         HubApi.Map(app);
+        app.MapHubUi();
         return app;
     }
 

@@ -55,6 +55,26 @@ public sealed class HubOptions
     /// <summary>Identity resolution rules, section <c>Hub:Identity</c>: blocked keys and values, per-kind limits, priority.</summary>
     public EdgeProfile.Core.Identity.IdentityRules Identity { get; set; } = new();
 
+    /// <summary>The operator web UI, section <c>Hub:Ui</c>.</summary>
+    public UiSettings Ui { get; set; } = new();
+
+    /// <summary>Settings of the operator web UI.</summary>
+    public sealed class UiSettings
+    {
+        /// <summary>
+        /// Where the UI listens (its own port on the hub's Kestrel), e.g. <c>http://127.0.0.1:8070</c>; port 0 takes any
+        /// free port. Empty (the default of a bare host): no UI. <c>edgeprofile-hub</c>'s appsettings.json and the demo
+        /// turn it on.
+        /// </summary>
+        public string? Url { get; set; }
+
+        /// <summary>Send the sign-in and antiforgery cookies only over HTTPS (always on behind a TLS proxy). Default: as the request.</summary>
+        public bool SecureCookies { get; set; }
+
+        /// <summary>How long a sign-in lasts without activity (sliding). Default 8 hours.</summary>
+        public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromHours(8);
+    }
+
     /// <summary>Settings of the global profiles.</summary>
     public sealed class ProfileSettings
     {

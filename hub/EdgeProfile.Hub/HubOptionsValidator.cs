@@ -64,6 +64,16 @@ internal sealed class HubOptionsValidator : IValidateOptions<HubOptions>
             failures.Add($"Hub:ProfileCacheEntries must be 0 (no cache) or more (got {options.ProfileCacheEntries})");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.Ui.Url) && Ui.UiEndpoint.ParseUrl(options.Ui.Url) is null)
+        {
+            failures.Add($"Hub:Ui:Url '{options.Ui.Url}' is not an http:// or https:// URL with a port (e.g. http://127.0.0.1:8070; empty: no UI)");
+        }
+
+        if (options.Ui.SessionTimeout < TimeSpan.FromMinutes(1) || options.Ui.SessionTimeout > TimeSpan.FromDays(30))
+        {
+            failures.Add($"Hub:Ui:SessionTimeout must be between 1 minute and 30 days (got '{options.Ui.SessionTimeout}'; e.g. 08:00:00)");
+        }
+
         failures.AddRange(options.Identity.Validate("Hub:Identity"));
         failures.AddRange(Profiles.MergePolicies.Validate(options.Profiles.Merge));
 

@@ -100,9 +100,10 @@ internal static class HubApi
         GraphApi.Map(api);
         FederationApi.Map(api);
         RecommenderApi.Map(api);
+        OperatorApi.Map(api);
 
         // Unknown /api paths answer in the API's error shape too.
-        api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, /api/identity/{key}, /api/consent/{key}, /api/segments, /api/features, /api/models, /api/fl/jobs, /api/recommenders, POST /api/enrollments, /api/erasures"));
+        api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API; see GET /api/health, /api/stores, /api/profiles/{key}, /api/identity/{key}, /api/consent/{key}, /api/segments, /api/features, /api/models, /api/fl/jobs, /api/recommenders, /api/operators, /api/audit, POST /api/enrollments, /api/erasures"));
     }
 
     private static async Task<IResult> CreateEnrollmentAsync(HttpRequest request, StoreRegistry registry, ILogger<StoreRegistry> logger, CancellationToken ct)

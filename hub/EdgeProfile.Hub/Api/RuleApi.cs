@@ -22,7 +22,7 @@ internal static partial class RuleApi
 
     public static void Map(IEndpointRouteBuilder api)
     {
-        api.MapGet("/rules", async (RuleRegistry registry, CancellationToken ct) =>
+        api.MapGet("/rules", async (RuleRegistry registry, RuleDeliveries deliveries, CancellationToken ct) =>
         {
             var current = registry.Current;
             var history = await registry.HistoryAsync(ct).ConfigureAwait(false);
@@ -34,6 +34,7 @@ internal static partial class RuleApi
                 rules = current.Rules,
                 text = current.Text,
                 history = history.Select(h => new { version = h.Version, publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(h.PublishedAtMs), action = h.Action, rules = h.Rules }),
+                stores = deliveries.Snapshot(),
             });
         });
 

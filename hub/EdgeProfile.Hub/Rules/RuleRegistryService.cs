@@ -9,17 +9,18 @@ namespace EdgeProfile.Hub.Rules;
 /// <c>edgeprofile.v1.RuleRegistry</c>: the published tag rules for authenticated stores, as a stream of every version
 /// (<see cref="StoreAuthInterceptor"/> authenticates the calls).
 /// </summary>
-internal sealed class RuleRegistryService(RuleRegistry registry, IHostApplicationLifetime lifetime) : Contracts.V1.RuleRegistry.RuleRegistryBase
+internal sealed class RuleRegistryService(RuleRegistry registry, RuleDeliveries deliveries, IHostApplicationLifetime lifetime) : Contracts.V1.RuleRegistry.RuleRegistryBase
 {
     public override async Task WatchRules(WatchRulesRequest request, IServerStreamWriter<PublishedRuleSet> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        _ = StoreCallContext.StoreId(context);
+        var storeId = StoreCallContext.StoreId(context);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         await context.WriteResponseHeadersAsync([]).ConfigureAwait(false);
         var known = request.KnownVersion;
+        deliveries.Connected(storeId, known);
         try
         {
             while (true)
@@ -33,11 +34,16 @@ internal sealed class RuleRegistryService(RuleRegistry registry, IHostApplicatio
                     Action = snapshot.Action,
                 }, cts.Token).ConfigureAwait(false);
                 known = snapshot.Version;
+                deliveries.Sent(storeId, known);
             }
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
             // The store went away or the hub is stopping: end the stream normally.
+        }
+        finally
+        {
+            deliveries.Disconnected(storeId);
         }
     }
 }

@@ -6,7 +6,7 @@ namespace EdgeProfile.Hub.Storage;
 /// <summary>The hub's tables, versioned with <c>PRAGMA user_version</c>. Times are Unix milliseconds (UTC).</summary>
 internal static class HubSchema
 {
-    public const int CurrentVersion = 9;
+    public const int CurrentVersion = 10;
 
     private const string V1 = """
         CREATE TABLE enrollment_tokens (
@@ -358,8 +358,31 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
+    // Version 10: the operator web UI. Local accounts (PBKDF2 password hashes, a role, the partner a partner user
+    // belongs to) and the audit log of every change made through the REST API or the UI (who, what, on what, result).
+    private const string V10 = """
+        CREATE TABLE operator_accounts (
+            name          TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role          TEXT NOT NULL,                -- viewer | operator | admin | partner
+            partner       TEXT,                         -- the partner's client id, for role partner
+            created_at    INTEGER NOT NULL,
+            disabled      INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+
+        CREATE TABLE audit_log (
+            seq     INTEGER PRIMARY KEY,
+            at      INTEGER NOT NULL,
+            actor   TEXT NOT NULL,                      -- ui:NAME (role) | operator-token | cli
+            action  TEXT NOT NULL,                      -- METHOD /api/path
+            target  TEXT NOT NULL,
+            status  INTEGER NOT NULL,
+            detail  TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """;
+
     // Step i brings a file from schema version i to i + 1.
-    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
+    internal static readonly string[] Steps = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
     public static void Migrate(SqliteConnection connection, string path)
     {
