@@ -22,6 +22,8 @@ public static class CliApp
         GraphCommand.Create(),
         IdentityCommand.Create(),
         SegmentsCommand.Create(),
+        UsersCommand.Create(),
+        UsersCommand.CreateAudit(),
         EraseCommand.Erase(),
         EraseCommand.Erasures(),
         ReplayCommand.Create(),

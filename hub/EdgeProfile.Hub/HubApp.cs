@@ -1,5 +1,6 @@
 using EdgeProfile.Hosting;
 using EdgeProfile.Hub.Storage;
+using EdgeProfile.Hub.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -48,8 +49,13 @@ public static class HubApp
         return app;
     }
 
-    /// <summary>The first address the started hub listens on, with the real port when it was started on port 0.</summary>
-    public static Uri BoundAddress(this WebApplication app) => app.FirstBoundAddress();
+    /// <summary>The first address the started hub's API listens on (not the UI's), with the real port when it was started on port 0.</summary>
+    public static Uri BoundAddress(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var ui = app.UiAddress();
+        return app.FirstBoundAddress(u => ui is null || u.Port != ui.Port);
+    }
 
     /// <summary>
     /// The operator token of the started hub: Hub:OperatorToken when set, else the content of

@@ -19,12 +19,13 @@ public static class DemoCommand
         var resume = new Option<bool>("--resume") { Description = "Keep the data (and enrollments) of the last run" };
         var keepRunning = new Option<bool>("--keep-running") { Description = "Keep the hub and edges up after the summary, until Ctrl-C" };
         var hubPort = new Option<int>("--hub-port") { HelpName = "PORT", Description = "The hub's port on 127.0.0.1 (0 = any free port)", DefaultValueFactory = _ => defaults.HubPort };
+        var uiPort = new Option<int>("--ui-port") { HelpName = "PORT", Description = "The operator web UI's port on 127.0.0.1 (0 = any free port, -1 = no UI)", DefaultValueFactory = _ => defaults.UiPort };
         var mqttBase = new Option<int>("--mqtt-base-port") { HelpName = "PORT", Description = "First edge's MQTT port; the others follow (0 = any free ports)", DefaultValueFactory = _ => defaults.MqttBasePort };
         var httpBase = new Option<int>("--http-base-port") { HelpName = "PORT", Description = "First edge's HTTP API port; the others follow (0 = any free ports)", DefaultValueFactory = _ => defaults.HttpBasePort };
 
         var command = new Command("demo", "Run a hub, 3 store edges and an online/CDN edge in this process, feed them a simulated multi-channel flow, and show the resulting profiles")
         {
-            stores, customers, events, seed, dataDir, resume, keepRunning, hubPort, mqttBase, httpBase,
+            stores, customers, events, seed, dataDir, resume, keepRunning, hubPort, uiPort, mqttBase, httpBase,
         };
         command.SetGuardedAction(async (r, ct) =>
         {
@@ -38,6 +39,7 @@ public static class DemoCommand
                 Resume = r.GetValue(resume),
                 KeepRunning = r.GetValue(keepRunning),
                 HubPort = r.GetValue(hubPort),
+                UiPort = r.GetValue(uiPort),
                 MqttBasePort = r.GetValue(mqttBase),
                 HttpBasePort = r.GetValue(httpBase),
             };
@@ -68,6 +70,11 @@ public static class DemoCommand
         if (s.HubPort is < 0 or > 65535)
         {
             throw new CliException($"--hub-port {s.HubPort} is not a TCP port (0-65535)", ExitCodes.Usage);
+        }
+
+        if (s.UiPort is < -1 or > 65535)
+        {
+            throw new CliException($"--ui-port {s.UiPort} is not a TCP port (0-65535, or -1 for no UI)", ExitCodes.Usage);
         }
 
         if (string.IsNullOrWhiteSpace(s.DataDir))

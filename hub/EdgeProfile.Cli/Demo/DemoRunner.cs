@@ -12,6 +12,7 @@ using EdgeProfile.Cli.Output;
 using EdgeProfile.Edge;
 using EdgeProfile.Hosting;
 using EdgeProfile.Hub;
+using EdgeProfile.Hub.Ui;
 using EdgeProfile.Training.Recommending;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,7 +37,10 @@ public sealed class DemoRunner : IAsyncDisposable
     private readonly IAnsiConsole _console;
     private readonly List<RunningEdge> _edges = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private const string DemoAdmin = "admin";
+
     private WebApplication? _hub;
+    private string? _uiPassword;
     private DemoLogFile? _log;
     private string _dataDir = "";
     private bool _stopping;
@@ -131,13 +135,51 @@ public sealed class DemoRunner : IAsyncDisposable
 
     private async Task<(Uri Url, string Token)> StartHubAsync(CancellationToken cancellationToken)
     {
-        string[] args = ["--urls", $"http://127.0.0.1:{_settings.HubPort}", $"--Hub:DataDir={Path.Combine(_dataDir, "hub")}"];
+        string[] args = ["--urls", $"http://127.0.0.1:{_settings.HubPort}", $"--Hub:DataDir={Path.Combine(_dataDir, "hub")}",
+            $"--Hub:Ui:Url={(_settings.UiPort < 0 ? "" : $"http://127.0.0.1:{_settings.UiPort}")}"];
         _hub = HubApp.Build(args, b => Quiet(b, "hub"));
         var hub = _hub;
         await StartHostAsync("hub", () => StartupValidation.RunValidatedAsync(() => hub.StartAsync(cancellationToken)), "--hub-port").ConfigureAwait(false);
         var url = hub.BoundAddress();
         Info($"Hub listening on {url}");
+        if (hub.UiAddress() is { } uiUrl)
+        {
+            Info($"Operator web UI on {uiUrl}");
+        }
+
+        _uiPassword = await EnsureUiAdminAsync(HubRestClient.ParseHubUrl(url.AbsoluteUri), hub.OperatorToken(), cancellationToken).ConfigureAwait(false);
+
         return (HubRestClient.ParseHubUrl(url.AbsoluteUri), hub.OperatorToken());
+    }
+
+    /// <summary>
+    /// The UI's demo admin: created at the first run with a generated password, kept in the hub's data directory so a
+    /// resumed run signs in the same way; null with the UI off.
+    /// </summary>
+    private async Task<string?> EnsureUiAdminAsync(Uri hubUrl, string token, CancellationToken cancellationToken)
+    {
+        var hub = _hub!;
+        if (hub.UiAddress() is null)
+        {
+            return null;
+        }
+
+        var file = Path.Combine(hub.DataDirectory(), "ui-admin.password");
+        if (File.Exists(file))
+        {
+            return (await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Trim();
+        }
+
+        var password = Commands.UsersCommand.Generate();
+        using var client = new HubRestClient(hubUrl, token);
+        await client.CreateOperatorAsync(DemoAdmin, "admin", password, null, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(file, password + "\n", cancellationToken).ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return password;
     }
 
     private async Task StartEdgesAsync(IReadOnlyList<DemoSite> sites, HubRestClient hub, CancellationToken cancellationToken)
@@ -512,6 +554,11 @@ public sealed class DemoRunner : IAsyncDisposable
             $"[bold]Operator token[/]  {Markup.Escape(token)}",
             $"                (in {Markup.Escape(tokenFile)})",
         };
+        if (_hub!.UiAddress() is { } ui && _uiPassword is not null)
+        {
+            lines.Insert(1, $"[bold]Operator UI[/]     {Markup.Escape(ui.AbsoluteUri)}  (sign in as [bold]{DemoAdmin}[/] / {Markup.Escape(_uiPassword)}; more accounts: edgeprofile users add NAME --role viewer)");
+        }
+
         foreach (var e in _edges)
         {
             lines.Add(Markup.Escape($"Edge {e.Site.StoreId,-10} API {e.Api!.AbsoluteUri.TrimEnd('/'),-22} MQTT mqtt://127.0.0.1:{e.MqttPort}"));

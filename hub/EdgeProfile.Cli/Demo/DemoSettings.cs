@@ -27,6 +27,9 @@ public sealed class DemoSettings
     /// <summary>The hub's HTTP/gRPC port on 127.0.0.1 (0 = any free port).</summary>
     public int HubPort { get; set; } = 8080;
 
+    /// <summary>The operator web UI's port on 127.0.0.1 (0 = any free port; -1 = no UI).</summary>
+    public int UiPort { get; set; } = 8070;
+
     /// <summary>The first edge's embedded MQTT port; the others follow (0 = any free ports).</summary>
     public int MqttBasePort { get; set; } = 1883;
 

@@ -40,6 +40,8 @@ public sealed partial class HubRestClient : IDisposable
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
+        // Who made a change, for the hub's audit log (the operator token alone does not say).
+        _http.DefaultRequestHeaders.TryAddWithoutValidation("X-EdgeProfile-Actor", "cli:" + Environment.UserName);
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("edgeprofile-cli", typeof(HubRestClient).Assembly.GetName().Version?.ToString() ?? "0"));
     }
 

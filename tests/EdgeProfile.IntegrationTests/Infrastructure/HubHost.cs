@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using EdgeProfile.Hosting;
 using EdgeProfile.Hub;
+using EdgeProfile.Hub.Ui;
 using Microsoft.AspNetCore.Builder;
 
 namespace EdgeProfile.IntegrationTests.Infrastructure;
@@ -31,10 +32,14 @@ public sealed class HubHost : IAsyncDisposable
     /// <summary>Where edges reach it (REST and gRPC share the address).</summary>
     public Uri Address { get; }
 
+    /// <summary>The operator web UI's address (null when the hub runs without it).</summary>
+    public Uri? Ui => _app.UiAddress();
+
     /// <param name="port">0 for any free port, or a fixed port so a restarted hub has the same address.</param>
-    public static async Task<HubHost> StartAsync(string dataDir, int port, string operatorToken, ITestOutputHelper? output)
+    /// <param name="extraArgs">More host arguments, e.g. <c>--Hub:Ui:Url=http://127.0.0.1:0</c>.</param>
+    public static async Task<HubHost> StartAsync(string dataDir, int port, string operatorToken, ITestOutputHelper? output, params string[] extraArgs)
     {
-        string[] args = ["--urls", $"http://127.0.0.1:{port}", $"--Hub:DataDir={dataDir}", $"--Hub:OperatorToken={operatorToken}"];
+        string[] args = ["--urls", $"http://127.0.0.1:{port}", $"--Hub:DataDir={dataDir}", $"--Hub:OperatorToken={operatorToken}", .. extraArgs];
         var app = HubApp.Build(args, b => TestLogging.To(b.Logging, output, "hub"));
         try
         {

@@ -32,10 +32,14 @@ public sealed class ModelFleet : IAsyncDisposable
     public Dictionary<string, InProcessEdge> Edges { get; } = [];
 
     /// <summary>Starts a hub in <c>{dir}/hub</c> and one enrolled edge per store in <c>{dir}/{store}</c>.</summary>
-    public static async Task<ModelFleet> StartAsync(TempDirectory dir, string operatorToken, ITestOutputHelper output, params string[] stores)
+    public static Task<ModelFleet> StartAsync(TempDirectory dir, string operatorToken, ITestOutputHelper output, params string[] stores) =>
+        StartWithHubArgsAsync(dir, operatorToken, output, [], stores);
+
+    /// <summary>As <see cref="StartAsync"/>, with more host arguments for the hub (e.g. its web UI's URL).</summary>
+    public static async Task<ModelFleet> StartWithHubArgsAsync(TempDirectory dir, string operatorToken, ITestOutputHelper? output, string[] hubArgs, params string[] stores)
     {
         ArgumentNullException.ThrowIfNull(dir);
-        var fleet = new ModelFleet(await HubHost.StartAsync(dir.Sub("hub"), Ports.Free(), operatorToken, output), operatorToken);
+        var fleet = new ModelFleet(await HubHost.StartAsync(dir.Sub("hub"), Ports.Free(), operatorToken, output, hubArgs), operatorToken);
         try
         {
             foreach (var store in stores)
