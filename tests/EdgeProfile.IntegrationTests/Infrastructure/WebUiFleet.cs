@@ -12,7 +12,7 @@ namespace EdgeProfile.IntegrationTests.Infrastructure;
 /// serving a deployed int8 model (so a customer has scores with reasons), two federated partners, the UI accounts of
 /// every role, and Debian's headless Chromium driven by Playwright (never a downloaded browser).
 /// </summary>
-public sealed class WebUiFleet : IAsyncLifetime
+public sealed class WebUiFleet : IAsyncLifetime, IDisposable
 {
     public const string OperatorToken = "web-ui-operator-token-0123456789";
     public const string Customer = "loyalty:L-ui-1";
@@ -153,6 +153,8 @@ public sealed class WebUiFleet : IAsyncLifetime
 
         _dir.Dispose();
     }
+
+    public void Dispose() => _dir.Dispose();
 
     // EDGEPROFILE_TEST_ARTIFACTS, else TestResults/web-ui under the repository (ignored by git).
     private static string ArtifactsDirectory()
