@@ -24,7 +24,7 @@ public sealed partial class DemoTests(ITestOutputHelper output)
             UseShellExecute = false,
         };
         foreach (var arg in (string[])[CliProcess.Dll, "demo", "--events", Events.ToString(CultureInfo.InvariantCulture), "--customers", "300",
-                     "--hub-port", "0", "--mqtt-base-port", "0", "--http-base-port", "0", "--data-dir", dir.Sub("data")])
+                     "--hub-port", "0", "--ui-port", "0", "--mqtt-base-port", "0", "--http-base-port", "0", "--data-dir", dir.Sub("data")])
         {
             psi.ArgumentList.Add(arg);
         }
@@ -82,6 +82,8 @@ public sealed partial class DemoTests(ITestOutputHelper output)
         Assert.Contains("Where to look", stdout, StringComparison.Ordinal);
         Assert.Matches(HubLine(), stdout);
         Assert.Contains("Operator token", stdout, StringComparison.Ordinal);
+        Assert.Matches(UiLine(), stdout);
+        Assert.True(File.Exists(Path.Combine(dir.Sub("data"), "hub", "ui-admin.password")), "the demo's UI password file is missing");
         foreach (var edge in Edges)
         {
             Assert.Matches(new Regex($@"Edge {Regex.Escape(edge)}\s+API http://127\.0\.0\.1:\d+\s+MQTT mqtt://127\.0\.0\.1:\d+"), stdout);
@@ -113,6 +115,9 @@ public sealed partial class DemoTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"^ {4}[a-z_]+ — \S.*", RegexOptions.Multiline)]
     private static partial Regex TagWithReason();
+
+    [GeneratedRegex(@"^Operator UI\s+http://127\.0\.0\.1:\d+/ — admin / [A-Za-z0-9]{20}\s*$", RegexOptions.Multiline)]
+    private static partial Regex UiLine();
 
     [GeneratedRegex(@"^Hub\s+http://127\.0\.0\.1:\d+ \(REST \+ gRPC\)", RegexOptions.Multiline)]
     private static partial Regex HubLine();

@@ -192,6 +192,13 @@ public sealed class WebUiTests(WebUiFleet world, ITestOutputHelper output) : ICl
         }
 
         Assert.Equal(0, await partner.Locator("[data-testid=create-job]").CountAsync());
+
+        // In the job: the shared curve, but only its own participation rows.
+        await WebUiFleet.OpenAsync(partner, "/fl/" + id);
+        Assert.True(await partner.Locator("[data-testid=fl-curve] circle.point").CountAsync() >= 2);
+        var clients = await Task.WhenAll((await partner.Locator("[data-testid=participation] tr[data-client]").AllAsync()).Select(r => r.GetAttributeAsync("data-client")));
+        Assert.NotEmpty(clients);
+        Assert.All(clients, c => Assert.Equal("brand-1", c));
         await partner.GotoAsync("/customers?key=" + Uri.EscapeDataString(WebUiFleet.Customer));
         Assert.Contains("/denied", partner.Url, StringComparison.Ordinal);
         Assert.Equal(0, await partner.Locator("[data-testid=scores]").CountAsync());

@@ -556,7 +556,8 @@ public sealed class DemoRunner : IAsyncDisposable
         };
         if (_hub!.UiAddress() is { } ui && _uiPassword is not null)
         {
-            lines.Insert(1, $"[bold]Operator UI[/]     {Markup.Escape(ui.AbsoluteUri)}  (sign in as [bold]{DemoAdmin}[/] / {Markup.Escape(_uiPassword)}; more accounts: edgeprofile users add NAME --role viewer)");
+            lines.Insert(1, $"[bold]Operator UI[/]     {Markup.Escape(ui.AbsoluteUri)} — {DemoAdmin} / {Markup.Escape(_uiPassword)}");
+            lines.Insert(2, Markup.Escape($"                (sign in with a browser; more accounts: edgeprofile users add NAME --role viewer --hub {hubUrl} --token-file {tokenFile})"));
         }
 
         foreach (var e in _edges)
