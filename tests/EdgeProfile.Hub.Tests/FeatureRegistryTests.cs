@@ -302,7 +302,7 @@ public sealed class FeatureRegistryTests
                     DROP TABLE feature_definitions; DROP TABLE feature_names; DROP TABLE feature_registry;
                     DROP TABLE identity_links; DROP TABLE identity_separations; DROP TABLE identity_audit; DROP TABLE downlink; DROP TABLE segments; DROP TABLE segment_members; DROP TABLE erasures; DROP TABLE erasure_confirmations; DROP TABLE suppressed_keys; DROP TABLE consents;
                     DROP TABLE models; DROP TABLE model_deployments; DROP TABLE model_status; DROP TABLE store_scores; DROP TABLE fl_jobs; DROP TABLE fl_rounds; DROP TABLE fl_participation; DROP TABLE model_importance; DROP TABLE rule_sets;
-                    DROP TABLE recommenders; DROP TABLE recommender_publications; ALTER TABLE store_profiles DROP COLUMN items; DROP TABLE operator_accounts; DROP TABLE audit_log;
+                    DROP TABLE recommenders; DROP TABLE recommender_publications; ALTER TABLE store_profiles DROP COLUMN items; DROP TABLE operator_accounts; DROP TABLE audit_log; ALTER TABLE stores DROP COLUMN events_stored; ALTER TABLE stores DROP COLUMN dead_lettered; ALTER TABLE stores DROP COLUMN late_events; ALTER TABLE stores DROP COLUMN duplicates; ALTER TABLE stores DROP COLUMN counters_at; ALTER TABLE stores DROP COLUMN rate_events; ALTER TABLE stores DROP COLUMN rate_at; ALTER TABLE stores DROP COLUMN ingest_per_min;
                     ALTER TABLE store_profiles DROP COLUMN searches; ALTER TABLE stores DROP COLUMN downlink_seq; ALTER TABLE stores DROP COLUMN downlink_acked;
                     PRAGMA user_version = 1;
                     """;

@@ -231,12 +231,25 @@ public sealed class WebUiTests(WebUiFleet world, ITestOutputHelper output) : ICl
         // The fleet table is the API's /api/stores, row by row.
         await WebUiFleet.OpenAsync(page, "/");
         var stores = await world.ApiAsync("/api/stores");
+        Assert.Contains(stores.EnumerateArray(), s => s.GetProperty("eventsStored").ValueKind == JsonValueKind.Number && s.GetProperty("eventsStored").GetInt64() > 0);
         Assert.Equal(stores.GetArrayLength(), await page.Locator("[data-testid=fleet] tr[data-store]").CountAsync());
         foreach (var s in stores.EnumerateArray())
         {
             var row = page.Locator($"[data-testid=fleet] tr[data-store='{s.GetProperty("storeId").GetString()}']");
             Assert.Equal(s.GetProperty("backlog").GetInt64().ToString("N0", CultureInfo.InvariantCulture), (await row.Locator("[data-field=backlog]").InnerTextAsync()).Trim());
             Assert.Equal(s.GetProperty("oldestBacklogAgeMs").GetInt64().ToString(CultureInfo.InvariantCulture), await row.Locator("[data-field=oldestBacklogAgeMs]").GetAttributeAsync("data-value"));
+            foreach (var field in new[] { "eventsStored", "deadLettered", "lateEvents" })
+            {
+                var cell = row.Locator($"[data-field={field}]");
+                if (s.GetProperty(field).ValueKind == JsonValueKind.Number)
+                {
+                    Assert.Equal(s.GetProperty(field).GetInt64().ToString(CultureInfo.InvariantCulture), await cell.GetAttributeAsync("data-value"));
+                }
+                else
+                {
+                    Assert.Equal("—", (await cell.InnerTextAsync()).Trim()); // a partner reports no ingest counters
+                }
+            }
         }
 
         // Models: the registered model with the API's metrics; its importance bars are the API's.

@@ -50,7 +50,7 @@ public sealed partial class UplinkService(
         {
             try
             {
-                var cursor = await hub.Uplink.GetCursorAsync(new V1.CursorRequest(), headers, DateTime.UtcNow.AddSeconds(10), stoppingToken).ConfigureAwait(false);
+                var cursor = await hub.Uplink.GetCursorAsync(new V1.CursorRequest { Counters = Counters() }, headers, DateTime.UtcNow.AddSeconds(10), stoppingToken).ConfigureAwait(false);
                 AlignSequence(conn, cursor.AckedThrough);
                 Acknowledge(conn, cursor.AckedThrough);
                 if (outage)
@@ -146,7 +146,7 @@ public sealed partial class UplinkService(
                 // Idle: wake on new deltas or scores, or now and then to report health.
                 if (!await signal.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken).ConfigureAwait(false))
                 {
-                    await hub.Uplink.GetCursorAsync(new V1.CursorRequest(), headers, DateTime.UtcNow.AddSeconds(10), stoppingToken).ConfigureAwait(false);
+                    await hub.Uplink.GetCursorAsync(new V1.CursorRequest { Counters = Counters() }, headers, DateTime.UtcNow.AddSeconds(10), stoppingToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -156,6 +156,7 @@ public sealed partial class UplinkService(
             batch.Backlog = Math.Max(0, stats.OutboxBacklog - batch.Deltas.Count);
             var oldest = batch.Backlog == 0 ? 0 : OldestCreatedAfter(conn, batch.Deltas.Count == 0 ? ackedThrough : batch.Deltas[^1].Sequence);
             batch.OldestBacklogAgeMs = oldest == 0 ? 0 : Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest);
+            batch.Counters = Counters();
             var ack = await hub.Uplink.UploadAsync(batch, headers, DateTime.UtcNow.AddSeconds(30), uploadToken).ConfigureAwait(false);
             ackedThrough = ack.AckedThrough;
             Acknowledge(conn, ackedThrough);
@@ -170,6 +171,15 @@ public sealed partial class UplinkService(
             }
         }
     }
+
+    // The ingest counters the hub's fleet view shows (ingest rate, dead letters, late events).
+    private V1.EdgeCounters Counters() => new()
+    {
+        EventsStored = stats.EventsStored,
+        DeadLettered = stats.DeadLettered,
+        LateEvents = stats.LateEvents,
+        Duplicates = stats.DuplicatesIgnored,
+    };
 
     /// <summary>
     /// The hub keeps a store's cursor across re-enrollment. An edge whose outbox numbering is behind that cursor (a new

@@ -177,7 +177,8 @@ internal sealed class StoreRegistry
         {
             using var command = connection.CreateCommand();
             command.CommandText = """
-                SELECT store_id, kind, enrolled_at, revoked_at IS NOT NULL, last_seen, backlog, oldest_backlog_age_ms, acked_through, model_version
+                SELECT store_id, kind, enrolled_at, revoked_at IS NOT NULL, last_seen, backlog, oldest_backlog_age_ms, acked_through, model_version,
+                       events_stored, dead_lettered, late_events, duplicates, counters_at, ingest_per_min
                 FROM stores ORDER BY store_id;
                 """;
             using var reader = command.ExecuteReader();
@@ -193,7 +194,15 @@ internal sealed class StoreRegistry
                     reader.GetInt64(5),
                     reader.GetInt64(6),
                     reader.GetInt64(7),
-                    reader.IsDBNull(8) ? null : reader.GetString(8)));
+                    reader.IsDBNull(8) ? null : reader.GetString(8))
+                {
+                    EventsStored = reader.IsDBNull(13) ? null : reader.GetInt64(9),
+                    DeadLettered = reader.IsDBNull(13) ? null : reader.GetInt64(10),
+                    LateEvents = reader.IsDBNull(13) ? null : reader.GetInt64(11),
+                    Duplicates = reader.IsDBNull(13) ? null : reader.GetInt64(12),
+                    CountersAt = reader.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(13)),
+                    IngestPerMinute = reader.IsDBNull(14) ? null : reader.GetDouble(14),
+                });
             }
 
             return stores;

@@ -358,9 +358,18 @@ internal static class HubSchema
         ) WITHOUT ROWID;
         """;
 
-    // Version 10: the operator web UI. Local accounts (PBKDF2 password hashes, a role, the partner a partner user
+    // Version 10: the operator web UI. Each store's ingest counters (for the fleet view), local accounts (PBKDF2 password hashes, a role, the partner a partner user
     // belongs to) and the audit log of every change made through the REST API or the UI (who, what, on what, result).
     private const string V10 = """
+        ALTER TABLE stores ADD COLUMN events_stored INTEGER NOT NULL DEFAULT 0;   -- the edge's counters at its last report
+        ALTER TABLE stores ADD COLUMN dead_lettered INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE stores ADD COLUMN late_events INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE stores ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE stores ADD COLUMN counters_at INTEGER;                        -- null: never reported
+        ALTER TABLE stores ADD COLUMN rate_events INTEGER NOT NULL DEFAULT 0;     -- events_stored at the start of the rate window
+        ALTER TABLE stores ADD COLUMN rate_at INTEGER;
+        ALTER TABLE stores ADD COLUMN ingest_per_min REAL;                        -- over the last window of >= 10 s
+
         CREATE TABLE operator_accounts (
             name          TEXT PRIMARY KEY,
             password_hash TEXT NOT NULL,

@@ -45,16 +45,52 @@ internal sealed class DeltaWriter
         _logger = logger;
     }
 
-    public Task<long> TouchAsync(string storeId, CancellationToken cancellationToken) =>
+    public Task<long> TouchAsync(string storeId, EdgeCounters? counters, CancellationToken cancellationToken) =>
         _db.WriteAsync((connection, tx) =>
         {
             using var command = connection.CreateCommand();
             command.Transaction = tx;
             command.CommandText = "UPDATE stores SET last_seen = @now WHERE store_id = @store AND revoked_at IS NULL RETURNING acked_through;";
-            command.AddParameter("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            command.AddParameter("@now", now);
             command.AddParameter("@store", storeId);
-            return command.ExecuteScalar() is long acked ? acked : throw Revoked(storeId);
+            var acked = command.ExecuteScalar() is long a ? a : throw Revoked(storeId);
+            RecordCounters(connection, tx, storeId, counters, now);
+            return acked;
         }, cancellationToken);
+
+    /// <summary>
+    /// Keeps the edge's ingest counters for the fleet view, and its ingest rate over windows of at least 10 s (a
+    /// counter that went down means the edge restarted: the rate is unknown until the next window).
+    /// </summary>
+    private static void RecordCounters(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, string storeId, EdgeCounters? counters, long now)
+    {
+        if (counters is null || counters.EventsStored < 0 || counters.DeadLettered < 0 || counters.LateEvents < 0 || counters.Duplicates < 0)
+        {
+            return;
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = """
+            UPDATE stores SET
+                ingest_per_min = CASE
+                    WHEN rate_at IS NULL OR @now - rate_at < 10000 THEN ingest_per_min
+                    WHEN @events < rate_events THEN NULL
+                    ELSE (@events - rate_events) * 60000.0 / (@now - rate_at) END,
+                rate_events = CASE WHEN rate_at IS NULL OR @now - rate_at >= 10000 OR @events < rate_events THEN @events ELSE rate_events END,
+                rate_at = CASE WHEN rate_at IS NULL OR @now - rate_at >= 10000 OR @events < rate_events THEN @now ELSE rate_at END,
+                events_stored = @events, dead_lettered = @dead, late_events = @late, duplicates = @dup, counters_at = @now
+            WHERE store_id = @store;
+            """;
+        command.AddParameter("@now", now);
+        command.AddParameter("@events", counters.EventsStored);
+        command.AddParameter("@dead", counters.DeadLettered);
+        command.AddParameter("@late", counters.LateEvents);
+        command.AddParameter("@dup", counters.Duplicates);
+        command.AddParameter("@store", storeId);
+        command.ExecuteNonQuery();
+    }
 
     /// <param name="storeId">The authenticated store.</param>
     /// <param name="batch">A batch that passed <see cref="DeltaValidator"/>.</param>
@@ -146,6 +182,8 @@ internal sealed class DeltaWriter
                 update.AddParameter("@store", storeId);
                 update.ExecuteNonQuery();
             }
+
+            RecordCounters(connection, tx, storeId, batch.Counters, now);
 
             return new UploadResult(acked, applied, stored);
         }, cancellationToken);

@@ -26,7 +26,7 @@ internal sealed partial class UplinkService : Contracts.V1.Uplink.UplinkBase
     {
         ArgumentNullException.ThrowIfNull(context);
         var storeId = StoreCallContext.StoreId(context);
-        var acked = await _writer.TouchAsync(storeId, context.CancellationToken).ConfigureAwait(false);
+        var acked = await _writer.TouchAsync(storeId, request?.Counters, context.CancellationToken).ConfigureAwait(false);
         return new Cursor { AckedThrough = acked };
     }
 
