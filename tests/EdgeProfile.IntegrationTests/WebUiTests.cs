@@ -209,6 +209,84 @@ public sealed class WebUiTests(WebUiFleet world, ITestOutputHelper output) : ICl
     }
 
     [Fact]
+    public async Task An_operator_deploys_a_model_to_one_store_and_rolls_it_back_defines_a_segment_exports_it_and_queries_the_graph()
+    {
+        Flush();
+        await world.Fleet.CliAsync(world.WorkDir, "models", "register", ModelFleet.WriteModel(Path.Combine(world.WorkDir, "ui-2.onnx"), "ui-2", 8));
+        var page = await world.SignInAsync("olivia");
+
+        // Deploy ui-2 to one store only (the third, which has no customers of the other tests).
+        await WebUiFleet.OpenAsync(page, "/models");
+        await page.SelectOptionAsync("[data-testid=deploy] select[name=Version]", "ui-2");
+        await page.CheckAsync("[data-testid=deploy] input[name=Target][value=some]");
+        await page.CheckAsync("[data-testid=deploy] input[name=Stores][value=ui-store-3]");
+        await page.ClickAsync("[data-testid=deploy-submit]");
+        await page.WaitForURLAsync(u => u.Contains("done=deployed", StringComparison.Ordinal));
+        var deployment = (await world.ApiAsync("/api/models/deployments"))[0];
+        Assert.Equal("ui-2", deployment.GetProperty("version").GetString());
+        Assert.Equal(["ui-store-3"], deployment.GetProperty("stores").EnumerateArray().Select(x => x.GetString()));
+        await world.Fleet.ServingAsync("ui-store-3", "ui-2");
+        await Poll.UntilAsync(async () =>
+            {
+                await page.ReloadAsync();
+                return await page.Locator("[data-testid=model-status] tr[data-store=ui-store-3] [data-field=serving]").InnerTextAsync();
+            },
+            t => t.Contains("ui-2", StringComparison.Ordinal), WebUiFleet.Wait, "the models page to show ui-store-3 serving ui-2");
+        Assert.Contains("ui-1", await page.Locator("[data-testid=model-status] tr[data-store=ui-store-1] [data-field=serving]").InnerTextAsync(), StringComparison.Ordinal);
+        await world.ScreenshotAsync(page, "models-deployed");
+
+        // Roll that store back: it serves ui-1 again.
+        await page.SelectOptionAsync("select[name=RollbackStore]", "ui-store-3");
+        await page.ClickAsync("[data-testid=rollback]");
+        await page.WaitForLoadStateAsync();
+        await world.Fleet.ServingAsync("ui-store-3", "ui-1");
+
+        // A segment defined in the page: its count is the API's, and its CSV export has that many rows.
+        await WebUiFleet.OpenAsync(page, "/segments");
+        await page.FillAsync("[data-testid=define-name]", "ui_big");
+        await page.FillAsync("[data-testid=define-expression]", "spend_30d >= 100");
+        await page.FillAsync("[data-testid=define-description]", "Spent 100 or more in 30 days");
+        await page.ClickAsync("[data-testid=define-submit]");
+        await page.Locator("[data-testid=flash]").WaitForAsync();
+        var segment = await world.ApiAsync("/api/segments/ui_big");
+        var members = segment.GetProperty("members").GetInt64();
+        Assert.True(members >= 1, segment.ToString());
+        Assert.Equal(members.ToString(CultureInfo.InvariantCulture), await page.Locator("[data-testid=segments] tr[data-segment=ui_big] [data-field=count]").GetAttributeAsync("data-value"));
+        var csv = await page.APIRequest.GetAsync((await page.Locator("[data-testid=export-ui_big]").GetAttributeAsync("href"))!);
+        Assert.Equal(200, csv.Status);
+        var rows = (await csv.TextAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(members, rows.Length - 1);
+        await world.ScreenshotAsync(page, "segments-defined");
+
+        // The knowledge graph: a query typed into the box answers with the API's rows.
+        using (var knowledge = await world.Hub.Operator.PostAsync(new Uri("/api/graph/import/knowledge", UriKind.Relative),
+                   new StringContent("Strollers needs CarSeatSafetyInfo\nPhones complementedBy PhoneCases\nStrollers needs RainCover\n")))
+        {
+            Assert.True(knowledge.IsSuccessStatusCode, await knowledge.Content.ReadAsStringAsync());
+        }
+
+        const string query = "MATCH (a)-[:NEEDS]->(b) RETURN a, b";
+        await WebUiFleet.OpenAsync(page, "/graph");
+        await page.FillAsync("[data-testid=query]", query);
+        await page.ClickAsync("[data-testid=run-query]");
+        await page.Locator("[data-testid=graph-results]").WaitForAsync();
+        using var answer = await world.Hub.Operator.PostAsync(new Uri("/api/graph/query", UriKind.Relative), new StringContent(query));
+        var result = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
+        var apiRows = result.GetProperty("rows").EnumerateArray().Select(r => (r.GetProperty("a").ToString(), r.GetProperty("b").ToString())).ToList();
+        Assert.Equal(2, apiRows.Count);
+        var shown = new List<(string, string)>();
+        foreach (var row in await page.Locator("[data-testid=graph-results] tr[data-row]").AllAsync())
+        {
+            shown.Add(((await row.Locator("[data-field=a]").GetAttributeAsync("data-value"))!, (await row.Locator("[data-field=b]").GetAttributeAsync("data-value"))!));
+        }
+
+        Assert.Equal(apiRows, shown);
+        Assert.Equal(2, await page.Locator("[data-testid=graph-view] g.edge").CountAsync());
+        await world.ScreenshotAsync(page, "graph-query");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Every_page_loads_for_an_admin_and_the_fleet_figures_are_the_apis()
     {
         Flush();

@@ -17,7 +17,7 @@ public sealed class WebUiFleet : IAsyncLifetime, IDisposable
     public const string OperatorToken = "web-ui-operator-token-0123456789";
     public const string Customer = "loyalty:L-ui-1";
     public const string Password = "correct-horse-battery";
-    public static readonly string[] Stores = ["ui-store-1", "ui-store-2"];
+    public static readonly string[] Stores = ["ui-store-1", "ui-store-2", "ui-store-3"];
     public static readonly string[] PartnerIds = ["brand-1", "brand-2"];
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
@@ -28,6 +28,9 @@ public sealed class WebUiFleet : IAsyncLifetime, IDisposable
     public ModelFleet Fleet { get; private set; } = null!;
 
     public HubHost Hub => Fleet.Hub;
+
+    /// <summary>A working directory for CLI calls and files.</summary>
+    public string WorkDir => _dir.Path;
 
     /// <summary>The UI's base address.</summary>
     public Uri Ui { get; private set; } = null!;
@@ -51,7 +54,7 @@ public sealed class WebUiFleet : IAsyncLifetime, IDisposable
             Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         }
 
-        // A model at both stores, and one member buying at both: the hub's profile carries each store's scores and why.
+        // A model at every store, and one member buying at the first two: the hub's profile carries each store's scores and why.
         await Fleet.CliAsync(_dir.Path, "models", "register", ModelFleet.WriteModel(_dir.Sub("ui-1.onnx"), "ui-1", 7));
         await Fleet.CliAsync(_dir.Path, "models", "deploy", "ui-1");
         foreach (var store in Stores)
