@@ -25,7 +25,14 @@ public static class CliProcess
         RunDllAsync(Dll, workingDirectory, timeout, args);
 
     /// <summary>Runs the CLI build at <paramref name="dll"/> (e.g. its own output, for commands that need its native libraries).</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunDllAsync(string dll, string workingDirectory, TimeSpan timeout, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunDllAsync(string dll, string workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunDllAsync(dll, workingDirectory, timeout, null, args);
+
+    /// <summary>Runs the CLI with <paramref name="input"/> on its standard input (e.g. <c>--password-stdin</c>).</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunWithInputAsync(string workingDirectory, TimeSpan timeout, string input, params string[] args) =>
+        RunDllAsync(Dll, workingDirectory, timeout, input, args);
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunDllAsync(string dll, string workingDirectory, TimeSpan timeout, string? input, string[] args)
     {
         var psi = new ProcessStartInfo(EdgeProcess.DotnetHost)
         {
@@ -33,6 +40,7 @@ public static class CliProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            RedirectStandardInput = input is not null,
         };
         psi.ArgumentList.Add(dll);
         foreach (var a in args)
@@ -42,6 +50,12 @@ public static class CliProcess
 
         psi.Environment["COLUMNS"] = "200";
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start the CLI");
+        if (input is not null)
+        {
+            await p.StandardInput.WriteAsync(input);
+            p.StandardInput.Close();
+        }
+
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
