@@ -60,7 +60,8 @@ public sealed class OperatorApiTests
         var json = await hub.Http.GetFromJsonAsync<List<Dictionary<string, System.Text.Json.JsonElement>>>("/api/stores");
         Assert.Equal(["store-001", "store-002"], json!.Select(s => s["storeId"].GetString()));
         Assert.Equal(
-            ["ackedThrough", "backlog", "enrolledAt", "kind", "lastSeen", "modelVersion", "oldestBacklogAgeMs", "revoked", "storeId"],
+            ["ackedThrough", "backlog", "countersAt", "deadLettered", "duplicates", "enrolledAt", "eventsStored", "ingestPerMinute", "kind", "lastSeen",
+             "lateEvents", "modelVersion", "oldestBacklogAgeMs", "revoked", "storeId"],
             json![0].Keys.Order(StringComparer.Ordinal));
     }
 

@@ -223,8 +223,20 @@ public sealed partial class WebUiHostingTests
         Assert.Equal(201, entries[1].GetProperty("status").GetInt32()); // created
         Assert.True(entries[0].GetProperty("seq").GetInt64() > entries[1].GetProperty("seq").GetInt64());
 
+        // A change on a customer: logged by route template, the customer only as a keyed hash (never the key itself).
+        using (var consent = await hub.Http.PutAsJsonAsync("/api/consent/loyalty:L-SECRET9", new { training = false }))
+        {
+            Assert.True(consent.IsSuccessStatusCode, await consent.Content.ReadAsStringAsync());
+        }
+
+        var onCustomer = (await hub.Http.GetFromJsonAsync<JsonElement>("/api/audit?limit=1"))[0];
+        Assert.DoesNotContain("SECRET9", onCustomer.GetRawText(), StringComparison.Ordinal);
+        Assert.Matches("^PUT /api/consent/\\{", onCustomer.GetProperty("action").GetString()!);
+        Assert.Matches("^customer [0-9a-f]{16}$", onCustomer.GetProperty("target").GetString()!);
+
         var older = await hub.Http.GetFromJsonAsync<JsonElement>($"/api/audit?limit=10&before={entries[0].GetProperty("seq").GetInt64()}");
         Assert.Equal(1, older.GetArrayLength());
+        Assert.Equal(3, (await hub.Http.GetFromJsonAsync<JsonElement>("/api/audit?limit=10")).GetArrayLength());
         using var tooMany = await hub.Http.GetAsync("/api/audit?limit=5000");
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
     }

@@ -47,18 +47,37 @@ internal static partial class AuditMiddleware
             var actor = request.Headers[ActorHeader].ToString();
             actor = string.IsNullOrWhiteSpace(actor) ? TokenActor : actor.Trim();
             var path = request.Path.Value ?? "";
-            var target = path.Length > 5 ? Uri.UnescapeDataString(path[5..]) : "";
+            var (action, target) = Describe(context, path);
             var detail = status >= 400 ? "refused" : "done";
             try
             {
                 await context.RequestServices.GetRequiredService<AuditLog>()
-                    .AppendAsync(actor, $"{request.Method} {path}", target, status, detail, CancellationToken.None).ConfigureAwait(false);
+                    .AppendAsync(actor, action, target, status, detail, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 LogFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeProfile.Hub.Audit"), ex, request.Method, path);
             }
         }
+    }
+
+    /// <summary>
+    /// The logged action and target. A customer key never enters the log: requests on a customer (consent, ...) are
+    /// logged by route template, and the customer by a keyed hash of the canonical key (pseudonymous, and unlinkable
+    /// once the customer is erased everywhere else).
+    /// </summary>
+    private static (string Action, string Target) Describe(HttpContext context, string path)
+    {
+        var method = context.Request.Method;
+        if (context.Request.RouteValues.TryGetValue("customerKey", out var value) && value is string key &&
+            context.GetEndpoint() is Microsoft.AspNetCore.Routing.RouteEndpoint { RoutePattern.RawText: { } template })
+        {
+            var secrets = context.RequestServices.GetRequiredService<Storage.HubSecrets>();
+            var canonical = Api.ApiRequests.CustomerKeyOf(key, secrets, out var text) ?? text;
+            return ($"{method} {template}", "customer " + secrets.Pseudonymizer.Hash("audit", canonical)[..16]);
+        }
+
+        return ($"{method} {path}", path.Length > 5 ? Uri.UnescapeDataString(path[5..]) : "");
     }
 
     private static bool IsChange(HttpRequest request) =>
