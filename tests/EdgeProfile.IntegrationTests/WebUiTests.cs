@@ -155,7 +155,7 @@ public sealed class WebUiTests(WebUiFleet world, ITestOutputHelper output) : ICl
             var r = round.GetProperty("round").GetInt32();
             foreach (var m in round.GetProperty("metrics").EnumerateObject())
             {
-                if (r >= 1 && m.Name is not ("samples" or "rows"))
+                if (r >= 1 && EdgeProfile.Hub.Ui.Components.Pages.FederationJob.IsCurveMetric(m.Name))
                 {
                     expected.Add((m.Name, r, m.Value.GetDouble()));
                 }
@@ -163,6 +163,8 @@ public sealed class WebUiTests(WebUiFleet world, ITestOutputHelper output) : ICl
         }
 
         Assert.NotEmpty(expected);
+        Assert.Contains(expected, e => e.Metric.Contains("loss", StringComparison.Ordinal));
+        Assert.Contains(expected, e => e.Metric.Contains("auc", StringComparison.Ordinal));
         var drawn = new List<(string Metric, double Round, double Value)>();
         foreach (var series in await page.Locator("[data-testid=fl-curve] g.series").AllAsync())
         {
