@@ -332,6 +332,16 @@ public sealed class WebUiTests(WebUiFleet world, ITestOutputHelper output) : ICl
             }
         }
 
+        // Partners upload nothing; the fleet shows them online while they are connected for federated jobs.
+        var federating = (await world.ApiAsync("/api/fl/participants")).GetProperty("connected").EnumerateArray().Select(c => c.GetString()).ToList();
+        foreach (var partnerId in WebUiFleet.PartnerIds)
+        {
+            Assert.Contains(partnerId, federating);
+            Assert.Equal("online", await page.Locator($"[data-testid=fleet] tr[data-store='{partnerId}'] [data-field=state]").GetAttributeAsync("data-value"));
+        }
+
+        Assert.Equal(0, await page.Locator("[data-testid=fleet-warnings] li[data-store^=brand]").CountAsync());
+
         // Models: the registered model with the API's metrics; its importance bars are the API's.
         await WebUiFleet.OpenAsync(page, "/models?version=ui-1");
         Assert.Equal(1, await page.Locator("[data-testid=models] tr[data-version=ui-1]").CountAsync());

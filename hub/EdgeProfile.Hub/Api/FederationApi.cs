@@ -11,13 +11,16 @@ namespace EdgeProfile.Hub.Api;
 /// <summary>
 /// Federated training jobs over REST (operator token): <c>POST /api/fl/jobs</c> (a FederatedJobSpec as JSON; 400 lists
 /// every problem, each naming its field), <c>GET /api/fl/jobs</c>, <c>GET /api/fl/jobs/{id}</c> (spec, per-round
-/// metrics, participation per client), <c>POST /api/fl/jobs/{id}/stop</c> (409 when the job has already ended).
+/// metrics, participation per client), <c>GET /api/fl/participants</c> (clients connected to this hub now), <c>POST /api/fl/jobs/{id}/stop</c> (409 when the job has already ended).
 /// </summary>
 internal static partial class FederationApi
 {
     public static void Map(IEndpointRouteBuilder api)
     {
         api.MapGet("/fl/jobs", async (FederationStore jobs, CancellationToken ct) => Results.Json(await jobs.ListAsync(ct).ConfigureAwait(false)));
+
+        // The clients (stores and partners) connected to this hub for federated tasks right now.
+        api.MapGet("/fl/participants", (ParticipantDirectory participants) => Results.Json(new { connected = participants.Connected }));
 
         api.MapPost("/fl/jobs", async (HttpRequest request, FederationStore jobs, FederatedRunner runner, Features.DefinitionRegistry definitions, ILogger<FederationStore> logger, CancellationToken ct) =>
         {
