@@ -45,9 +45,9 @@ internal static class UiAssets
         .diff .add { color:#15803d; } .diff .del { color:#dc2626; }
         svg.chart text { fill: var(--fg); }
         .editor { display:flex; gap:0; border:1px solid #cbd5e1; border-radius:4px; background:#fff; }
-        .editor .gutter { font: 13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; color:var(--muted); text-align:right; padding:4px 6px; user-select:none; white-space:pre; background:#f1f5f9; }
+        .editor .gutter { margin:0; font: 13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; color:var(--muted); text-align:right; padding:4px 6px; user-select:none; white-space:pre; background:#f1f5f9; overflow:hidden; border-radius:0; max-height:none; }
         .editor .gutter .err { color:#fff; background:var(--bad); }
-        .editor textarea { border:0; line-height:1.5; resize:vertical; min-height:300px; }
+        .editor textarea { border:0; margin:0; padding:4px 6px; font: 13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; resize:vertical; min-height:300px; }
         .login { max-width:360px; margin:60px auto; }
         .login label { display:block; margin:8px 0 2px; }
         .login input { width:100%; }
