@@ -36,6 +36,18 @@ var events = Workload.Generate(settings.Events, settings.Customers, DateTimeOffs
 var noFeatures = Path.Combine(Path.GetTempPath(), $"ep-bench-nofeatures-{Environment.ProcessId}.json");
 File.WriteAllText(noFeatures, "{ \"definitions\": [] }");
 
+// --process-durability 1: acknowledge after the commit without fsync (Edge:Log:Durability=process; survives an agent
+// crash, not a power loss), to separate the disk's fsync tail from the pipeline's.
+Edge.Durability = settings.ProcessDurability != 0 ? "process" : "fsync";
+Console.WriteLine($"Edge:Log:Durability={Edge.Durability}");
+if (settings.LatencyOnly != 0)
+{
+    var (onlyLatency, _, _, defs) = await Edge.LatencyAndReadsAsync(settings, events);
+    Console.WriteLine($"Event-to-feature latency at {settings.Rate:N0} events/s ({defs} features, durability {Edge.Durability}), {onlyLatency.Count:N0} samples: p50 {onlyLatency.P50:F2} ms, p99 {onlyLatency.P99:F2} ms, max {onlyLatency.Max:F2} ms");
+    File.Delete(noFeatures);
+    return 0;
+}
+
 var plain = await Edge.ThroughputAsync(settings, events, "none", $"--Edge:Features:DefinitionsFile={noFeatures}");
 var ours = await Edge.ThroughputAsync(settings, events, "default");
 var (latency, reads, http, definitions) = await Edge.LatencyAndReadsAsync(settings, events);
@@ -72,7 +84,7 @@ if (redis is not null)
 
 return 0;
 
-internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 2_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0)
+internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 2_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0, int ProcessDurability = 0, int LatencyOnly = 0)
 {
     public static Settings Parse(string[] args)
     {
@@ -93,7 +105,9 @@ internal sealed record Settings(int Events, int Customers, int Publishers, int I
                 "--engine-probe" => s with { EngineProbe = v },
                 "--probe-gc" => s with { ProbeGc = v },
                 "--pipeline-probe" => s with { PipelineProbe = v },
-                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe)"),
+                "--process-durability" => s with { ProcessDurability = v },
+                "--latency-only" => s with { LatencyOnly = v },
+                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe --process-durability 0|1 --latency-only 0|1)"),
             };
         }
 
@@ -148,6 +162,9 @@ internal static class Workload
 
 internal static class Edge
 {
+    /// <summary>Edge:Log:Durability of every edge the benchmark starts.</summary>
+    public static string Durability { get; set; } = "fsync";
+
     public static async Task<Throughput> ThroughputAsync(Settings s, List<byte[]> events, string label, params string[] extra)
     {
         var dir = Directory.CreateTempSubdirectory("ep-bench-features-");
@@ -378,6 +395,7 @@ internal static class Edge
             $"--Edge:Mqtt:Port={FreePort()}",
             "--Edge:Http:Urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
+            $"--Edge:Log:Durability={Durability}",
             .. extra,
         ];
         var app = EdgeApp.Build(args);
