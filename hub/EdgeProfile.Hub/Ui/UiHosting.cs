@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EdgeProfile.Hub.Ui;
@@ -148,7 +149,7 @@ internal static class UiHosting
         !string.IsNullOrEmpty(path) && path[0] == '/' && (path.Length == 1 || (path[1] != '/' && path[1] != '\\'));
 
     // The UI's port serves only the UI; the API's port serves no UI page.
-    private static Task GateAsync(HttpContext context, RequestDelegate next)
+    private static async Task GateAsync(HttpContext context, RequestDelegate next)
     {
         var port = context.RequestServices.GetRequiredService<UiEndpoint>().Port;
         var onUiPort = port > 0 && context.Connection.LocalPort == port;
@@ -156,7 +157,7 @@ internal static class UiHosting
         if (onUiPort != uiEndpoint)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
+            return;
         }
 
         if (onUiPort)
@@ -168,7 +169,28 @@ internal static class UiHosting
             headers.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'";
         }
 
-        return next(context);
+        if (!onUiPort)
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // A page that fails says so in a page (and the hub's log has the details), never with an empty response.
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeProfile.Hub.Ui").LogError(ex, "UI page {Path} failed", context.Request.Path.Value);
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            context.Response.ContentType = "text/html; charset=utf-8";
+            await context.Response.WriteAsync(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>EdgeProfile</title><link rel=\"stylesheet\" href=\"/ui/app.css\"></head>" +
+                "<body><main><h1>Something went wrong / 出错了</h1><p data-testid=\"ui-error\">This page failed; the hub's log has the details. " +
+                "<a href=\"/\">Back to the fleet</a> · 页面出错，详情见中心日志。</p></main></body></html>", context.RequestAborted).ConfigureAwait(false);
+        }
     }
 
     // A disabled account, or one whose role changed, is signed out at its next request.
