@@ -159,8 +159,8 @@ public sealed class WebUiFleet : IAsyncLifetime, IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    // EDGEPROFILE_TEST_ARTIFACTS, else TestResults/web-ui under the repository (ignored by git).
-    private static string ArtifactsDirectory()
+    /// <summary>The web UI tests' artefacts folder (created), without clearing it.</summary>
+    public static string ArtifactsDirectoryPath()
     {
         var dir = Environment.GetEnvironmentVariable("EDGEPROFILE_TEST_ARTIFACTS");
         if (string.IsNullOrWhiteSpace(dir))
@@ -176,6 +176,13 @@ public sealed class WebUiFleet : IAsyncLifetime, IDisposable
 
         var path = Path.Combine(dir, "web-ui");
         Directory.CreateDirectory(path);
+        return path;
+    }
+
+    // EDGEPROFILE_TEST_ARTIFACTS, else TestResults/web-ui under the repository (ignored by git); a fresh timing file.
+    private static string ArtifactsDirectory()
+    {
+        var path = ArtifactsDirectoryPath();
         File.Delete(Path.Combine(path, "page-load-ms.txt"));
         return path;
     }
