@@ -16,25 +16,8 @@ public sealed partial class DemoTests(ITestOutputHelper output)
     public async Task Demo_runs_a_hub_and_four_edges_and_prints_counts_profiles_and_where_to_look()
     {
         using var dir = new TempDirectory("demo");
-        var psi = new ProcessStartInfo(EdgeProcess.DotnetHost)
-        {
-            WorkingDirectory = dir.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in (string[])[CliProcess.Dll, "demo", "--events", Events.ToString(CultureInfo.InvariantCulture), "--customers", "300",
-                     "--hub-port", "0", "--ui-port", "0", "--mqtt-base-port", "0", "--http-base-port", "0", "--data-dir", dir.Sub("data")])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        // A plain start: no inherited URLs, environment or settings file from the test host.
-        psi.Environment.Remove("ASPNETCORE_URLS");
-        psi.Environment.Remove("ASPNETCORE_ENVIRONMENT");
-        psi.Environment.Remove("DOTNET_ENVIRONMENT");
-        psi.Environment.Remove("EDGEPROFILE_CONFIG");
-
+        var psi = CliProcess.StartInfo(dir.Path, "demo", "--events", Events.ToString(CultureInfo.InvariantCulture), "--customers", "300",
+            "--hub-port", "0", "--ui-port", "0", "--mqtt-base-port", "0", "--http-base-port", "0", "--data-dir", dir.Sub("data"));
         var watch = Stopwatch.StartNew();
         using var demo = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + psi.FileName);
         var stdoutTask = demo.StandardOutput.ReadToEndAsync();

@@ -19,22 +19,8 @@ public sealed partial class WebUiDemoTests(ITestOutputHelper output)
     public async Task Every_page_opens_on_the_demo_data_set_with_the_figures_of_its_api_and_its_load_time_recorded()
     {
         using var dir = new TempDirectory("web-ui-demo");
-        var psi = new ProcessStartInfo(EdgeProcess.DotnetHost)
-        {
-            WorkingDirectory = dir.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in (string[])[CliProcess.Dll, "demo", "--keep-running", "--hub-port", "0", "--ui-port", "0",
-                     "--mqtt-base-port", "0", "--http-base-port", "0", "--data-dir", dir.Sub("data")])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        psi.Environment.Remove("ASPNETCORE_URLS");
-        psi.Environment.Remove("EDGEPROFILE_CONFIG");
-        psi.Environment["COLUMNS"] = "400";
+        var psi = CliProcess.StartInfo(dir.Path, "demo", "--keep-running", "--hub-port", "0", "--ui-port", "0",
+            "--mqtt-base-port", "0", "--http-base-port", "0", "--data-dir", dir.Sub("data"));
         using var demo = Process.Start(psi) ?? throw new InvalidOperationException("could not start the demo");
         var lines = new List<string>();
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -20,6 +20,32 @@ public static class CliProcess
         }
     }
 
+    /// <summary>
+    /// How to start the CLI as a long-running child (the demo): output redirected, and a plain start with no URLs,
+    /// environment or settings file inherited from the test host.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
+    {
+        var psi = new ProcessStartInfo(EdgeProcess.DotnetHost)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment.Remove("ASPNETCORE_URLS");
+        psi.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        psi.Environment.Remove("DOTNET_ENVIRONMENT");
+        psi.Environment.Remove("EDGEPROFILE_CONFIG");
+        return psi;
+    }
+
     /// <summary>Runs the CLI with <paramref name="args"/> to completion; returns exit code, stdout and stderr.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args) =>
         RunDllAsync(Dll, workingDirectory, timeout, args);
