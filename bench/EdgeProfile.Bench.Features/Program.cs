@@ -42,14 +42,21 @@ Edge.Durability = settings.ProcessDurability != 0 ? "process" : "fsync";
 Console.WriteLine($"Edge:Log:Durability={Edge.Durability}");
 if (settings.LatencyOnly != 0)
 {
+    if (settings.EdgeProcess != 0)
+    {
+        var child = await Edge.LatencyInChildAsync(settings, events);
+        Console.WriteLine($"Event-to-feature latency at {settings.Rate:N0} events/s (edgeprofile-edge as its own process, durability {Edge.Durability}), {child.Latency.Count:N0} samples: p50 {child.Latency.P50:F2} ms, p99 {child.Latency.P99:F2} ms, max {child.Latency.Max:F2} ms; edge CPU {child.EdgeCores:F2} cores");
+    }
+
     var (onlyLatency, _, _, defs) = await Edge.LatencyAndReadsAsync(settings, events);
-    Console.WriteLine($"Event-to-feature latency at {settings.Rate:N0} events/s ({defs} features, durability {Edge.Durability}), {onlyLatency.Count:N0} samples: p50 {onlyLatency.P50:F2} ms, p99 {onlyLatency.P99:F2} ms, max {onlyLatency.Max:F2} ms");
+    Console.WriteLine($"Event-to-feature latency at {settings.Rate:N0} events/s (edge in this process, {defs} features, durability {Edge.Durability}), {onlyLatency.Count:N0} samples: p50 {onlyLatency.P50:F2} ms, p99 {onlyLatency.P99:F2} ms, max {onlyLatency.Max:F2} ms");
     File.Delete(noFeatures);
     return 0;
 }
 
 var plain = await Edge.ThroughputAsync(settings, events, "none", $"--Edge:Features:DefinitionsFile={noFeatures}");
 var ours = await Edge.ThroughputAsync(settings, events, "default");
+var inChild = settings.EdgeProcess != 0 ? await Edge.LatencyInChildAsync(settings, events) : null;
 var (latency, reads, http, definitions) = await Edge.LatencyAndReadsAsync(settings, events);
 var redis = await Redis.GetLatencyAsync(settings.Reads);
 File.Delete(noFeatures);
@@ -65,9 +72,21 @@ Console.WriteLine();
 Console.WriteLine($"Event-to-feature latency at {settings.Rate:N0} events/s (publish -> PUBACK; the PUBACK is sent after the commit that updated all {definitions} features), {latency.Count:N0} samples after warm-up:");
 Console.WriteLine("| latency | EdgeProfile | goal | seed's Flink pipeline claim |");
 Console.WriteLine("|---|---:|---:|---:|");
-Console.WriteLine($"| p50 | {latency.P50:F2} ms | | |");
-Console.WriteLine($"| p99 | {latency.P99:F2} ms | 20 ms | 100 ms |");
-Console.WriteLine($"| max | {latency.Max:F2} ms | | |");
+if (inChild is not null)
+{
+    Console.WriteLine("| latency | edgeprofile-edge as its own process (as deployed) | edge inside this benchmark's process | goal | seed's Flink pipeline claim |");
+    Console.WriteLine("|---|---:|---:|---:|---:|");
+    Console.WriteLine($"| p50 | {inChild.Latency.P50:F2} ms | {latency.P50:F2} ms | | |");
+    Console.WriteLine($"| p99 | {inChild.Latency.P99:F2} ms | {latency.P99:F2} ms | 20 ms | 100 ms |");
+    Console.WriteLine($"| max | {inChild.Latency.Max:F2} ms | {latency.Max:F2} ms | | |");
+    Console.WriteLine($"| edge CPU during the phase | {inChild.EdgeCores:F2} cores | | | |");
+}
+else
+{
+    Console.WriteLine($"| p50 | {latency.P50:F2} ms | | |");
+    Console.WriteLine($"| p99 | {latency.P99:F2} ms | 20 ms | 100 ms |");
+    Console.WriteLine($"| max | {latency.Max:F2} ms | | |");
+}
 Console.WriteLine();
 Console.WriteLine($"Online reads, {settings.Reads:N0} random customers, one at a time:");
 Console.WriteLine("| read | p50 | p99 | ops/s |");
@@ -84,7 +103,7 @@ if (redis is not null)
 
 return 0;
 
-internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 2_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0, int ProcessDurability = 0, int LatencyOnly = 0)
+internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 2_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0, int ProcessDurability = 0, int LatencyOnly = 0, int EdgeProcess = 1)
 {
     public static Settings Parse(string[] args)
     {
@@ -107,7 +126,8 @@ internal sealed record Settings(int Events, int Customers, int Publishers, int I
                 "--pipeline-probe" => s with { PipelineProbe = v },
                 "--process-durability" => s with { ProcessDurability = v },
                 "--latency-only" => s with { LatencyOnly = v },
-                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe --process-durability 0|1 --latency-only 0|1)"),
+                "--edge-process" => s with { EdgeProcess = v },
+                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe --process-durability 0|1 --latency-only 0|1 --edge-process 0|1)"),
             };
         }
 
@@ -219,54 +239,32 @@ internal static class Edge
             var gen0 = GC.CollectionCount(0);
             var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
             using var gcTrace = new EdgeProfile.Bench.Features.GcTrace(DateTime.UtcNow);
-            using (var client = await ConnectAsync(port, "bench-latency"))
-            {
-                // Paced in 1 ms steps: every step publishes the events that are due by then (a spin-wait per
-                // event would take a core from the edge on this 2-core box). Latency runs from the publish call.
-                var interval = Stopwatch.Frequency / (double)s.Rate;
-                var start = Stopwatch.GetTimestamp();
-                // Only the publishes still in flight are held (completed ones are dropped), for the same reason.
-                var pending = new InFlight();
-                long probePromoted = 0, probeCollections = 0;
-                var gate = new object();
-                var next = 0;
-                while (next < paced.Count)
-                {
-                    var tick = Stopwatch.GetTimestamp();
-                    while (next < paced.Count && start + (long)(next * interval) <= tick)
-                    {
-                        pending.Add(PublishTimedAsync(client, paced[next], next >= warm ? samples : null, gate));
-                        next++;
-                        if (s.ProbeGc > 0 && next % s.ProbeGc == 0)
-                        {
-                            // Diagnosis only (--probe-gc N; the latencies then include these pauses): a gen0
-                            // collection every N events sent, to count what the whole process keeps per event.
-                            GC.Collect(0, GCCollectionMode.Forced, blocking: true);
-                            var info = GC.GetGCMemoryInfo(GCKind.Ephemeral);
-                            if (info.Generation == 0)
-                            {
-                                probePromoted += info.PromotedBytes;
-                                probeCollections++;
-                            }
-                        }
-                    }
-
-                    await Task.Delay(1);
-                }
-
-                await pending.WhenAllAsync();
-                if (probeCollections > 0)
-                {
-                    Console.WriteLine($"  probe: forced gen0 collections every {s.ProbeGc:N0} events sent promoted {probePromoted / (double)(probeCollections * s.ProbeGc):N0} B per event (mean over {probeCollections})");
-                }
-            }
+            using var writerMetrics = new EdgeProfile.Bench.Features.WriterMetrics();
+            Console.WriteLine($"  {DateTime.UtcNow:HH:mm:ss.fff} history sent; latency phase starts");
+            var phaseCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var phaseWatch = Stopwatch.StartNew();
+            samples.AddRange(await PacedAsync(port, s, paced, probe: true));
 
             // Allocations of the whole process (edge and the bench's publishing client) per event of the paced phase.
             var allocatedPerEvent = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / (double)paced.Count;
             var latency = Percentiles.Of(samples, 1);
+            Console.WriteLine($"  latency phase: {(Process.GetCurrentProcess().TotalProcessorTime - phaseCpu0).TotalSeconds / phaseWatch.Elapsed.TotalSeconds:F2} cores busy (edge and the publishing client); thread pool {ThreadPool.ThreadCount} threads, {ThreadPool.CompletedWorkItemCount:N0} work items completed in all");
             Console.WriteLine($"  latency phase: GC paused {(GC.GetTotalPauseDuration() - gcPause0).TotalMilliseconds:F0} ms in {GC.CollectionCount(0) - gen0} collections ({GC.CollectionCount(2) - gen2} gen2); heap {GC.GetTotalMemory(false) / (1024 * 1024)} MiB; allocated {allocatedPerEvent:N0} B/event");
             Console.WriteLine($"  {gcTrace.Summary}");
             foreach (var line in gcTrace.Lines)
+            {
+                Console.WriteLine($"    {line}");
+            }
+
+            writerMetrics.Dispose();
+            Console.WriteLine("  log writer in the latency phase (EdgeProfile.Edge metrics; times in ms):");
+            foreach (var line in writerMetrics.Summary())
+            {
+                Console.WriteLine($"    {line}");
+            }
+
+            Console.WriteLine($"  measurements of {EdgeProfile.Bench.Features.WriterMetrics.SlowMs} ms or more, with their time from the start of the phase:");
+            foreach (var line in writerMetrics.Slow())
             {
                 Console.WriteLine($"    {line}");
             }
@@ -305,6 +303,155 @@ internal static class Edge
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The latency phase against <c>edgeprofile-edge</c> run as its own process, as a store deploys it (its own runtime
+    /// settings and garbage collector; the publishers are other processes): the same history, then the same paced
+    /// stream, each event timed from publish to PUBACK.
+    /// </summary>
+    public static async Task<ChildLatency> LatencyInChildAsync(Settings s, List<byte[]> events)
+    {
+        var dir = Directory.CreateTempSubdirectory("ep-bench-features-child-");
+        // The agent's own build output (its deps.json names package assemblies this benchmark's folder resolves from
+        // the shared framework instead).
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "EdgeProfile.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("EdgeProfile.sln not found above " + AppContext.BaseDirectory),
+            "edge", "EdgeProfile.Edge.Agent", "bin", "Release", "net10.0", "edgeprofile-edge.dll");
+        var mqttPort = FreePort();
+        var httpPort = FreePort();
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[]
+        {
+            dll, "--Edge:StoreId=bench", $"--Edge:DataDir={dir.FullName}", $"--Edge:Mqtt:Port={mqttPort}",
+            $"--Edge:Http:Urls=http://127.0.0.1:{httpPort}", $"--Edge:Log:Durability={Durability}", "--Logging:LogLevel:Default=Warning",
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("edgeprofile-edge did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") })
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (true)
+                {
+                    try
+                    {
+                        if ((await http.GetAsync(new Uri("/api/health", UriKind.Relative))).IsSuccessStatusCode)
+                        {
+                            break;
+                        }
+                    }
+                    catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited)
+                    {
+                    }
+
+                    if (DateTime.UtcNow > deadline || process.HasExited)
+                    {
+                        throw new InvalidOperationException("edgeprofile-edge did not become healthy");
+                    }
+
+                    await Task.Delay(100);
+                }
+            }
+
+            var paced = Workload.Generate(s.LatencySamples + s.Warmup, s.Customers, DateTimeOffset.UtcNow.AddMinutes(-1), "lat");
+            await PublishAllAsync(mqttPort, events, s.Publishers, s.InFlight);
+            Console.WriteLine($"  {DateTime.UtcNow:HH:mm:ss.fff} history sent to edgeprofile-edge (pid {process.Id}); latency phase starts");
+            using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+            var before = JsonNode.Parse(await api.GetStringAsync(new Uri("/api/stats", UriKind.Relative)))!["runtime"]!;
+            var cpu0 = ChildCpu(process.Id);
+            var watch = Stopwatch.StartNew();
+            var samples = await PacedAsync(mqttPort, s, paced, probe: false);
+            var cores = (ChildCpu(process.Id) - cpu0).TotalSeconds / watch.Elapsed.TotalSeconds;
+            var after = JsonNode.Parse(await api.GetStringAsync(new Uri("/api/stats", UriKind.Relative)))!["runtime"]!;
+            int Gc(JsonNode n, int g) => n["gcCollections"]![g]!.GetValue<int>();
+            Console.WriteLine($"  edgeprofile-edge in the latency phase: {cores:F2} cores; GC paused {after["gcPauseTotalMs"]!.GetValue<double>() - before["gcPauseTotalMs"]!.GetValue<double>():F0} ms in {Gc(after, 0) - Gc(before, 0)} collections ({Gc(after, 1) - Gc(before, 1)} gen1, {Gc(after, 2) - Gc(before, 2)} gen2); heap {after["heapBytes"]!.GetValue<long>() / (1024 * 1024)} MiB");
+            return new ChildLatency(Percentiles.Of(samples, 1), cores);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                await process.WaitForExitAsync();
+            }
+
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="paced"/> on one QoS 1 connection at <see cref="Settings.Rate"/>, each event timed from
+    /// the publish call to its PUBACK; the first <see cref="Settings.Warmup"/> are not sampled.
+    /// </summary>
+    private static async Task<List<double>> PacedAsync(int port, Settings s, List<byte[]> paced, bool probe)
+    {
+        var samples = new List<double>(paced.Count);
+        using var client = await ConnectAsync(port, "bench-latency");
+        // Paced in 1 ms steps: every step publishes the events that are due by then (a spin-wait per event would take
+        // a core from the edge on this 2-core box). Latency runs from the publish call.
+        var interval = Stopwatch.Frequency / (double)s.Rate;
+        var start = Stopwatch.GetTimestamp();
+        // Only the publishes still in flight are held (completed ones are dropped), for the same reason.
+        var pending = new InFlight();
+        long probePromoted = 0, probeCollections = 0;
+        var gate = new object();
+        var next = 0;
+        while (next < paced.Count)
+        {
+            var tick = Stopwatch.GetTimestamp();
+            while (next < paced.Count && start + (long)(next * interval) <= tick)
+            {
+                pending.Add(PublishTimedAsync(client, paced[next], next >= s.Warmup ? samples : null, gate));
+                next++;
+                if (probe && s.ProbeGc > 0 && next % s.ProbeGc == 0)
+                {
+                    // Diagnosis only (--probe-gc N; the latencies then include these pauses): a gen0 collection every
+                    // N events sent, to count what the whole process keeps per event.
+                    GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+                    var info = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+                    if (info.Generation == 0)
+                    {
+                        probePromoted += info.PromotedBytes;
+                        probeCollections++;
+                    }
+                }
+            }
+
+            await Task.Delay(1);
+        }
+
+        await pending.WhenAllAsync();
+        if (probeCollections > 0)
+        {
+            Console.WriteLine($"  probe: forced gen0 collections every {s.ProbeGc:N0} events sent promoted {probePromoted / (double)(probeCollections * s.ProbeGc):N0} B per event (mean over {probeCollections})");
+        }
+
+        lock (gate)
+        {
+            return samples;
+        }
+    }
+
+    private static TimeSpan ChildCpu(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
     }
 
     /// <summary>
@@ -453,6 +600,8 @@ internal static class Edge
 }
 
 /// <summary>Tasks in flight, counted rather than kept: completes when every task added has, fails with the first failure.</summary>
+internal sealed record ChildLatency(Percentiles Latency, double EdgeCores);
+
 internal sealed class InFlight
 {
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);

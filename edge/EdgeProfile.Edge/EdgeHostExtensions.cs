@@ -42,7 +42,8 @@ public static class EdgeHostExtensions
 
         services.AddHostedService<EnrollmentStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<LogWriter>());
-        services.AddHostedService<WalCheckpointer>();
+        services.AddSingleton<WalCheckpointer>();
+        services.AddHostedService(sp => sp.GetRequiredService<WalCheckpointer>());
         services.AddHostedService<UplinkService>();
         services.AddHostedService<DefinitionSubscriber>();
         services.AddSingleton<Rules.RuleRuntime>();

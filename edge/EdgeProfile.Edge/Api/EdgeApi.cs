@@ -73,6 +73,14 @@ public static class EdgeApi
                     backfilling = features.BackfillDefinitions,
                     watermark = features.Engine.Watermarks.Current is var wm && wm > DateTimeOffset.MinValue.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds(wm) : (DateTimeOffset?)null,
                 },
+                runtime = new
+                {
+                    // The agent's garbage collector, for latency diagnosis (a young collection stops ingest).
+                    gcCollections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },
+                    gcPauseTotalMs = Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1),
+                    heapBytes = GC.GetTotalMemory(false),
+                    threadPoolThreads = ThreadPool.ThreadCount,
+                },
                 modelVersion = scoring?.Version,
                 scoringPending = scoring?.Pending,
                 rules = sp.GetService<Rules.RuleRuntime>() is { } rules

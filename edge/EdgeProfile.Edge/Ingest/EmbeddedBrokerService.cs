@@ -24,7 +24,7 @@ public sealed partial class EmbeddedBrokerService(MqttServer server, IngestPipel
 {
     // Acknowledgements held back until the message is durable, by (client, packet identifier). A client reuses a
     // packet identifier only after it got the acknowledgement, so a key is never live twice.
-    private readonly ConcurrentDictionary<(string ClientId, ushort PacketId), Task> _pendingAcks = new();
+    private readonly ConcurrentDictionary<(string ClientId, ushort PacketId), (Task Durable, long Arrived)> _pendingAcks = new();
     /// <summary>
     /// Hooks ingest into the broker before it takes connections. The broker itself is MQTTnet's, hosted on Kestrel
     /// (see <see cref="EdgeHostExtensions.AddEdge"/>): Kestrel's buffered connection pipes cost far fewer system
@@ -82,6 +82,7 @@ public sealed partial class EmbeddedBrokerService(MqttServer server, IngestPipel
             return;
         }
 
+        var arrived = System.Diagnostics.Stopwatch.GetTimestamp();
         var acked = publish.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce;
         try
         {
@@ -90,7 +91,7 @@ public sealed partial class EmbeddedBrokerService(MqttServer server, IngestPipel
             var durable = await pipeline.SubmitAsync(publish.Topic, publish.Payload.ToArray(), acked, e.CancellationToken).ConfigureAwait(false);
             if (durable is not null && acked)
             {
-                _pendingAcks[(e.ClientId, publish.PacketIdentifier)] = durable;
+                _pendingAcks[(e.ClientId, publish.PacketIdentifier)] = (durable, arrived);
             }
         }
         catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException or InvalidOperationException)
@@ -111,14 +112,15 @@ public sealed partial class EmbeddedBrokerService(MqttServer server, IngestPipel
             MqttPubRecPacket rec => rec.PacketIdentifier,
             _ => (ushort)0,
         };
-        if (packetId == 0 || !_pendingAcks.TryRemove((e.ClientId, packetId), out var durable))
+        if (packetId == 0 || !_pendingAcks.TryRemove((e.ClientId, packetId), out var pending))
         {
             return;
         }
 
         try
         {
-            await durable.ConfigureAwait(false);
+            await pending.Durable.ConfigureAwait(false);
+            Log.EdgeMetrics.AckDelay.Record(Log.EdgeMetrics.Ms(pending.Arrived, System.Diagnostics.Stopwatch.GetTimestamp()));
 
             // The edge itself consumed the event: "no matching subscribers" (MQTT 5) would read as a failure to
             // clients that check for Success.

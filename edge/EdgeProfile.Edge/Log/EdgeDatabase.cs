@@ -10,7 +10,7 @@ namespace EdgeProfile.Edge.Log;
 /// </summary>
 public sealed class EdgeDatabase
 {
-    private const int SchemaVersion = 6;
+    private const int SchemaVersion = 7;
 
     private readonly string _connectionString;
     private readonly string _synchronous;
@@ -183,6 +183,34 @@ public sealed class EdgeDatabase
                     archived_at_ms INTEGER NOT NULL,
                     content BLOB NOT NULL) WITHOUT ROWID;
                 PRAGMA user_version = 6;
+                COMMIT;
+                """);
+        }
+
+        // Version 7: profiles and feature checkpoints as rowid tables. Their rows (1-4 KB) are larger than a WITHOUT
+        // ROWID table keeps in its leaf page (~1 KB), so each update wrote a leaf page and an overflow page for one
+        // customer; in a rowid table a row of up to ~4 KB stays in its page beside others and an update writes one
+        // page (bench-features: the log writer's write-ahead log per event fell by about half).
+        if (version < 7)
+        {
+            Exec(c, """
+                BEGIN;
+                CREATE TABLE profiles_v7 (
+                    customer_key TEXT PRIMARY KEY,
+                    updated_at_ms INTEGER NOT NULL,
+                    state TEXT NOT NULL);
+                INSERT INTO profiles_v7(customer_key, updated_at_ms, state) SELECT customer_key, updated_at_ms, state FROM profiles;
+                DROP TABLE profiles;
+                ALTER TABLE profiles_v7 RENAME TO profiles;
+                CREATE TABLE feature_state_v7 (
+                    customer_key TEXT PRIMARY KEY,
+                    updated_at_ms INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    state BLOB NOT NULL);
+                INSERT INTO feature_state_v7(customer_key, updated_at_ms, seq, state) SELECT customer_key, updated_at_ms, seq, state FROM feature_state;
+                DROP TABLE feature_state;
+                ALTER TABLE feature_state_v7 RENAME TO feature_state;
+                PRAGMA user_version = 7;
                 COMMIT;
                 """);
         }

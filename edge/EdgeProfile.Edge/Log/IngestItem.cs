@@ -18,6 +18,7 @@ public sealed class IngestItem
         Format = format;
         Decoded = decoded;
         ReceivedAt = receivedAt;
+        QueuedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
         _durable = awaitDurable ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
     }
 
@@ -41,6 +42,9 @@ public sealed class IngestItem
 
     /// <summary>Arrival time at the edge.</summary>
     public DateTimeOffset ReceivedAt { get; }
+
+    /// <summary>When the item was made (<see cref="System.Diagnostics.Stopwatch"/> ticks), for the queue-wait metric.</summary>
+    internal long QueuedTimestamp { get; }
 
     /// <summary>Completes once the item (event or dead letter) is committed; faults if it could not be.</summary>
     public Task Durable => _durable?.Task ?? Task.CompletedTask;

@@ -47,6 +47,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private readonly FeatureRuntime _runtime;
     private readonly FeatureWriter _features;
     private readonly Rules.RuleRuntime? _rules;
+    private readonly WalCheckpointer? _checkpointer;
 
     // The retag pass after a new rule set (see Retag): the version every uplinked profile reflects (-1: not read yet),
     // the version being passed over, the baseline it compares with, and the next customer key.
@@ -68,9 +69,11 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
     /// <summary>Creates the writer; the database is opened when the host starts it.</summary>
     public LogWriter(EdgeDatabase db, EdgeStats stats, OutboxSignal signal, IOptions<EdgeOptions> options, FeatureRuntime runtime, EventDecoder decoder,
-        EdgeIdentity identity, TimeProvider clock, ILogger<LogWriter> logger, ModelScoring? scoring = null, Rules.RuleRuntime? rules = null)
+        EdgeIdentity identity, TimeProvider clock, ILogger<LogWriter> logger, ModelScoring? scoring = null, Rules.RuleRuntime? rules = null,
+        WalCheckpointer? checkpointer = null)
     {
         _rules = rules;
+        _checkpointer = checkpointer;
         ArgumentNullException.ThrowIfNull(options);
         _db = db;
         _scoring = scoring;
@@ -144,7 +147,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         await Task.Yield();
         using var conn = _db.Open();
         // The WAL is copied back by WalCheckpointer on its own connection, never inside one of these commits.
-        EdgeDatabase.Exec(conn, "PRAGMA wal_autocheckpoint=0;");
+        EdgeDatabase.Exec(conn, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;");
         using var sql = new Statements(conn);
         LoadState(conn);
         var batch = new List<IngestItem>(_options.Log.MaxBatch);
@@ -172,6 +175,19 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
             if (batch.Count > 0)
             {
                 CommitBatch(conn, sql, batch);
+            }
+
+            if (_checkpointer is { RestartWanted: true })
+            {
+                // Between batches, on this connection: the restart never waits for the write lock (see WalCheckpointer).
+                try
+                {
+                    _checkpointer.Restart(conn);
+                }
+                catch (SqliteException ex)
+                {
+                    LogRestartFailed(_logger, ex);
+                }
             }
 
             if (!_pendingSets.IsEmpty)
@@ -367,6 +383,16 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         long stored = 0, duplicates = 0, dead = 0, late = 0, outboxRows = 0, outboxBytes = 0, overflow = 0, suppressed = 0;
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var touched = new HashSet<StoreProfile>();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long engineTicks = 0, beforeCommit = 0;
+        if (EdgeMetrics.QueueWait.Enabled)
+        {
+            foreach (var item in batch)
+            {
+                EdgeMetrics.QueueWait.Record(EdgeMetrics.Ms(item.QueuedTimestamp, started));
+            }
+        }
+
         if (_profileCache.Count > MaxCachedCustomers)
         {
             // The caches only save reads; past this size memory matters more than the reads.
@@ -404,10 +430,13 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                 }
 
                 stored++;
+                var engineStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (_features.Process(sql, sql.LastRowId, primaryKey, e, item.ReceivedAt.ToUnixTimeMilliseconds()) == EventOutcome.Late)
                 {
                     late++;
                 }
+
+                engineTicks += System.Diagnostics.Stopwatch.GetTimestamp() - engineStart;
 
                 var profile = LoadProfile(sql, primaryKey, e);
                 ProfileMath.Apply(profile, e, item.CustomerKeys);
@@ -438,12 +467,16 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                 outboxBytes += delta.Length;
             }
 
+            var profilesStart = System.Diagnostics.Stopwatch.GetTimestamp();
             foreach (var profile in touched)
             {
                 sql.UpsertProfile(profile.CustomerKey, now, ProfileJson.Serialize(profile));
             }
 
+            var checkpointStart = System.Diagnostics.Stopwatch.GetTimestamp();
+            EdgeMetrics.ProfileTime.Record(EdgeMetrics.Ms(profilesStart, checkpointStart));
             _features.BeforeCommit(sql, now);
+            EdgeMetrics.CheckpointTime.Record(EdgeMetrics.Ms(checkpointStart, System.Diagnostics.Stopwatch.GetTimestamp()));
             sql.AddCounters(stored, duplicates, dead, late);
             sql.AddCounter("events_suppressed", suppressed);
             _deadLetterRows += dead;
@@ -452,6 +485,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                 _deadLetterRows -= sql.TrimDeadLetters(_options.DeadLetters.MaxCount);
             }
 
+            beforeCommit = System.Diagnostics.Stopwatch.GetTimestamp();
             tx.Commit();
         }
         catch (Exception ex)
@@ -478,6 +512,11 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
             return;
         }
 
+        var committed = System.Diagnostics.Stopwatch.GetTimestamp();
+        EdgeMetrics.BatchSize.Record(batch.Count);
+        EdgeMetrics.EngineTime.Record(EdgeMetrics.Ms(0, engineTicks));
+        EdgeMetrics.WriteTime.Record(EdgeMetrics.Ms(started, beforeCommit) - EdgeMetrics.Ms(0, engineTicks));
+        EdgeMetrics.CommitTime.Record(EdgeMetrics.Ms(beforeCommit, committed));
         _features.Committed();
         _stats.AddCommitted(stored, duplicates, dead, late, outboxRows, outboxBytes, now, overflow);
         _stats.AddSuppressed(suppressed);
@@ -813,6 +852,9 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "OUTBOX FULL: {UsedMb} MiB of Edge:Uplink:DiskBudgetMb={BudgetMb} used; the hub is not taking deltas. Ingest and local profiles continue; {Customers} customers' latest state will be sent when there is room")]
     private static partial void LogOutboxFull(ILogger logger, long usedMb, long budgetMb, long customers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Write-ahead log restart failed; it is asked for again at the next checkpoint")]
+    private static partial void LogRestartFailed(ILogger logger, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox has room again: queued the latest state of {Count} customers ({Remaining} still waiting)")]
     private static partial void LogOverflowRefilled(ILogger logger, int count, long remaining);

@@ -1,19 +1,53 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeProfile.Edge.Log;
 
 /// <summary>
-/// Copies the write-ahead log into the database file from its own connection, once a second (a passive checkpoint
-/// waits for nobody). The log writer turns SQLite's automatic checkpoint off: run inside a commit, it stalled the
-/// acknowledgements of that batch for as long as the copy and its fsync took.
+/// Copies the write-ahead log into the database file from its own connection, so that no commit of the log writer
+/// pays for it (SQLite's automatic checkpoint, run inside a commit, stalled that batch's acknowledgements for as long
+/// as the copy and its fsync took).
+/// <para>
+/// A passive checkpoint waits for nobody, but under continuous ingest it never finds the log fully copied, and SQLite
+/// only starts the log over from its beginning when it is: the file grew without bound (800 MB after 70,000 events),
+/// every append extended it (the file system zeroes each new block) and a crash recovery would scan all of it. So
+/// when a passive pass finds the log large and leaves little of it uncopied, it asks the log writer for a restart
+/// (<see cref="RestartWanted"/>); the writer runs it between two batches on its own connection (<see cref="Restart"/>),
+/// where it never waits for the write lock, copies that little, and the next commit writes from the start of the file
+/// again. <c>journal_size_limit</c> keeps the file at the size a restart lets it reach, so appends overwrite blocks it
+/// already has.
+/// </para>
 /// </summary>
 public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpointer> logger) : BackgroundService
 {
+    /// <summary>Time between passive passes.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest wait of a restart for readers of older snapshots before it gives up until it is asked again.</summary>
+    public static readonly TimeSpan RestartWait = TimeSpan.FromMilliseconds(20);
+
+    // A restart is asked for once the log holds at least this many frames (4 KiB pages, 128 MiB: every few seconds at
+    // 5,000 events/s, since each restart holds the writer back for ~20 ms) and a passive pass left at most
+    // RestartBacklog of them uncopied, which the restart copies while the writer waits.
+    private const int RestartAfterFrames = 32_768;
+    private const int RestartBacklog = 1_024;
+
+    /// <summary>
+    /// Bytes of write-ahead log kept on disk after a restart (SQLite's <c>journal_size_limit</c>): as much as a restart
+    /// lets it grow, so that appends overwrite blocks the file already has instead of extending it.
+    /// </summary>
+    public const long KeptLogBytes = (RestartAfterFrames + RestartBacklog) * 4096L;
+
+    private volatile bool _restartWanted;
+
+    /// <summary>Set by a passive pass that found the log large and nearly all copied; cleared by <see cref="Restart"/>.</summary>
+    public bool RestartWanted => _restartWanted;
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(Interval);
         using var conn = db.Open();
         try
         {
@@ -21,9 +55,12 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpoi
             {
                 try
                 {
-                    EdgeDatabase.Exec(conn, "PRAGMA wal_checkpoint(PASSIVE);");
+                    if (Pass(conn).RestartWanted)
+                    {
+                        _restartWanted = true;
+                    }
                 }
-                catch (Microsoft.Data.Sqlite.SqliteException ex)
+                catch (SqliteException ex)
                 {
                     LogFailed(logger, ex);
                 }
@@ -35,6 +72,51 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpoi
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL checkpoint failed; it is retried in a second")]
+    /// <summary>
+    /// Run by the log writer between batches on its connection (it holds no transaction then): copies what is left of
+    /// the log and makes the next commit start it over. Returns whether it did (false: a reader still used the log).
+    /// </summary>
+    public bool Restart(SqliteConnection writer)
+    {
+        _restartWanted = false;
+        return RestartLog(writer);
+    }
+
+    /// <summary>See <see cref="Restart"/>; for a connection that holds no transaction and is the only writer.</summary>
+    internal static bool RestartLog(SqliteConnection writer)
+    {
+        EdgeDatabase.Exec(writer, $"PRAGMA journal_size_limit={KeptLogBytes}; PRAGMA busy_timeout={(int)RestartWait.TotalMilliseconds};");
+        try
+        {
+            return !Checkpoint(writer, "RESTART").Busy;
+        }
+        finally
+        {
+            EdgeDatabase.Exec(writer, "PRAGMA busy_timeout=10000;");
+        }
+    }
+
+    /// <summary>
+    /// One passive pass. Returns the log's frames and whether a restart is due: the log holds at least
+    /// <paramref name="restartAfterFrames"/> frames and the pass left at most <paramref name="restartBacklog"/> uncopied.
+    /// </summary>
+    internal static (long Frames, bool RestartWanted) Pass(SqliteConnection conn, int restartAfterFrames = RestartAfterFrames, int restartBacklog = RestartBacklog)
+    {
+        var (_, frames, copied) = Checkpoint(conn, "PASSIVE");
+        return (frames, frames >= restartAfterFrames && frames - copied <= restartBacklog);
+    }
+
+    private static (bool Busy, long Frames, long Copied) Checkpoint(SqliteConnection conn, string mode)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"PRAGMA wal_checkpoint({mode});";
+        using var reader = cmd.ExecuteReader();
+        var result = reader.Read() ? (reader.GetInt64(0) != 0, reader.GetInt64(1), reader.GetInt64(2)) : (true, 0L, 0L);
+        EdgeMetrics.WalCheckpointTime.Record(EdgeMetrics.Ms(started, System.Diagnostics.Stopwatch.GetTimestamp()), new KeyValuePair<string, object?>("mode", mode.ToLowerInvariant()));
+        return result;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL checkpoint failed; it is retried at the next pass")]
     private static partial void LogFailed(ILogger logger, Exception ex);
 }
