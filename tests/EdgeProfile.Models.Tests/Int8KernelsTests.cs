@@ -44,29 +44,56 @@ public sealed class Int8KernelsTests
         using var loaded = OnnxScorer.Load(model, source: "default");
         using var rewritten = OnnxScorer.Load(Int8Kernels.ToSignedWeights(model, out _), source: "rewritten", signedInt8Kernels: false);
 
-        // The default loader uses the rewrite only where it is exact (VNNI); then all three agree bit for bit, else
-        // the default is the file as written.
+        // The loader runs signed weights only where they are exact (VNNI) and turns them back into unsigned ones
+        // elsewhere, so on every CPU all three agree bit for bit.
         var expected = asWritten.ScoreBatch(rows);
         var actual = loaded.ScoreBatch(rows);
+        var direct = rewritten.ScoreBatch(rows);
         for (var o = 0; o < expected.Length; o++)
         {
             Assert.Equal(expected[o], actual[o]);
+            Assert.Equal(expected[o], direct[o]);
         }
 
-        if (Int8Kernels.SignedIsExact)
+        var width = weights.Spec.Inputs;
+        for (var r = 0; r < 64; r++)
         {
-            var direct = rewritten.ScoreBatch(rows);
-            for (var o = 0; o < expected.Length; o++)
-            {
-                Assert.Equal(expected[o], direct[o]);
-            }
-
-            var width = weights.Spec.Inputs;
-            for (var r = 0; r < 64; r++)
-            {
-                Assert.Equal(asWritten.Score(rows.AsSpan(r * width, width)), loaded.Score(rows.AsSpan(r * width, width)));
-            }
+            Assert.Equal(asWritten.Score(rows.AsSpan(r * width, width)), loaded.Score(rows.AsSpan(r * width, width)));
+            Assert.Equal(asWritten.Score(rows.AsSpan(r * width, width)), rewritten.Score(rows.AsSpan(r * width, width)));
         }
+    }
+
+    [Fact]
+    public void Signed_weights_turn_back_into_the_unsigned_file_and_unsigned_ones_are_left_alone()
+    {
+        var weights = RandomModels.MmoeDeep();
+        var offset = OnnxExporter.Export(weights, new ExportOptions { Int8 = true });
+        var layers = CountMatMulIntegers(offset);
+
+        var back = Int8Kernels.ToUnsignedWeights(Int8Kernels.ToSignedWeights(offset, out _), out var rewritten);
+        Assert.Equal(layers, rewritten);
+        Assert.Equal(offset, back);
+
+        // Zero-centred int8 weights (zero point 0) become uint8 with zero point 128; unsigned, fp32 and garbage stay.
+        var zeroCentered = OnnxExporter.Export(weights, new ExportOptions { Int8 = true, Int8Weights = Int8WeightType.ZeroCentered });
+        var unsigned = Int8Kernels.ToUnsignedWeights(zeroCentered, out rewritten);
+        Assert.Equal(layers, rewritten);
+        // Its zero points are all 128 now, so the forward rewrite applies to every layer again.
+        Int8Kernels.ToSignedWeights(unsigned, out var again);
+        Assert.Equal(layers, again);
+        Assert.Same(offset, Int8Kernels.ToUnsignedWeights(offset, out var none));
+        Assert.Equal(0, none);
+        var fp32 = OnnxExporter.Export(weights);
+        Assert.Same(fp32, Int8Kernels.ToUnsignedWeights(fp32, out none));
+        byte[] garbage = [1, 2, 3, 250, 251];
+        Assert.Same(garbage, Int8Kernels.ToUnsignedWeights(garbage, out none));
+
+        // What the loader does on this CPU: signed weights are kept only where the signed kernels are exact.
+        var forCpu = Onnx.Proto.ModelProto.Parser.ParseFrom(Int8Kernels.ForThisCpu(zeroCentered, preferSigned: true));
+        var weightTypes = forCpu.Graph.Node.Where(n => n.OpType == "MatMulInteger")
+            .Select(n => forCpu.Graph.Initializer.Single(t => t.Name == n.Input[1]).DataType).Distinct().ToList();
+        var expected = (int)(Int8Kernels.SignedIsExact ? Onnx.Proto.TensorProto.Types.DataType.Int8 : Onnx.Proto.TensorProto.Types.DataType.Uint8);
+        Assert.Equal([expected], weightTypes);
     }
 
     [Fact]

@@ -67,7 +67,8 @@ public sealed class OnnxScorer : IDisposable
 
     /// <summary>Loads a model from bytes; <paramref name="source"/> names it in error messages. On a CPU where
     /// u8·s8 integer products are exact, int8 weights are re-encoded for those faster kernels first (same scores; see
-    /// <see cref="Int8Kernels"/>) unless <paramref name="signedInt8Kernels"/> is false.</summary>
+    /// <see cref="Int8Kernels"/>) unless <paramref name="signedInt8Kernels"/> is false; on a CPU where they are not exact,
+    /// int8 weights stored signed are re-encoded for the exact unsigned kernels.</summary>
     /// <exception cref="InvalidDataException">The bytes are not a usable model.</exception>
     public static OnnxScorer Load(byte[] model, IReadOnlyList<string>? expectedFeatures = null, string source = "model bytes", SessionOptions? sessionOptions = null, bool signedInt8Kernels = true)
     {
@@ -77,10 +78,7 @@ public sealed class OnnxScorer : IDisposable
             throw new InvalidDataException($"{source}: the model is empty (0 bytes)");
         }
 
-        if (signedInt8Kernels && Int8Kernels.SignedIsExact)
-        {
-            model = Int8Kernels.ToSignedWeights(model, out _);
-        }
+        model = Int8Kernels.ForThisCpu(model, preferSigned: signedInt8Kernels);
 
         InferenceSession session;
         var ownOptions = sessionOptions is null ? DefaultSessionOptions() : null;

@@ -81,7 +81,8 @@ public sealed class SasRecOnnxScorer : INextItemScorer, IDisposable
     /// <summary>
     /// Loads a model from bytes; <paramref name="source"/> names it in error messages. On a CPU where u8·s8 integer
     /// products are exact, int8 weights are re-encoded for those faster kernels first (same scores; see
-    /// <see cref="Int8Kernels"/>) unless <paramref name="signedInt8Kernels"/> is false. Without
+    /// <see cref="Int8Kernels"/>) unless <paramref name="signedInt8Kernels"/> is false; on a CPU where they are not exact,
+    /// int8 weights stored signed are re-encoded for the exact unsigned kernels. Without
     /// <paramref name="sessionOptions"/>, the session uses one intra-op thread (an edge box runs other work, and
     /// evaluation parallelises over users instead).
     /// </summary>
@@ -95,10 +96,7 @@ public sealed class SasRecOnnxScorer : INextItemScorer, IDisposable
             throw new InvalidDataException($"{source}: the model is empty (0 bytes)");
         }
 
-        if (signedInt8Kernels && Int8Kernels.SignedIsExact)
-        {
-            model = Int8Kernels.ToSignedWeights(model, out _);
-        }
+        model = Int8Kernels.ForThisCpu(model, preferSigned: signedInt8Kernels);
 
         InferenceSession session;
         var ownOptions = sessionOptions is null
