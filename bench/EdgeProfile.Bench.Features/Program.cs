@@ -336,6 +336,21 @@ internal static class Edge
         }
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("edgeprofile-edge did not start");
+        // Stopped with the benchmark (Ctrl+C, SIGTERM), not left running when it ends early.
+        void StopChild(object? sender, EventArgs e)
+        {
+            try
+            {
+                process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += StopChild;
+        Console.CancelKeyPress += StopChild;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -383,6 +398,8 @@ internal static class Edge
         }
         finally
         {
+            AppDomain.CurrentDomain.ProcessExit -= StopChild;
+            Console.CancelKeyPress -= StopChild;
             if (!process.HasExited)
             {
                 process.Kill();
