@@ -22,65 +22,8 @@ public static class Int8Kernels
     /// else) re-encoded as int8 with zero point 0; the same bytes when there is none or the model cannot be parsed
     /// (ONNX Runtime then reports the problem as usual). <paramref name="rewritten"/> counts the weights changed.
     /// </summary>
-    public static byte[] ToSignedWeights(byte[] model, out int rewritten)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        rewritten = 0;
-        ModelProto proto;
-        try
-        {
-            proto = ModelProto.Parser.ParseFrom(model);
-        }
-        catch (InvalidProtocolBufferException)
-        {
-            return model;
-        }
-
-        if (proto.Graph is not { } graph)
-        {
-            return model;
-        }
-
-        var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var uses = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var node in graph.Node)
-        {
-            foreach (var input in node.Input)
-            {
-                uses[input] = uses.GetValueOrDefault(input) + 1;
-            }
-        }
-
-        var pairs = new List<(TensorProto Weight, TensorProto ZeroPoint)>();
-        foreach (var node in graph.Node)
-        {
-            if (node.OpType != "MatMulInteger" || node.Domain is { Length: > 0 } || node.Input.Count < 4
-                || !initializers.TryGetValue(node.Input[1], out var weight) || !initializers.TryGetValue(node.Input[3], out var zeroPoint)
-                || uses.GetValueOrDefault(node.Input[1]) != 1 || uses.GetValueOrDefault(node.Input[3]) != 1
-                || !IsOffset128(weight, zeroPoint))
-            {
-                continue;
-            }
-
-            pairs.Add((weight, zeroPoint));
-        }
-
-        if (pairs.Count == 0)
-        {
-            return model;
-        }
-
-        foreach (var (weight, zeroPoint) in pairs)
-        {
-            weight.RawData = Shift(weight.RawData);
-            weight.DataType = (int)TensorProto.Types.DataType.Int8;
-            zeroPoint.RawData = Shift(zeroPoint.RawData);
-            zeroPoint.DataType = (int)TensorProto.Types.DataType.Int8;
-        }
-
-        rewritten = pairs.Count;
-        return proto.ToByteArray();
-    }
+    public static byte[] ToSignedWeights(byte[] model, out int rewritten) =>
+        Rewrite(model, IsOffset128, TensorProto.Types.DataType.Int8, out rewritten);
 
     /// <summary>
     /// The reverse for CPUs without VNNI, where ONNX Runtime's u8·s8 kernels saturate 16-bit pair sums and can miss
@@ -88,67 +31,8 @@ public static class Int8Kernels
     /// stored as int8 (zero point <c>z</c>, used by nothing else) is re-encoded as uint8 <c>w + 128</c> with zero point
     /// <c>z + 128</c>, the same integer products on the exact u8·u8 kernels. <paramref name="rewritten"/> counts them.
     /// </summary>
-    public static byte[] ToUnsignedWeights(byte[] model, out int rewritten)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        rewritten = 0;
-        ModelProto proto;
-        try
-        {
-            proto = ModelProto.Parser.ParseFrom(model);
-        }
-        catch (InvalidProtocolBufferException)
-        {
-            return model;
-        }
-
-        if (proto.Graph is not { } graph)
-        {
-            return model;
-        }
-
-        var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var uses = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var node in graph.Node)
-        {
-            foreach (var input in node.Input)
-            {
-                uses[input] = uses.GetValueOrDefault(input) + 1;
-            }
-        }
-
-        var pairs = new List<(TensorProto Weight, TensorProto ZeroPoint)>();
-        foreach (var node in graph.Node)
-        {
-            if (node.OpType != "MatMulInteger" || node.Domain is { Length: > 0 } || node.Input.Count < 4
-                || !initializers.TryGetValue(node.Input[1], out var weight) || !initializers.TryGetValue(node.Input[3], out var zeroPoint)
-                || uses.GetValueOrDefault(node.Input[1]) != 1 || uses.GetValueOrDefault(node.Input[3]) != 1
-                || weight.DataType != (int)TensorProto.Types.DataType.Int8 || zeroPoint.DataType != (int)TensorProto.Types.DataType.Int8
-                || weight.RawData.IsEmpty || zeroPoint.RawData.IsEmpty)
-            {
-                continue;
-            }
-
-            pairs.Add((weight, zeroPoint));
-        }
-
-        if (pairs.Count == 0)
-        {
-            return model;
-        }
-
-        foreach (var (weight, zeroPoint) in pairs)
-        {
-            // int8 w ↦ uint8 (w + 128): the same byte arithmetic as the forward shift, mod 256.
-            weight.RawData = Shift(weight.RawData);
-            weight.DataType = (int)TensorProto.Types.DataType.Uint8;
-            zeroPoint.RawData = Shift(zeroPoint.RawData);
-            zeroPoint.DataType = (int)TensorProto.Types.DataType.Uint8;
-        }
-
-        rewritten = pairs.Count;
-        return proto.ToByteArray();
-    }
+    public static byte[] ToUnsignedWeights(byte[] model, out int rewritten) =>
+        Rewrite(model, IsInt8, TensorProto.Types.DataType.Uint8, out rewritten);
 
     /// <summary>
     /// The model as ONNX Runtime should get it on this CPU: re-encoded for the signed kernels when they are exact here
@@ -159,6 +43,72 @@ public static class Int8Kernels
         SignedIsExact
             ? (preferSigned ? ToSignedWeights(model, out _) : model)
             : ToUnsignedWeights(model, out _);
+
+    // Flips the top bit of every MatMulInteger weight and zero point that `matches` (both initializers, each used by
+    // that node only) and gives them type `to`; the same bytes when nothing matches or the model cannot be parsed.
+    private static byte[] Rewrite(byte[] model, Func<TensorProto, TensorProto, bool> matches, TensorProto.Types.DataType to, out int rewritten)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        rewritten = 0;
+        ModelProto proto;
+        try
+        {
+            proto = ModelProto.Parser.ParseFrom(model);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return model;
+        }
+
+        if (proto.Graph is not { } graph)
+        {
+            return model;
+        }
+
+        var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var uses = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in graph.Node)
+        {
+            foreach (var input in node.Input)
+            {
+                uses[input] = uses.GetValueOrDefault(input) + 1;
+            }
+        }
+
+        var pairs = new List<(TensorProto Weight, TensorProto ZeroPoint)>();
+        foreach (var node in graph.Node)
+        {
+            if (node.OpType != "MatMulInteger" || node.Domain is { Length: > 0 } || node.Input.Count < 4
+                || !initializers.TryGetValue(node.Input[1], out var weight) || !initializers.TryGetValue(node.Input[3], out var zeroPoint)
+                || uses.GetValueOrDefault(node.Input[1]) != 1 || uses.GetValueOrDefault(node.Input[3]) != 1
+                || !matches(weight, zeroPoint))
+            {
+                continue;
+            }
+
+            pairs.Add((weight, zeroPoint));
+        }
+
+        if (pairs.Count == 0)
+        {
+            return model;
+        }
+
+        foreach (var (weight, zeroPoint) in pairs)
+        {
+            weight.RawData = Shift(weight.RawData);
+            weight.DataType = (int)to;
+            zeroPoint.RawData = Shift(zeroPoint.RawData);
+            zeroPoint.DataType = (int)to;
+        }
+
+        rewritten = pairs.Count;
+        return proto.ToByteArray();
+    }
+
+    private static bool IsInt8(TensorProto weight, TensorProto zeroPoint) =>
+        weight.DataType == (int)TensorProto.Types.DataType.Int8 && zeroPoint.DataType == (int)TensorProto.Types.DataType.Int8
+        && !weight.RawData.IsEmpty && !zeroPoint.RawData.IsEmpty;
 
     private static bool IsOffset128(TensorProto weight, TensorProto zeroPoint) =>
         weight.DataType == (int)TensorProto.Types.DataType.Uint8 && zeroPoint.DataType == (int)TensorProto.Types.DataType.Uint8
