@@ -190,7 +190,7 @@ public sealed class EdgeDatabase
         // Version 7: profiles and feature checkpoints as rowid tables. Their rows (1-4 KB) are larger than a WITHOUT
         // ROWID table keeps in its leaf page (~1 KB), so each update wrote a leaf page and an overflow page for one
         // customer; in a rowid table a row of up to ~4 KB stays in its page beside others and an update writes one
-        // page (bench-features: the log writer's write-ahead log per event fell by about half).
+        // page (one WAL frame per profile update instead of two).
         if (version < 7)
         {
             Exec(c, """

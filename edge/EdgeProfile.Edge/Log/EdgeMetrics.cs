@@ -6,8 +6,9 @@ namespace EdgeProfile.Edge.Log;
 /// <summary>
 /// The log writer's own measurements, as .NET metrics (meter <c>EdgeProfile.Edge</c>; read with
 /// <c>dotnet-counters</c>, an OpenTelemetry exporter or a <see cref="MeterListener"/>): how long a message waited in the
-/// queue, how many messages a commit took, and where a batch's time went (stream engine, the rest of the batch, the
-/// commit itself). The event-to-feature latency is the sum of the first and the last three.
+/// queue, how many messages a commit took, where a batch's time went (stream engine, statements outside it, of which
+/// profile rows and feature checkpoints, and the commit itself), the time from arrival to the released acknowledgement
+/// (queue wait + batch + commit + the hop back to the broker), and each WAL checkpoint.
 /// </summary>
 public static class EdgeMetrics
 {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -108,12 +109,12 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpoi
 
     private static (bool Busy, long Frames, long Copied) Checkpoint(SqliteConnection conn, string mode)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         using var cmd = conn.CreateCommand();
         cmd.CommandText = $"PRAGMA wal_checkpoint({mode});";
         using var reader = cmd.ExecuteReader();
         var result = reader.Read() ? (reader.GetInt64(0) != 0, reader.GetInt64(1), reader.GetInt64(2)) : (true, 0L, 0L);
-        EdgeMetrics.WalCheckpointTime.Record(EdgeMetrics.Ms(started, System.Diagnostics.Stopwatch.GetTimestamp()), new KeyValuePair<string, object?>("mode", mode.ToLowerInvariant()));
+        EdgeMetrics.WalCheckpointTime.Record(EdgeMetrics.Ms(started, Stopwatch.GetTimestamp()), new KeyValuePair<string, object?>("mode", mode.ToLowerInvariant()));
         return result;
     }
 
