@@ -14,6 +14,11 @@ internal sealed class GcTrace(DateTime origin) : EventListener
     private readonly Lock _gate = new();
     private long _suspendTicks;
     private int _gen;
+
+    /// <summary>Sampled allocation (about every 100 KB) by type, when BENCH_ALLOC=1.</summary>
+    public Dictionary<string, double> Allocations { get; } = [];
+    private readonly List<string> _phases = [];
+    private readonly List<string> _marks = [];
     private int _reason;
     private string _promoted = "";
     private double _promotedGen0;
@@ -59,7 +64,7 @@ internal sealed class GcTrace(DateTime origin) : EventListener
     {
         if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
         {
-            EnableEvents(eventSource, EventLevel.Informational, (EventKeywords)0x1);
+            EnableEvents(eventSource, Environment.GetEnvironmentVariable("BENCH_ALLOC") == "1" ? EventLevel.Verbose : EventLevel.Informational, (EventKeywords)0x1);
         }
     }
 
@@ -71,8 +76,26 @@ internal sealed class GcTrace(DateTime origin) : EventListener
             {
                 case "GCSuspendEEBegin_V1":
                     _suspendTicks = e.TimeStamp.Ticks;
+                    _phases.Clear();
+                    _marks.Clear();
                     break;
-                case "GCStart_V2":
+                case "GCSuspendEEEnd_V1" or "GCStart_V2" or "GCEnd_V1" or "GCRestartEEBegin_V1" when _suspendTicks != 0:
+                    _phases.Add(string.Create(CultureInfo.InvariantCulture, $"{e.EventName![..^3]} +{TimeSpan.FromTicks(e.TimeStamp.Ticks - _suspendTicks).TotalMilliseconds:F1}"));
+                    if (e.EventName == "GCStart_V2")
+                    {
+                        goto case "GCStart";
+                    }
+
+                    break;
+                case "GCAllocationTick_V4" or "GCAllocationTick_V3" or "GCAllocationTick_V2":
+                    var type = e.PayloadNames!.IndexOf("TypeName") is var ti and >= 0 ? e.Payload![ti]?.ToString() ?? "?" : "?";
+                    var amount = Convert.ToDouble(e.Payload![e.PayloadNames.IndexOf("AllocationAmount64") is var ai and >= 0 ? ai : 0], CultureInfo.InvariantCulture);
+                    Allocations[type] = Allocations.GetValueOrDefault(type) + amount;
+                    break;
+                case "GCMarkWithType":
+                    _marks.Add(string.Create(CultureInfo.InvariantCulture, $"h{e.Payload![0]} t{e.Payload[2]} {Mb(e.Payload[3])}@{TimeSpan.FromTicks(e.TimeStamp.Ticks - _suspendTicks).TotalMilliseconds:F1}"));
+                    break;
+                case "GCStart":
                     _gen = Convert.ToInt32(e.Payload![1], CultureInfo.InvariantCulture);
                     _reason = Convert.ToInt32(e.Payload[2], CultureInfo.InvariantCulture);
                     break;
@@ -83,7 +106,7 @@ internal sealed class GcTrace(DateTime origin) : EventListener
                     break;
                 case "GCRestartEEEnd_V1" when _suspendTicks != 0:
                     var pause = TimeSpan.FromTicks(e.TimeStamp.Ticks - _suspendTicks).TotalMilliseconds;
-                    _lines.Add(string.Create(CultureInfo.InvariantCulture, $"at +{(new DateTime(_suspendTicks, DateTimeKind.Utc) - origin).TotalMilliseconds:F0} ms: gen{_gen} reason {_reason} pause {pause:F1} ms; {_promoted}"));
+                    _lines.Add(string.Create(CultureInfo.InvariantCulture, $"at +{(new DateTime(_suspendTicks, DateTimeKind.Utc) - origin).TotalMilliseconds:F0} ms: gen{_gen} reason {_reason} pause {pause:F1} ms; {_promoted}; {string.Join(", ", _phases)}; marks {string.Join(" ", _marks)}"));
                     if (_gen is >= 0 and < 3)
                     {
                         // What this collection kept: out of gen0, plus out of gen1 when gen1 was collected too.

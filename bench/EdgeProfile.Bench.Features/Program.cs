@@ -32,7 +32,12 @@ if (settings.PipelineProbe != 0)
     return 0;
 }
 
-var events = Workload.Generate(settings.Events, settings.Customers, DateTimeOffset.UtcNow.AddHours(-6));
+// The customers' history runs (in event time, one event per millisecond) up to where the paced stream of the latency
+// phase begins (a minute ago): the phase measures a store in steady state. With a gap of hours between the two (as up
+// to 2026-12-01), every customer's first events in the phase opened new panes for every windowed feature at once,
+// about fifteen per event instead of the fraction of one a running store opens: that is an hour rollover with all
+// customers active in the same second, not the steady rate the goal is about.
+var events = Workload.Generate(settings.Events, settings.Customers, DateTimeOffset.UtcNow.AddMinutes(-1).AddMilliseconds(-settings.Events));
 var noFeatures = Path.Combine(Path.GetTempPath(), $"ep-bench-nofeatures-{Environment.ProcessId}.json");
 File.WriteAllText(noFeatures, "{ \"definitions\": [] }");
 
@@ -46,6 +51,12 @@ if (settings.LatencyOnly != 0)
     {
         var child = await Edge.LatencyInChildAsync(settings, events);
         Console.WriteLine($"Event-to-feature latency at {settings.Rate:N0} events/s (edgeprofile-edge as its own process, durability {Edge.Durability}), {child.Latency.Count:N0} samples: p50 {child.Latency.P50:F2} ms, p99 {child.Latency.P99:F2} ms, max {child.Latency.Max:F2} ms; edge CPU {child.EdgeCores:F2} cores");
+    }
+
+    if (settings.LatencyOnly == 2)
+    {
+        File.Delete(noFeatures);
+        return 0; // --latency-only 2: the edgeprofile-edge process only
     }
 
     var (onlyLatency, _, _, defs) = await Edge.LatencyAndReadsAsync(settings, events);
@@ -127,7 +138,7 @@ internal sealed record Settings(int Events, int Customers, int Publishers, int I
                 "--process-durability" => s with { ProcessDurability = v },
                 "--latency-only" => s with { LatencyOnly = v },
                 "--edge-process" => s with { EdgeProcess = v },
-                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe --process-durability 0|1 --latency-only 0|1 --edge-process 0|1)"),
+                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe --process-durability 0|1 --latency-only 0|1|2 --edge-process 0|1)"),
             };
         }
 
@@ -393,7 +404,7 @@ internal static class Edge
             var cores = (ChildCpu(process.Id) - cpu0).TotalSeconds / watch.Elapsed.TotalSeconds;
             var after = JsonNode.Parse(await api.GetStringAsync(new Uri("/api/stats", UriKind.Relative)))!["runtime"]!;
             int Gc(JsonNode n, int g) => n["gcCollections"]![g]!.GetValue<int>();
-            Console.WriteLine($"  edgeprofile-edge in the latency phase: {cores:F2} cores; GC paused {after["gcPauseTotalMs"]!.GetValue<double>() - before["gcPauseTotalMs"]!.GetValue<double>():F0} ms in {Gc(after, 0) - Gc(before, 0)} collections ({Gc(after, 1) - Gc(before, 1)} gen1, {Gc(after, 2) - Gc(before, 2)} gen2); heap {after["heapBytes"]!.GetValue<long>() / (1024 * 1024)} MiB");
+            Console.WriteLine($"  edgeprofile-edge in the latency phase: {cores:F2} cores; GC paused {after["gcPauseTotalMs"]!.GetValue<double>() - before["gcPauseTotalMs"]!.GetValue<double>():F0} ms in {Gc(after, 0) - Gc(before, 0)} collections ({Gc(after, 1) - Gc(before, 1)} gen1, {Gc(after, 2) - Gc(before, 2)} gen2); heap {after["heapBytes"]!.GetValue<long>() / (1024 * 1024)} MiB; allocated {(after["allocatedBytes"]!.GetValue<long>() - before["allocatedBytes"]!.GetValue<long>()) / (double)paced.Count:N0} B/event");
             return new ChildLatency(Percentiles.Of(samples, 1), cores);
         }
         finally

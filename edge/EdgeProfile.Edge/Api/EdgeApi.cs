@@ -79,6 +79,7 @@ public static class EdgeApi
                     gcCollections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },
                     gcPauseTotalMs = Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1),
                     heapBytes = GC.GetTotalMemory(false),
+                    allocatedBytes = GC.GetTotalAllocatedBytes(),
                     threadPoolThreads = ThreadPool.ThreadCount,
                 },
                 modelVersion = scoring?.Version,

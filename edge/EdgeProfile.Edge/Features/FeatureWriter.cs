@@ -40,6 +40,7 @@ internal sealed class FeatureWriter
     private long _backfillPending;
     private long _lastSeq;
     private bool _evictAfterCommit;
+    private readonly System.Buffers.ArrayBufferWriter<byte> _stateBuffer = new(8192);
     private long _lastBudgetTick = Environment.TickCount64;
     private Dictionary<string, long>? _storedSeq;
     private FeatureEngine? _affinityFor;
@@ -176,7 +177,9 @@ internal sealed class FeatureWriter
         _written.Clear();
         while (budget-- > 0 && _dirtyOrder.TryDequeue(out var state))
         {
-            sql.UpsertFeatureState(state.CustomerKey, nowMs, _lastSeq, state.Serialize());
+            _stateBuffer.ResetWrittenCount();
+            state.Serialize(_stateBuffer);
+            sql.UpsertFeatureState(state.CustomerKey, nowMs, _lastSeq, _stateBuffer.WrittenSpan);
             _written.Add(state);
         }
 

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 using System.Collections.Concurrent;
 using EdgeProfile.Core.Events;
@@ -43,6 +45,11 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private readonly ILogger<LogWriter> _logger;
     private readonly Dictionary<string, string> _keyCache = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoreProfile> _profileCache = new(StringComparer.Ordinal);
+
+    // Reused for every stored event, so that encoding its delta and its profile's JSON allocates nothing.
+    private readonly DeltaEncoder _deltas = new();
+    private readonly ArrayBufferWriter<byte> _profileJson = new(4096);
+    private readonly Utf8JsonWriter _profileWriter;
     private readonly long _budgetBytes;
     private readonly bool _uplink;
     private readonly FeatureRuntime _runtime;
@@ -85,6 +92,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         _clock = clock;
         _logger = logger;
         _budgetBytes = _options.Uplink.DiskBudgetMb * 1024 * 1024;
+        _profileWriter = new Utf8JsonWriter(_profileJson, new JsonWriterOptions { SkipValidation = true });
         _runtime = runtime;
         _features = new FeatureWriter(runtime, decoder, _options);
 
@@ -317,7 +325,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                         continue;
                     }
 
-                    var delta = DeltaFactory.Encode(profile, now, _features.DeltaTagNames(state, asOf, tags));
+                    var delta = _deltas.Encode(profile, now, _features.DeltaTagNames(state, asOf, tags));
                     if (_stats.OutboxBytes + bytes + delta.Length > _budgetBytes)
                     {
                         overflow += sql.InsertOverflow(key);
@@ -371,6 +379,13 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
         {
             // Stopping: the queue is completed next and drained by the loop.
         }
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _profileWriter.Dispose();
+        base.Dispose();
     }
 
     private void CommitBatch(SqliteConnection conn, Statements sql, List<IngestItem> batch)
@@ -459,7 +474,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                     continue;
                 }
 
-                var delta = DeltaFactory.Encode(profile, now, _features.DeltaTagNames(primaryKey, profile.LastSeen.ToUnixTimeMilliseconds(), _rules));
+                var delta = _deltas.Encode(profile, now, _features.DeltaTagNames(primaryKey, profile.LastSeen.ToUnixTimeMilliseconds(), _rules));
                 if (_stats.OutboxBytes + outboxBytes + delta.Length > _budgetBytes)
                 {
                     overflow += sql.InsertOverflow(primaryKey);
@@ -474,7 +489,10 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
             var profilesStart = Stopwatch.GetTimestamp();
             foreach (var profile in touched)
             {
-                sql.UpsertProfile(profile.CustomerKey, now, ProfileJson.Serialize(profile));
+                _profileJson.ResetWrittenCount();
+                _profileWriter.Reset(_profileJson);
+                ProfileJson.Serialize(profile, _profileWriter);
+                sql.UpsertProfile(profile.CustomerKey, now, _profileJson.WrittenSpan);
             }
 
             var checkpointStart = Stopwatch.GetTimestamp();
@@ -624,7 +642,7 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
                     continue;
                 }
 
-                var delta = DeltaFactory.Encode(ProfileJson.Deserialize(json), now);
+                var delta = _deltas.Encode(ProfileJson.Deserialize(json), now);
                 sql.InsertOutbox(now, key, delta);
                 rows++;
                 bytes += delta.Length;

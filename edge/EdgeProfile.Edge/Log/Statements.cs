@@ -99,11 +99,12 @@ internal sealed class Statements : IDisposable
         return SingleText(_selectProfile);
     }
 
-    public void UpsertProfile(string customerKey, long atMs, string state)
+    /// <summary>Stores a profile's JSON, given as UTF-8 (bound as text).</summary>
+    public void UpsertProfile(string customerKey, long atMs, ReadOnlySpan<byte> utf8State)
     {
         Text(_upsertProfile, 1, customerKey);
         raw.sqlite3_bind_int64(_upsertProfile, 2, atMs);
-        Text(_upsertProfile, 3, state);
+        raw.sqlite3_bind_text(_upsertProfile, 3, utf8State);
         Done(_upsertProfile);
     }
 
@@ -239,7 +240,8 @@ internal sealed class Statements : IDisposable
         Done(s);
     }
 
-    private static void Text(sqlite3_stmt s, int index, string value) => raw.sqlite3_bind_text(s, index, value);
+    // As UTF-16, which SQLite converts itself: binding a .NET string as UTF-8 made a new array for every value bound.
+    private static void Text(sqlite3_stmt s, int index, string value) => raw.sqlite3_bind_text16(s, index, value.AsSpan());
 
     /// <summary>Steps a statement that returns no rows; returns the rows it changed.</summary>
     private int Done(sqlite3_stmt s)

@@ -57,6 +57,12 @@ internal sealed class StateWriter(int capacity = 256)
 
     public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
+    /// <summary>What was written since the last <see cref="Reset"/>.</summary>
+    public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
+
+    /// <summary>Starts over, keeping the buffer.</summary>
+    public void Reset() => _length = 0;
+
     private void Ensure(int more)
     {
         if (_length + more <= _buffer.Length)

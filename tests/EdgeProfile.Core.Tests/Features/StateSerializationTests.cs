@@ -22,6 +22,32 @@ public sealed class StateSerializationTests
         }
     }
 
+    [Fact]
+    public void Serialising_into_one_reused_buffer_writes_the_same_bytes_as_a_new_array()
+    {
+        // The edge's writer checkpoints every customer through one buffer: a large state then a small one must not
+        // leave anything of the first behind.
+        var stream = StreamPropertyTests.Generate(7, eventCount: 200);
+        var engine = new FeatureEngine(WindowSet, stream.Options);
+        var states = new SortedDictionary<string, CustomerState>(StringComparer.Ordinal);
+        var sink = new ListSink([]);
+        foreach (var (k, e) in stream.Arrivals)
+        {
+            engine.Process(states.TryGetValue(k, out var s) ? s : states[k] = new CustomerState(k), e, sink);
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16);
+        var ordered = states.Values.OrderByDescending(s => s.Serialize().Length).Append(new CustomerState("empty")).ToList();
+        Assert.True(ordered.Count >= 3);
+        foreach (var state in ordered)
+        {
+            buffer.ResetWrittenCount();
+            state.Serialize(buffer);
+            Assert.Equal(state.Serialize(), buffer.WrittenSpan.ToArray());
+            Assert.Equal(state.Serialize(), CustomerState.Deserialize(buffer.WrittenSpan).Serialize());
+        }
+    }
+
     private static (List<string> Emissions, List<EventOutcome> Outcomes, List<string> Readings, List<byte[]> Bytes) Run(StreamPropertyTests.RandomStream stream, int? cut)
     {
         var engine = new FeatureEngine(WindowSet, stream.Options);
