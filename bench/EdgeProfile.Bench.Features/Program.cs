@@ -405,6 +405,7 @@ internal static class Edge
             var after = JsonNode.Parse(await api.GetStringAsync(new Uri("/api/stats", UriKind.Relative)))!["runtime"]!;
             int Gc(JsonNode n, int g) => n["gcCollections"]![g]!.GetValue<int>();
             Console.WriteLine($"  edgeprofile-edge in the latency phase: {cores:F2} cores; GC paused {after["gcPauseTotalMs"]!.GetValue<double>() - before["gcPauseTotalMs"]!.GetValue<double>():F0} ms in {Gc(after, 0) - Gc(before, 0)} collections ({Gc(after, 1) - Gc(before, 1)} gen1, {Gc(after, 2) - Gc(before, 2)} gen2); heap {after["heapBytes"]!.GetValue<long>() / (1024 * 1024)} MiB; allocated {(after["allocatedBytes"]!.GetValue<long>() - before["allocatedBytes"]!.GetValue<long>()) / (double)paced.Count:N0} B/event");
+            SlowSamples.Print();
             return new ChildLatency(Percentiles.Of(samples, 1), cores);
         }
         finally
@@ -433,6 +434,7 @@ internal static class Edge
         // a core from the edge on this 2-core box). Latency runs from the publish call.
         var interval = Stopwatch.Frequency / (double)s.Rate;
         var start = Stopwatch.GetTimestamp();
+        SlowSamples.Start(start);
         // Only the publishes still in flight are held (completed ones are dropped), for the same reason.
         var pending = new InFlight();
         long probePromoted = 0, probeCollections = 0;
@@ -545,6 +547,7 @@ internal static class Edge
     private static async Task PublishTimedAsync(IMqttClient client, byte[] payload, List<double>? samples, object gate)
     {
         var sent = Stopwatch.GetTimestamp();
+        var at = Stopwatch.GetElapsedTime(SlowSamples.PhaseStart, sent).TotalMilliseconds;
         var result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("ep/v1/bench/events").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         var ms = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
         if (!result.IsSuccess)
@@ -557,6 +560,7 @@ internal static class Edge
             lock (gate)
             {
                 samples.Add(ms);
+                SlowSamples.Note(at, ms);
             }
         }
     }
@@ -725,5 +729,49 @@ internal static class Redis
         var text = await p.StandardOutput.ReadToEndAsync();
         await p.WaitForExitAsync();
         return text.Replace('\r', '\n');
+    }
+}
+
+/// <summary>
+/// Latency samples of 20 ms or more in the paced phase, by when they were sent: printed as bursts (samples less than
+/// 100 ms apart), to lay the tail beside the edge's pauses (collections, log restarts).
+/// </summary>
+internal static class SlowSamples
+{
+    private static readonly List<(double At, double Ms)> Slow = [];
+
+    public static long PhaseStart { get; private set; }
+
+    public static void Start(long timestamp)
+    {
+        PhaseStart = timestamp;
+        Slow.Clear();
+    }
+
+    /// <summary>Called under the samples' lock.</summary>
+    public static void Note(double atMs, double latencyMs)
+    {
+        if (latencyMs >= 20)
+        {
+            Slow.Add((atMs, latencyMs));
+        }
+    }
+
+    public static void Print()
+    {
+        var sorted = Slow.OrderBy(x => x.At).ToList();
+        Console.WriteLine($"  samples of 20 ms or more: {sorted.Count:N0}, in bursts (sent at ms from the phase start):");
+        for (var i = 0; i < sorted.Count;)
+        {
+            var j = i;
+            while (j + 1 < sorted.Count && sorted[j + 1].At - sorted[j].At < 100)
+            {
+                j++;
+            }
+
+            var burst = sorted.GetRange(i, j - i + 1);
+            Console.WriteLine($"    +{burst[0].At,7:F0} ms for {burst[^1].At - burst[0].At,5:F0} ms: {burst.Count,5} samples, max {burst.Max(b => b.Ms),6:F1} ms");
+            i = j + 1;
+        }
     }
 }

@@ -64,6 +64,11 @@ public sealed partial class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add($"Edge:Log:Durability '{options.Log.Durability}' must be 'fsync' or 'process'");
         }
 
+        if (options.Log.WalMb is < 16 or > 65_536)
+        {
+            errors.Add("Edge:Log:WalMb must be between 16 and 65536");
+        }
+
         if (options.Log.MaxBatch is < 1 or > 100_000)
         {
             errors.Add("Edge:Log:MaxBatch must be between 1 and 100000");

@@ -42,6 +42,7 @@ public sealed class ConfigurationTests
     [InlineData("Edge:Mqtt:Port", "--Edge:Mqtt:Port=abc")]
     [InlineData("Edge:Mqtt:Mode", "--Edge:Mqtt:Mode=foo")]
     [InlineData("Edge:Log:Durability", "--Edge:Log:Durability=maybe")]
+    [InlineData("Edge:Log:WalMb", "--Edge:Log:WalMb=4")]
     [InlineData("Edge:StoreId", "--Edge:StoreId=store with spaces")]
     [InlineData("Edge:HubUrl", "--Edge:HubUrl=ftp://hub")]
     [InlineData("Edge:Uplink:DiskBudgetMb", "--Edge:Uplink:DiskBudgetMb=0")]

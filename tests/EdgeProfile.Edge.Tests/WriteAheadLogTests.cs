@@ -50,7 +50,7 @@ public sealed class WriteAheadLogTests
             for (var t = 0; t < transactions; t++)
             {
                 Commit(connection, t);
-                if (Interlocked.Exchange(ref wanted, 0) == 1 && WalCheckpointer.RestartLog(connection))
+                if (Interlocked.Exchange(ref wanted, 0) == 1 && WalCheckpointer.RestartLog(connection, (256 + 512) * 4096L))
                 {
                     restarts++;
                 }

@@ -37,7 +37,7 @@ public static class ProtobufEventReader
                 ? new CustomerIds(Blank(c.LoyaltyId), Blank(c.AppUserId), Blank(c.Email), Blank(c.Phone), Blank(c.CardToken), Blank(c.DeviceId))
                 : null,
             Product = pb.Product is { } p
-                ? new ProductInfo(Blank(p.Sku), Blank(p.Name), Blank(p.Category), p.HasPrice ? p.Price : null)
+                ? new ProductInfo(Pooled(p.Sku), Pooled(p.Name), Pooled(p.Category), p.HasPrice ? p.Price : null)
                 : null,
             Quantity = pb.HasQuantity ? pb.Quantity : null,
             Amount = pb.HasAmount ? pb.Amount : null,
@@ -49,4 +49,7 @@ public static class ProtobufEventReader
     }
 
     private static string? Blank(string s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    // Catalogue values are shared across events (see ValuePool).
+    private static string? Pooled(string s) => ValuePool.Shared.Intern(Blank(s));
 }

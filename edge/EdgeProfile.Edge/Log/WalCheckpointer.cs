@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace EdgeProfile.Edge.Log;
 
@@ -20,7 +21,7 @@ namespace EdgeProfile.Edge.Log;
 /// already has.
 /// </para>
 /// </summary>
-public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpointer> logger) : BackgroundService
+public sealed partial class WalCheckpointer(EdgeDatabase db, IOptions<EdgeOptions> options, ILogger<WalCheckpointer> logger) : BackgroundService
 {
     /// <summary>Time between passive passes.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
@@ -28,17 +29,18 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpoi
     /// <summary>Longest wait of a restart for readers of older snapshots before it gives up until it is asked again.</summary>
     public static readonly TimeSpan RestartWait = TimeSpan.FromMilliseconds(20);
 
-    // A restart is asked for once the log holds at least this many frames (4 KiB pages, 128 MiB: every few seconds at
-    // 5,000 events/s, since each restart holds the writer back for ~20 ms) and a passive pass left at most
-    // RestartBacklog of them uncopied, which the restart copies while the writer waits.
-    private const int RestartAfterFrames = 32_768;
+    // A restart is asked for once the log holds at least Edge:Log:WalMb of frames (4 KiB pages; 512 MiB by default:
+    // every ~7 s at 5,000 events/s, each restart holding the writer back for 20-60 ms; with 128 MiB it was every ~2 s)
+    // and a passive pass left at most RestartBacklog of them uncopied, which the restart copies while the writer waits.
     private const int RestartBacklog = 1_024;
+
+    private readonly int _restartAfterFrames = (int)(options.Value.Log.WalMb * 1024L * 1024 / 4096);
 
     /// <summary>
     /// Bytes of write-ahead log kept on disk after a restart (SQLite's <c>journal_size_limit</c>): as much as a restart
     /// lets it grow, so that appends overwrite blocks the file already has instead of extending it.
     /// </summary>
-    public const long KeptLogBytes = (RestartAfterFrames + RestartBacklog) * 4096L;
+    public long KeptLogBytes => (_restartAfterFrames + RestartBacklog) * 4096L;
 
     private volatile bool _restartWanted;
 
@@ -56,7 +58,7 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpoi
             {
                 try
                 {
-                    if (Pass(conn).RestartWanted)
+                    if (Pass(conn, _restartAfterFrames).RestartWanted)
                     {
                         _restartWanted = true;
                     }
@@ -80,13 +82,13 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpoi
     public bool Restart(SqliteConnection writer)
     {
         _restartWanted = false;
-        return RestartLog(writer);
+        return RestartLog(writer, KeptLogBytes);
     }
 
     /// <summary>See <see cref="Restart"/>; for a connection that holds no transaction and is the only writer.</summary>
-    internal static bool RestartLog(SqliteConnection writer)
+    internal static bool RestartLog(SqliteConnection writer, long keptLogBytes)
     {
-        EdgeDatabase.Exec(writer, $"PRAGMA journal_size_limit={KeptLogBytes}; PRAGMA busy_timeout={(int)RestartWait.TotalMilliseconds};");
+        EdgeDatabase.Exec(writer, $"PRAGMA journal_size_limit={keptLogBytes}; PRAGMA busy_timeout={(int)RestartWait.TotalMilliseconds};");
         try
         {
             return !Checkpoint(writer, "RESTART").Busy;
@@ -101,7 +103,7 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, ILogger<WalCheckpoi
     /// One passive pass. Returns the log's frames and whether a restart is due: the log holds at least
     /// <paramref name="restartAfterFrames"/> frames and the pass left at most <paramref name="restartBacklog"/> uncopied.
     /// </summary>
-    internal static (long Frames, bool RestartWanted) Pass(SqliteConnection conn, int restartAfterFrames = RestartAfterFrames, int restartBacklog = RestartBacklog)
+    internal static (long Frames, bool RestartWanted) Pass(SqliteConnection conn, int restartAfterFrames, int restartBacklog = RestartBacklog)
     {
         var (_, frames, copied) = Checkpoint(conn, "PASSIVE");
         return (frames, frames >= restartAfterFrames && frames - copied <= restartBacklog);

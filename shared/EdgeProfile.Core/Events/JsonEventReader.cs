@@ -165,6 +165,31 @@ public static class JsonEventReader
         }
     }
 
+    // A catalogue value (product id, name, category): the shared instance from ValuePool, copied out of the JSON
+    // without a string of its own when the pool already has it.
+    private static string? ReadPooledString(ref Utf8JsonReader reader, out string? error)
+    {
+        reader.Read();
+        error = null;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                var bytes = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+                if (bytes > ValuePool.MaxLength * 3)
+                {
+                    return reader.GetString();
+                }
+
+                Span<char> chars = stackalloc char[ValuePool.MaxLength * 3];
+                return ValuePool.Shared.Intern(chars[..reader.CopyString(chars)]);
+            case JsonTokenType.Null:
+                return null;
+            default:
+                error = $"expected a string, got {Kind(reader.TokenType)}";
+                return null;
+        }
+    }
+
     private static double? ReadNumber(ref Utf8JsonReader reader, out string? error)
     {
         reader.Read();
@@ -269,17 +294,17 @@ public static class JsonEventReader
             if (reader.ValueTextEquals("sku"u8))
             {
                 field = "product.sku";
-                sku = ReadString(ref reader, out error);
+                sku = ReadPooledString(ref reader, out error);
             }
             else if (reader.ValueTextEquals("name"u8))
             {
                 field = "product.name";
-                name = ReadString(ref reader, out error);
+                name = ReadPooledString(ref reader, out error);
             }
             else if (reader.ValueTextEquals("category"u8))
             {
                 field = "product.category";
-                category = ReadString(ref reader, out error);
+                category = ReadPooledString(ref reader, out error);
             }
             else if (reader.ValueTextEquals("price"u8))
             {

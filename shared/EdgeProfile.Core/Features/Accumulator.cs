@@ -29,15 +29,18 @@ internal abstract class Accumulator
     /// <summary>Latest event time added.</summary>
     public long LastMs = long.MinValue;
 
-    /// <summary>Id of the latest event (ties on time: the larger id, ordinal).</summary>
-    public string? LastId;
+    /// <summary>
+    /// Index, in the owning customer's <see cref="EventIds"/>, of the latest event's id (ties on time: the larger id,
+    /// ordinal); -1: none.
+    /// </summary>
+    public int LastRef = -1;
 
     /// <summary>Sessions: a Final went out under the current bounds.</summary>
     public bool Emitted;
 
     public abstract byte Tag { get; }
 
-    public void Note(long ms, string? id)
+    public void Note(long ms, string? id, EventIds ids)
     {
         Events++;
         if (ms < FirstMs)
@@ -45,14 +48,15 @@ internal abstract class Accumulator
             FirstMs = ms;
         }
 
-        if (ms > LastMs || (ms == LastMs && string.CompareOrdinal(id, LastId) > 0))
+        if (ms > LastMs || (ms == LastMs && string.CompareOrdinal(id, ids[LastRef]) > 0))
         {
             LastMs = ms;
-            LastId = id;
+            LastRef = ids.Ref(id);
         }
     }
 
-    public void MergeStats(Accumulator other)
+    /// <summary>Adds <paramref name="other"/>'s counts and times; both belong to the customer whose ids are <paramref name="ids"/>.</summary>
+    public void MergeStats(Accumulator other, EventIds ids)
     {
         if (other.Events == 0)
         {
@@ -65,10 +69,10 @@ internal abstract class Accumulator
             FirstMs = other.FirstMs;
         }
 
-        if (other.LastMs > LastMs || (other.LastMs == LastMs && string.CompareOrdinal(other.LastId, LastId) > 0))
+        if (other.LastMs > LastMs || (other.LastMs == LastMs && string.CompareOrdinal(ids[other.LastRef], ids[LastRef]) > 0))
         {
             LastMs = other.LastMs;
-            LastId = other.LastId;
+            LastRef = other.LastRef;
         }
     }
 
@@ -80,7 +84,7 @@ internal abstract class Accumulator
         Events = 0;
         FirstMs = long.MaxValue;
         LastMs = long.MinValue;
-        LastId = null;
+        LastRef = -1;
         Emitted = false;
     }
 
@@ -94,7 +98,7 @@ internal abstract class Accumulator
             // Wrapping differences decode exactly (two's complement), whatever the values.
             w.VarInt(unchecked(FirstMs - Start));
             w.VarInt(unchecked(LastMs - FirstMs));
-            w.String(LastId);
+            w.String(w.Ids![LastRef]);
         }
 
         w.Bool(Emitted);
@@ -106,12 +110,12 @@ internal abstract class Accumulator
         var start = r.VarInt();
         var events = (long)r.VarUInt();
         long first = long.MaxValue, last = long.MinValue;
-        string? lastId = null;
+        var lastRef = -1;
         if (events > 0)
         {
             first = unchecked(start + r.VarInt());
             last = unchecked(first + r.VarInt());
-            lastId = r.String();
+            lastRef = r.Ids!.Ref(r.String());
         }
 
         var emitted = r.Bool();
@@ -120,7 +124,7 @@ internal abstract class Accumulator
         acc.Events = events;
         acc.FirstMs = first;
         acc.LastMs = last;
-        acc.LastId = lastId;
+        acc.LastRef = lastRef;
         acc.Emitted = emitted;
         return acc;
     }

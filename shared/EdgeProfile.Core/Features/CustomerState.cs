@@ -51,6 +51,45 @@ public sealed class CustomerState
         FireAt = long.MinValue;
     }
 
+    /// <summary>The event ids this customer's panes refer to.</summary>
+    internal EventIds Ids { get; } = new();
+
+    /// <summary>
+    /// Drops the event ids no pane refers to any more, once the table is full (the engine calls it after each event,
+    /// so the table stays within twice the ids in use and no event ever finds it full).
+    /// </summary>
+    internal void CompactIdsIfFull()
+    {
+        if (!Ids.Full)
+        {
+            return;
+        }
+
+        var used = new bool[Ids.Count];
+        foreach (var d in _states.Values)
+        {
+            for (var i = 0; i < d.Count; i++)
+            {
+                if (d[i].LastRef >= 0)
+                {
+                    used[d[i].LastRef] = true;
+                }
+            }
+        }
+
+        var remap = Ids.Compact(used);
+        foreach (var d in _states.Values)
+        {
+            for (var i = 0; i < d.Count; i++)
+            {
+                if (d[i].LastRef >= 0)
+                {
+                    d[i].LastRef = remap[d[i].LastRef];
+                }
+            }
+        }
+    }
+
     /// <summary>The customer this state belongs to.</summary>
     public string CustomerKey { get; }
 
@@ -92,6 +131,7 @@ public sealed class CustomerState
 
     private StateWriter Write(StateWriter w)
     {
+        w.Ids = Ids;
         w.Byte(FormatVersion);
         w.String(CustomerKey);
         w.VarUInt((ulong)_states.Count);
@@ -116,6 +156,7 @@ public sealed class CustomerState
         r.Version = version;
 
         var state = new CustomerState(r.RequiredString());
+        r.Ids = state.Ids;
         var n = r.Count();
         for (var i = 0; i < n; i++)
         {
@@ -199,7 +240,7 @@ public sealed class CustomerState
             return s;
         }
 
-        s = cd.NewState();
+        s = cd.NewState(Ids);
         _states[cd.Id] = s;
         if (cd.Plan is not null && ReferenceEquals(cd.Plan, _boundPlan))
         {

@@ -4,9 +4,12 @@ namespace EdgeProfile.Core.Features;
 /// One customer's state for one definition: panes (sliding/tumbling, sorted by start), sessions (sorted, disjoint)
 /// or the single lifetime pane, plus what lineage and status need beyond purged panes.
 /// </summary>
-internal sealed class DefinitionState(string id, WindowKind kind, long sizeMs, long hopMs, long gapMs, long shape)
+internal sealed class DefinitionState(string id, WindowKind kind, long sizeMs, long hopMs, long gapMs, long shape, EventIds ids)
 {
     public string Id { get; } = id;
+
+    /// <summary>The customer's event ids, which the panes' <see cref="Accumulator.LastRef"/> index.</summary>
+    public EventIds Ids { get; } = ids;
 
     public WindowKind Kind { get; } = kind;
 
@@ -101,7 +104,7 @@ internal sealed class DefinitionState(string id, WindowKind kind, long sizeMs, l
             throw new InvalidDataException($"state: '{id}' has unknown window kind {kindByte}");
         }
 
-        var state = new DefinitionState(id, (WindowKind)kindByte, r.VarInt(), r.VarInt(), r.VarInt(), r.VarInt())
+        var state = new DefinitionState(id, (WindowKind)kindByte, r.VarInt(), r.VarInt(), r.VarInt(), r.VarInt(), r.Ids ?? throw new InvalidOperationException("state reader without an event-id table"))
         {
             Events = (long)r.VarUInt(),
             LatestMs = r.VarInt(),

@@ -92,6 +92,7 @@ public sealed class FeatureEngine
 
         Watermarks.Observe(input.Source ?? "", input.TimestampMs);
         AdvanceSlots(state, slots, Watermarks.Current, sink);
+        state.CompactIdsIfFull();
         return EventOutcome.Accepted;
     }
 
@@ -130,6 +131,7 @@ public sealed class FeatureEngine
         }
 
         state.InvalidateDeadlines();
+        state.CompactIdsIfFull();
     }
 
     /// <summary>Every definition of <see cref="Set"/> as of <paramref name="asOfMs"/>, in the set's order.</summary>
@@ -206,7 +208,7 @@ public sealed class FeatureEngine
                 }
 
                 var pane = st[0];
-                pane.Note(facts.TimestampMs, facts.Input.EventId);
+                pane.Note(facts.TimestampMs, facts.Input.EventId, st.Ids);
                 cd.Aggregator.Add(pane, facts);
                 purgeAt = long.MaxValue;
                 fireAt = long.MaxValue;
@@ -304,7 +306,7 @@ public sealed class FeatureEngine
         }
 
         var pane = panes[index];
-        pane.Note(facts.TimestampMs, facts.Input.EventId);
+        pane.Note(facts.TimestampMs, facts.Input.EventId, st.Ids);
         cd.Aggregator.Add(pane, facts);
 
         // Windows this pane belongs to that were already emitted get the change now; the rest fire when closed.
@@ -348,7 +350,7 @@ public sealed class FeatureEngine
         if (hi == lo)
         {
             var fresh = cd.NewPane(t);
-            fresh.Note(t, facts.Input.EventId);
+            fresh.Note(t, facts.Input.EventId, st.Ids);
             cd.Aggregator.Add(fresh, facts);
             panes.Insert(lo, fresh);
             return;
@@ -372,7 +374,7 @@ public sealed class FeatureEngine
         for (var k = lo + 1; k < hi; k++)
         {
             target.MergeFrom(panes[k]);
-            target.MergeStats(panes[k]);
+            target.MergeStats(panes[k], st.Ids);
         }
 
         if (hi - lo > 1)
@@ -380,7 +382,7 @@ public sealed class FeatureEngine
             panes.RemoveRange(lo + 1, hi - lo - 1, cd);
         }
 
-        target.Note(t, facts.Input.EventId);
+        target.Note(t, facts.Input.EventId, st.Ids);
         cd.Aggregator.Add(target, facts);
         target.Start = target.FirstMs;
         if (!sameBounds)
@@ -545,7 +547,7 @@ public sealed class FeatureEngine
         for (var i = FirstPaneAtOrAfter(panes, start); i < panes.Count && panes[i].Start < end; i++)
         {
             scratch.MergeFrom(panes[i]);
-            scratch.MergeStats(panes[i]);
+            scratch.MergeStats(panes[i], panes.Ids);
         }
 
         return scratch;
@@ -662,11 +664,11 @@ public sealed class FeatureEngine
         var status = st is null || st.Events == 0 ? FeatureStatus.Missing
             : cd.TtlMs is { } ttl && StreamMath.Sub(asOfMs, st.LatestMs) > ttl ? FeatureStatus.Stale
             : FeatureStatus.Fresh;
-        return new FeatureReading(cd.Definition, cd.Aggregator.Value(source, asOfMs), status, LineageOf(cd, source, windowStart, windowEnd));
+        return new FeatureReading(cd.Definition, cd.Aggregator.Value(source, asOfMs), status, LineageOf(cd, source, state.Ids, windowStart, windowEnd));
     }
 
-    internal static Lineage LineageOf(CompiledDefinition cd, Accumulator source, long? windowStart, long? windowEnd) =>
+    internal static Lineage LineageOf(CompiledDefinition cd, Accumulator source, EventIds ids, long? windowStart, long? windowEnd) =>
         source.Events == 0
             ? new Lineage(cd.Id, 0, null, null, null, windowStart, windowEnd)
-            : new Lineage(cd.Id, source.Events, source.FirstMs, source.LastMs, source.LastId, windowStart, windowEnd);
+            : new Lineage(cd.Id, source.Events, source.FirstMs, source.LastMs, ids[source.LastRef], windowStart, windowEnd);
 }

@@ -39,6 +39,7 @@ public static class PointInTime
         }
 
         var facts = new EventFacts();
+        var ids = new EventIds();
         foreach (var e in events)
         {
             if (e is null || e.TimestampMs >= cutoffMs)
@@ -63,7 +64,7 @@ public static class PointInTime
                 }
                 else if (e.TimestampMs >= starts[i])
                 {
-                    windows[i].Note(e.TimestampMs, e.EventId);
+                    windows[i].Note(e.TimestampMs, e.EventId, ids);
                     cd.Aggregator.Add(windows[i], facts);
                 }
             }
@@ -81,7 +82,7 @@ public static class PointInTime
                 foreach (var e in session)
                 {
                     facts.Reset(e);
-                    windows[i].Note(e.TimestampMs, e.EventId);
+                    windows[i].Note(e.TimestampMs, e.EventId, ids);
                     cd.Aggregator.Add(windows[i], facts);
                 }
 
@@ -93,7 +94,7 @@ public static class PointInTime
                 : cd.TtlMs is { } ttl && StreamMath.Sub(cutoffMs, latest[i]) > ttl ? FeatureStatus.Stale
                 : FeatureStatus.Fresh;
             result[i] = new FeatureReading(cd.Definition, cd.Aggregator.Value(windows[i], cutoffMs), status,
-                FeatureEngine.LineageOf(cd, windows[i], windowStart, windowEnd));
+                FeatureEngine.LineageOf(cd, windows[i], ids, windowStart, windowEnd));
         }
 
         return result;

@@ -14,6 +14,9 @@ internal ref struct StateReader(ReadOnlySpan<byte> data)
     /// <summary>The format version of the data being read (set by the reader of the header), for older layouts.</summary>
     public int Version { get; set; }
 
+    /// <summary>Where the panes being read put their event ids.</summary>
+    public EventIds? Ids { get; set; }
+
     public byte Byte()
     {
         Need(1);

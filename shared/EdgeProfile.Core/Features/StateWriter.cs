@@ -12,6 +12,9 @@ internal sealed class StateWriter(int capacity = 256)
     private byte[] _buffer = new byte[Math.Max(capacity, 16)];
     private int _length;
 
+    /// <summary>The event ids the panes being written refer to.</summary>
+    public EventIds? Ids { get; set; }
+
     public void Byte(byte value)
     {
         Ensure(1);

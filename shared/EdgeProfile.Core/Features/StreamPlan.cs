@@ -156,5 +156,5 @@ internal sealed class CompiledDefinition
     public bool Fits(DefinitionState state) =>
         state.Kind == Kind && state.SizeMs == SizeMs && state.HopMs == HopMs && state.GapMs == GapMs && state.Shape == Aggregator.Shape;
 
-    public DefinitionState NewState() => new(Id, Kind, SizeMs, HopMs, GapMs, Aggregator.Shape);
+    public DefinitionState NewState(EventIds ids) => new(Id, Kind, SizeMs, HopMs, GapMs, Aggregator.Shape, ids);
 }

@@ -161,7 +161,7 @@ public static class ProfileMath
     {
         var items = profile.Items;
         var product = e.Product!;
-        var name = product.Name is { Length: > RecentItem.MaxNameLength } n ? n[..RecentItem.MaxNameLength] : product.Name;
+        var name = product.Name is { Length: > RecentItem.MaxNameLength } n ? Events.ValuePool.Shared.Intern(n.AsSpan(0, RecentItem.MaxNameLength)) : product.Name;
         var at = items.Count;
         while (at > 0 && items[at - 1].At > e.OccurredAt)
         {
