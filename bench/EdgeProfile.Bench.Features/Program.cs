@@ -114,11 +114,11 @@ if (redis is not null)
 
 return 0;
 
-internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 2_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0, int ProcessDurability = 0, int LatencyOnly = 0, int EdgeProcess = 1)
+internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 10_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0, int ProcessDurability = 0, int LatencyOnly = 0, int EdgeProcess = 1)
 {
     public static Settings Parse(string[] args)
     {
-        var s = new Settings(60_000, 5_000, 4, 64, 5_000, 10_000, 20_000);
+        var s = new Settings(60_000, 5_000, 4, 64, 5_000, 40_000, 20_000);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             var v = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
@@ -404,7 +404,7 @@ internal static class Edge
             var cores = (ChildCpu(process.Id) - cpu0).TotalSeconds / watch.Elapsed.TotalSeconds;
             var after = JsonNode.Parse(await api.GetStringAsync(new Uri("/api/stats", UriKind.Relative)))!["runtime"]!;
             int Gc(JsonNode n, int g) => n["gcCollections"]![g]!.GetValue<int>();
-            Console.WriteLine($"  edgeprofile-edge in the latency phase: {cores:F2} cores; GC paused {after["gcPauseTotalMs"]!.GetValue<double>() - before["gcPauseTotalMs"]!.GetValue<double>():F0} ms in {Gc(after, 0) - Gc(before, 0)} collections ({Gc(after, 1) - Gc(before, 1)} gen1, {Gc(after, 2) - Gc(before, 2)} gen2); heap {after["heapBytes"]!.GetValue<long>() / (1024 * 1024)} MiB; allocated {(after["allocatedBytes"]!.GetValue<long>() - before["allocatedBytes"]!.GetValue<long>()) / (double)paced.Count:N0} B/event");
+            Console.WriteLine($"  edgeprofile-edge in the latency phase: {cores:F2} cores; GC paused {after["gcPauseTotalMs"]!.GetValue<double>() - before["gcPauseTotalMs"]!.GetValue<double>():F0} ms in {Gc(after, 0) - Gc(before, 0)} collections ({Gc(after, 1) - Gc(before, 1)} gen1, {Gc(after, 2) - Gc(before, 2)} gen2); heap {after["heapBytes"]!.GetValue<long>() / (1024 * 1024)} MiB; allocated {((after["allocatedBytes"]?.GetValue<long>() ?? 0) - (before["allocatedBytes"]?.GetValue<long>() ?? 0)) / (double)paced.Count:N0} B/event");
             SlowSamples.Print();
             return new ChildLatency(Percentiles.Of(samples, 1), cores);
         }
