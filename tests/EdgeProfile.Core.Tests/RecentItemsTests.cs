@@ -74,4 +74,57 @@ public sealed class RecentItemsTests
         Assert.Equal(RecentItem.MaxNameLength, profile.Items[^1].Name!.Length);
         Assert.Equal("like", profile.Items[^1].Type);
     }
+
+    [Fact]
+    public void A_full_profile_that_reuses_its_entries_keeps_the_same_sequence_as_fresh_entries_would()
+    {
+        // A reference kept with new tuples per event: insert in event-time order, a repeat of the product before only
+        // moves its time (stronger type wins), the newest MaxKept stay. The profile reuses its oldest entry instead.
+        var rng = new Random(3);
+        var reference = new List<(string Sku, string Type, DateTimeOffset At)>();
+        var types = new[] { EventType.View, EventType.AddToCart, EventType.Purchase, EventType.Like };
+        var events = new List<CustomerEvent>();
+        for (var i = 0; i < 600; i++)
+        {
+            // Mostly in order, some late by up to an hour, a few repeats of the same product in a row.
+            var minute = i - (rng.Next(6) == 0 ? rng.Next(60) : 0);
+            var sku = rng.Next(5) == 0 && events.Count > 0 ? events[^1].Product!.Sku : $"S{rng.Next(40)}";
+            events.Add(Event(types[rng.Next(types.Length)], sku, minute));
+        }
+
+        static int Strength(string t) => t switch { "purchase" => 4, "add_to_cart" => 3, "like" => 2, _ => 1 };
+        foreach (var e in events)
+        {
+            var at = reference.Count;
+            while (at > 0 && reference[at - 1].At > e.OccurredAt)
+            {
+                at--;
+            }
+
+            var type = e.Type.Name();
+            if (at > 0 && reference[at - 1].Sku == e.Product!.Sku)
+            {
+                var p = reference[at - 1];
+                reference[at - 1] = (p.Sku, Strength(type) > Strength(p.Type) ? type : p.Type, e.OccurredAt);
+                continue;
+            }
+
+            if (at == 0 && reference.Count >= RecentItem.MaxKept)
+            {
+                continue;
+            }
+
+            reference.Insert(at, (e.Product!.Sku!, type, e.OccurredAt));
+            if (reference.Count > RecentItem.MaxKept)
+            {
+                reference.RemoveAt(0);
+            }
+        }
+
+        var profile = Apply([.. events]);
+        Assert.Equal(RecentItem.MaxKept, profile.Items.Count);
+        Assert.Equal(reference, profile.Items.Select(i => (i.Sku, i.Type, i.At)));
+        // Every entry is its own object (reuse never leaves one entry in two places).
+        Assert.Equal(profile.Items.Count, profile.Items.Distinct(ReferenceEqualityComparer.Instance).Count());
+    }
 }

@@ -173,20 +173,32 @@ public static class ProfileMath
         {
             // The stronger signal wins the type (a purchase after a view of the same product is a purchase).
             var previous = items[at - 1];
-            items[at - 1] = previous with { At = e.OccurredAt, Name = name ?? previous.Name, Type = Stronger(previous.Type, type) };
+            previous.Set(previous.Sku, name ?? previous.Name, Stronger(previous.Type, type), e.OccurredAt);
             return;
         }
 
-        if (at == 0 && items.Count >= RecentItem.MaxKept)
+        // Entries to drop to make room; the event falls among them: it is older than everything kept.
+        var drop = items.Count + 1 - RecentItem.MaxKept;
+        if (drop > 0 && at < drop)
         {
-            return; // older than everything kept
+            return;
         }
 
-        items.Insert(at, new RecentItem(product.Sku!, name, type, e.OccurredAt));
-        if (items.Count > RecentItem.MaxKept)
+        // The profile is long-lived: when it is full, its oldest entry is updated in place and moved rather than a new
+        // one made per event (a new object referenced from old state is what young collections have to scan).
+        RecentItem item;
+        if (drop > 0)
         {
-            items.RemoveRange(0, items.Count - RecentItem.MaxKept);
+            item = items[0].Set(product.Sku!, name, type, e.OccurredAt);
+            items.RemoveRange(0, drop);
+            at -= drop;
         }
+        else
+        {
+            item = new RecentItem(product.Sku!, name, type, e.OccurredAt);
+        }
+
+        items.Insert(at, item);
     }
 
     private static string Stronger(string a, string b) => Strength(b) > Strength(a) ? b : a;

@@ -15,4 +15,28 @@ public sealed record RecentItem(string Sku, string? Name, string Type, DateTimeO
 
     /// <summary>Longest product name kept.</summary>
     public const int MaxNameLength = 100;
+
+    // Settable by the profile maths only: a profile that is full reuses its oldest entry for the newest, so that
+    // applying an event gives long-lived state no new object (see ProfileMath.NoteItem).
+
+    /// <summary>The product id.</summary>
+    public string Sku { get; private set; } = Sku;
+
+    /// <summary>The product's name as the event gave it, if any.</summary>
+    public string? Name { get; private set; } = Name;
+
+    /// <summary>The event type's wire name.</summary>
+    public string Type { get; private set; } = Type;
+
+    /// <summary>Event time.</summary>
+    public DateTimeOffset At { get; private set; } = At;
+
+    internal RecentItem Set(string sku, string? name, string type, DateTimeOffset at)
+    {
+        Sku = sku;
+        Name = name;
+        Type = type;
+        At = at;
+        return this;
+    }
 }
