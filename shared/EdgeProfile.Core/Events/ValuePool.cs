@@ -12,11 +12,11 @@ namespace EdgeProfile.Core.Events;
 /// </summary>
 public sealed class ValuePool
 {
-    /// <summary>Distinct values kept by <see cref="Shared"/>.</summary>
-    public const int DefaultCapacity = 200_000;
+    /// <summary>Distinct values kept by <see cref="Shared"/> (at most ~25 MB of strings, a store's catalogue over).</summary>
+    public const int DefaultCapacity = 100_000;
 
-    /// <summary>Longest value shared; longer ones are returned as they are.</summary>
-    public const int MaxLength = 256;
+    /// <summary>Longest value shared; longer ones are returned as they are (profiles keep names up to 100 characters).</summary>
+    public const int MaxLength = 128;
 
     private readonly ConcurrentDictionary<string, string> _values = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
