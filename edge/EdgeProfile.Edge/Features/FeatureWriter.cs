@@ -40,6 +40,7 @@ internal sealed class FeatureWriter
     private long _backfillPending;
     private long _lastSeq;
     private bool _evictAfterCommit;
+    // Checkpoints are serialised into this one buffer (thousands of customers a second at full ingest).
     private readonly System.Buffers.ArrayBufferWriter<byte> _stateBuffer = new(8192);
     private long _lastBudgetTick = Environment.TickCount64;
     private Dictionary<string, long>? _storedSeq;
