@@ -79,13 +79,13 @@ internal sealed class GcTrace(DateTime origin) : EventListener
                     _phases.Clear();
                     _marks.Clear();
                     break;
-                case "GCSuspendEEEnd_V1" or "GCStart_V2" or "GCEnd_V1" or "GCRestartEEBegin_V1" when _suspendTicks != 0:
-                    _phases.Add(string.Create(CultureInfo.InvariantCulture, $"{e.EventName![..^3]} +{TimeSpan.FromTicks(e.TimeStamp.Ticks - _suspendTicks).TotalMilliseconds:F1}"));
-                    if (e.EventName == "GCStart_V2")
-                    {
-                        goto case "GCStart";
-                    }
-
+                case "GCSuspendEEEnd_V1" or "GCEnd_V1" or "GCRestartEEBegin_V1":
+                    NotePhase(e);
+                    break;
+                case "GCStart_V2":
+                    NotePhase(e);
+                    _gen = Convert.ToInt32(e.Payload![1], CultureInfo.InvariantCulture);
+                    _reason = Convert.ToInt32(e.Payload[2], CultureInfo.InvariantCulture);
                     break;
                 case "GCAllocationTick_V4" or "GCAllocationTick_V3" or "GCAllocationTick_V2":
                     var type = e.PayloadNames!.IndexOf("TypeName") is var ti and >= 0 ? e.Payload![ti]?.ToString() ?? "?" : "?";
@@ -94,10 +94,6 @@ internal sealed class GcTrace(DateTime origin) : EventListener
                     break;
                 case "GCMarkWithType":
                     _marks.Add(string.Create(CultureInfo.InvariantCulture, $"h{e.Payload![0]} t{e.Payload[2]} {Mb(e.Payload[3])}@{TimeSpan.FromTicks(e.TimeStamp.Ticks - _suspendTicks).TotalMilliseconds:F1}"));
-                    break;
-                case "GCStart":
-                    _gen = Convert.ToInt32(e.Payload![1], CultureInfo.InvariantCulture);
-                    _reason = Convert.ToInt32(e.Payload[2], CultureInfo.InvariantCulture);
                     break;
                 case "GCHeapStats_V2":
                     _promotedGen0 = Convert.ToDouble(e.Payload![1], CultureInfo.InvariantCulture);
@@ -119,6 +115,15 @@ internal sealed class GcTrace(DateTime origin) : EventListener
                     _suspendTicks = 0;
                     break;
             }
+        }
+    }
+
+    // A stage of the collection under way, with its time from the suspension that began it.
+    private void NotePhase(EventWrittenEventArgs e)
+    {
+        if (_suspendTicks != 0)
+        {
+            _phases.Add(string.Create(CultureInfo.InvariantCulture, $"{e.EventName![..^3]} +{TimeSpan.FromTicks(e.TimeStamp.Ticks - _suspendTicks).TotalMilliseconds:F1}"));
         }
     }
 

@@ -21,6 +21,9 @@ public sealed class ValuePool
     private readonly ConcurrentDictionary<string, string> _values = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
 
+    // Counted here: ConcurrentDictionary.Count takes every lock of the table, and a full pool asks on every new value.
+    private int _count;
+
     /// <summary>A pool holding at most <paramref name="capacity"/> values.</summary>
     public ValuePool(int capacity = DefaultCapacity)
     {
@@ -36,7 +39,7 @@ public sealed class ValuePool
     public int Capacity { get; }
 
     /// <summary>Values held.</summary>
-    public int Count => _values.Count;
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>The shared instance equal to <paramref name="value"/> (null stays null).</summary>
     public string? Intern(string? value)
@@ -51,7 +54,7 @@ public sealed class ValuePool
             return shared;
         }
 
-        return _values.Count < Capacity ? _values.GetOrAdd(value, value) : value;
+        return Add(value);
     }
 
     /// <summary>The shared instance equal to <paramref name="value"/>, made only when the pool has none yet.</summary>
@@ -63,6 +66,23 @@ public sealed class ValuePool
         }
 
         var made = value.ToString();
-        return value.Length <= MaxLength && _values.Count < Capacity ? _values.GetOrAdd(made, made) : made;
+        return value.Length <= MaxLength ? Add(made) : made;
+    }
+
+    // The shared instance once there is room (another thread may have added the same value first), else the value.
+    private string Add(string value)
+    {
+        if (Count >= Capacity)
+        {
+            return value;
+        }
+
+        if (_values.TryAdd(value, value))
+        {
+            Interlocked.Increment(ref _count);
+            return value;
+        }
+
+        return _values.TryGetValue(value, out var shared) ? shared : value;
     }
 }

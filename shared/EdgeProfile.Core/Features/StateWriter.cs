@@ -63,8 +63,12 @@ internal sealed class StateWriter(int capacity = 256)
     /// <summary>What was written since the last <see cref="Reset"/>.</summary>
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
 
-    /// <summary>Starts over, keeping the buffer.</summary>
-    public void Reset() => _length = 0;
+    /// <summary>Starts over, keeping the buffer (and no customer's event ids).</summary>
+    public void Reset()
+    {
+        _length = 0;
+        Ids = null;
+    }
 
     private void Ensure(int more)
     {

@@ -5,21 +5,10 @@ using Google.Protobuf;
 
 namespace EdgeProfile.Edge.Log;
 
-/// <summary>Turns a store profile into the pseudonymised delta that crosses the store boundary.</summary>
-internal static class DeltaFactory
-{
-    /// <summary>The delta as a new array (paths off the ingest loop; the loop uses a <see cref="DeltaEncoder"/>).</summary>
-    public static byte[] Encode(StoreProfile profile, long nowUnixMs, IReadOnlyList<string>? featureTags = null)
-    {
-        var encoder = new DeltaEncoder();
-        return encoder.Encode(profile, nowUnixMs, featureTags).ToArray();
-    }
-}
-
 /// <summary>
-/// Encodes deltas into one reused message and buffer: the log writer encodes one per stored event, and building a
-/// fresh message (a note object per remembered item, up to 50) and array each time was most of what a stored event
-/// allocated. The span a call returns is valid until the next call. Not thread-safe: one per writer.
+/// Turns a store profile into the pseudonymised delta that crosses the store boundary, encoded into one reused message
+/// and buffer: the log writer encodes one per stored event, and building a fresh message (a note object per remembered
+/// item, up to 50) and array each time was most of what a stored event allocated. The span a call returns is valid until the next call. Not thread-safe: one per writer.
 /// </summary>
 internal sealed class DeltaEncoder
 {
