@@ -81,6 +81,16 @@ public static class EdgeApi
                     heapBytes = GC.GetTotalMemory(false),
                     allocatedBytes = GC.GetTotalAllocatedBytes(),
                     threadPoolThreads = ThreadPool.ThreadCount,
+                    lastGc = GC.GetGCMemoryInfo(GCKind.Any) is { Index: > 0 } gc
+                        ? new
+                        {
+                            index = gc.Index,
+                            generation = gc.Generation,
+                            pauseMs = Math.Round(gc.PauseDurations[0].TotalMilliseconds + gc.PauseDurations[1].TotalMilliseconds, 1),
+                            promotedBytes = gc.PromotedBytes,
+                            heapBytes = gc.HeapSizeBytes,
+                        }
+                        : null,
                 },
                 modelVersion = scoring?.Version,
                 scoringPending = scoring?.Pending,
