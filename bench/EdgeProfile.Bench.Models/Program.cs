@@ -9,7 +9,7 @@ using EdgeProfile.Training.Census;
 // same features and files — Debian's python3-xgboost (bench/models/adult_xgboost.py). Test AUC mean ± std.
 // xgboost gets the same training/validation/test rows (the validation rows of each seed are handed to it in a file) and
 // the raw numeric + one-hot columns (trees need no numeric encoding); the networks get those columns plus the
-// piecewise-linear encoding fitted on each seed's training rows.
+// piecewise-linear encoding and the leaf indicators of 50 boosted trees per task, both fitted on each seed's training rows.
 // Usage: dotnet run -c Release --project bench/EdgeProfile.Bench.Models [-- --data DIR --seeds 1,2,3 --threads 2]
 //        ... [-- --search NAME,NAME|all]: the configuration search (validation AUC only; see Search.cs)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -82,6 +82,11 @@ Console.WriteLine($"| model | features | {string.Join(" | ", tasks.Select(t => $
 Console.WriteLine($"|---|---|{string.Concat(tasks.Select(_ => "---:|"))}{string.Concat(tasks.Select(_ => "---:|"))}");
 var networkFeatures = options.PiecewiseLinearBins <= 0 ? "numeric + one-hot"
     : $"numeric + one-hot + PLE (≤{options.PiecewiseLinearBins} {(options.TargetAwareBins ? "target-aware" : "quantile")} bins)";
+if (options.TreeLeafTrees > 0)
+{
+    networkFeatures += $" + leaves of {options.TreeLeafTrees} boosted trees of depth {options.TreeLeafDepth} per task";
+}
+
 foreach (var model in ours.Rows.Select(r => r.Model).Distinct())
 {
     Console.WriteLine($"| {model} | {networkFeatures} | {string.Join(" | ", tasks.Select(t => Auc(ours[model, t].MeanAuc, ours[model, t].StdAuc)))} | {string.Join(" | ", tasks.Select(t => $"{ours[model, t].ValidationMeanAuc:F4}"))} |");

@@ -6,8 +6,8 @@ namespace EdgeProfile.Training.Census;
 
 /// <summary>
 /// Compares MMoE with its baselines on <see cref="AdultDataset"/>: for each seed, a seeded validation split of
-/// <c>adult.data</c> (<see cref="ValidationRows"/>) for early stopping, the numeric encoding fitted on the remaining
-/// training rows only, then validation and test AUC on <c>adult.test</c> for each task of MMoE, shared-bottom (one
+/// <c>adult.data</c> (<see cref="ValidationRows"/>) for early stopping, the numeric encoding and the boosted-tree leaf
+/// encoding (<see cref="TreeLeafEncoding"/>) fitted on the remaining training rows only, then validation and test AUC on <c>adult.test</c> for each task of MMoE, shared-bottom (one
 /// expert, both tasks), single-task MLP (one model per task) and logistic regression (one model per task). Every model
 /// gets the same features, split and training settings.
 /// </summary>
@@ -53,6 +53,12 @@ public sealed class CensusEvaluation
                     : PiecewiseLinearEncoding.Fit(train.Features, AdultDataset.NumericFeatures, options.PiecewiseLinearBins);
                 (train, validation, test) = (Encode(encoding, train), Encode(encoding, validation), Encode(encoding, test));
                 features = encoding.FeatureNames(features);
+            }
+            if (options.TreeLeafTrees > 0)
+            {
+                var leaves = TreeLeafEncoding.Fit(train.Features, [.. (options.TreeLeafTasks ?? [.. Enumerable.Range(0, tasks.Length)]).Select(t => train.Labels[t].Select(y => y[0]).ToArray())], options.TreeLeafTrees, options.TreeLeafDepth);
+                (train, validation, test) = (new(leaves.Transform(train.Features), train.Labels, train.Masks), new(leaves.Transform(validation.Features), validation.Labels, validation.Masks), new(leaves.Transform(test.Features), test.Labels, test.Masks));
+                features = leaves.FeatureNames(features);
             }
             var training = options.Training with
             {
