@@ -30,8 +30,8 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, IOptions<EdgeOption
     public static readonly TimeSpan RestartWait = TimeSpan.FromMilliseconds(20);
 
     // A restart is asked for once the log holds at least Edge:Log:WalMb of frames (4 KiB pages; 512 MiB by default:
-    // every ~7 s at 5,000 events/s, each restart holding the writer back for 20-60 ms; with 128 MiB it was every ~2 s)
-    // and a passive pass left at most RestartBacklog of them uncopied, which the restart copies while the writer waits.
+    // every ~7 s at 5,000 events/s; with 128 MiB it was every ~2 s) and a passive pass left at most RestartBacklog of
+    // them uncopied; the catch-up (CatchUp) then shrinks what the restart copies while the writer waits to a few dozen.
     private const int RestartBacklog = 1_024;
 
     private readonly int _restartAfterFrames = (int)(options.Value.Log.WalMb * 1024L * 1024 / 4096);
