@@ -56,7 +56,7 @@ public sealed class TreeLeafEncodingTests
     }
 
     [Fact]
-    public void A_row_falls_into_the_leaf_its_comparisons_lead_to_and_fitting_is_deterministic()
+    public void Every_row_gets_one_leaf_per_tree_of_every_task_and_fitting_is_deterministic()
     {
         var (rows, y) = Both(500, 3);
         var a = TreeLeafEncoding.Fit(rows, [y, [.. y.Select(v => 1 - v)]], trees: 3, depth: 3);

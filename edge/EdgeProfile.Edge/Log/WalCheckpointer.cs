@@ -34,6 +34,10 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, IOptions<EdgeOption
     // them uncopied; the catch-up (CatchUp) then shrinks what the restart copies while the writer waits to a few dozen.
     private const int RestartBacklog = 1_024;
 
+    // Catch-up: at most this many passes, ending once a pass starts with at most SmallTail frames not yet copied.
+    private const int MaxCatchUpPasses = 6;
+    private const int SmallTail = 64;
+
     private readonly int _restartAfterFrames = (int)(options.Value.Log.WalMb * 1024L * 1024 / 4096);
 
     // A frame is a 4 KiB page and its 24-byte header; the file starts with a 32-byte header.
@@ -106,10 +110,6 @@ public sealed partial class WalCheckpointer(EdgeDatabase db, IOptions<EdgeOption
             }
         }
     }
-
-    // Catch-up: at most this many passes, ending once a pass starts with at most SmallTail frames not yet copied.
-    private const int MaxCatchUpPasses = 6;
-    private const int SmallTail = 64;
 
     /// <summary>
     /// Run by the log writer between batches on its connection (it holds no transaction then): copies what is left of

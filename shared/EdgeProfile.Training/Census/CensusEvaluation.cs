@@ -7,8 +7,8 @@ namespace EdgeProfile.Training.Census;
 /// <summary>
 /// Compares MMoE with its baselines on <see cref="AdultDataset"/>: for each seed, a seeded validation split of
 /// <c>adult.data</c> (<see cref="ValidationRows"/>) for early stopping, the numeric encoding and the boosted-tree leaf
-/// encoding (<see cref="TreeLeafEncoding"/>) fitted on the remaining training rows only, then validation and test AUC on <c>adult.test</c> for each task of MMoE, shared-bottom (one
-/// expert, both tasks), single-task MLP (one model per task) and logistic regression (one model per task). Every model
+/// encoding (<see cref="TreeLeafEncoding"/>) fitted on the remaining training rows only, then validation and test AUC
+/// on <c>adult.test</c> for each task of MMoE, shared-bottom (one expert, both tasks), single-task MLP (one model per task) and logistic regression (one model per task). Every model
 /// gets the same features, split and training settings.
 /// </summary>
 public sealed class CensusEvaluation
@@ -56,8 +56,9 @@ public sealed class CensusEvaluation
             }
             if (options.TreeLeafTrees > 0)
             {
-                var leaves = TreeLeafEncoding.Fit(train.Features, [.. (options.TreeLeafTasks ?? [.. Enumerable.Range(0, tasks.Length)]).Select(t => train.Labels[t].Select(y => y[0]).ToArray())], options.TreeLeafTrees, options.TreeLeafDepth);
-                (train, validation, test) = (new(leaves.Transform(train.Features), train.Labels, train.Masks), new(leaves.Transform(validation.Features), validation.Labels, validation.Masks), new(leaves.Transform(test.Features), test.Labels, test.Masks));
+                var boostedOn = options.TreeLeafTasks ?? [.. Enumerable.Range(0, tasks.Length)];
+                var leaves = TreeLeafEncoding.Fit(train.Features, [.. boostedOn.Select(t => train.Labels[t].Select(y => y[0]).ToArray())], options.TreeLeafTrees, options.TreeLeafDepth);
+                (train, validation, test) = (WithLeaves(leaves, train), WithLeaves(leaves, validation), WithLeaves(leaves, test));
                 features = leaves.FeatureNames(features);
             }
             var training = options.Training with
@@ -139,6 +140,9 @@ public sealed class CensusEvaluation
 
     private static TrainingData Encode(PiecewiseLinearEncoding encoding, TrainingData data) =>
         new(encoding.Transform(data.Features), data.Labels, data.Masks);
+
+    private static TrainingData WithLeaves(TreeLeafEncoding leaves, TrainingData data) =>
+        new(leaves.Transform(data.Features), data.Labels, data.Masks);
 
     private static double Auc(float[][] predictions, float[][] labels) =>
         Metrics.RocAuc([.. predictions.Select(p => p[0])], [.. labels.Select(y => y[0])]);

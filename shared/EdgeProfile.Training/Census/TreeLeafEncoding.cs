@@ -153,9 +153,7 @@ public sealed class TreeLeafEncoding
 
                     for (var i = 0; i < n; i++)
                     {
-                        var k = node[i];
-                        var f = treeFeatures[k];
-                        node[i] = (2 * k) + (f < 0 || rows[i][f] < treeThresholds[k] ? 1 : 2);
+                        node[i] = Child(node[i], treeFeatures, treeThresholds, rows[i]);
                     }
                 }
 
@@ -191,11 +189,17 @@ public sealed class TreeLeafEncoding
         var k = 0;
         for (var level = 0; level < Depth; level++)
         {
-            var f = features[k];
-            k = (2 * k) + (f < 0 || row[f] < thresholds[k] ? 1 : 2);
+            k = Child(k, features, thresholds, row);
         }
 
         return k - features.Length;
+    }
+
+    // The child of internal node k that row goes to: left (2k+1) below the threshold or when the node has no split.
+    private static int Child(int k, int[] features, float[] thresholds, float[] row)
+    {
+        var f = features[k];
+        return (2 * k) + (f < 0 || row[f] < thresholds[k] ? 1 : 2);
     }
 
     /// <summary>Each row with the leaf indicators appended (tree by tree, leaf by leaf).</summary>
