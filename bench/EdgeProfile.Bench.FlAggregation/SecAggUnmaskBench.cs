@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using EdgeProfile.Federated.Jobs;
 using EdgeProfile.Federated.SecureAggregation;
 
 namespace EdgeProfile.Bench.FlAggregation;
@@ -21,9 +22,15 @@ public static class SecAggUnmaskBench
     /// <see cref="SecAggServer.CloseMaskedInputs"/>, <see cref="SecAggServer.AddUnmaskResponse"/> for each survivor,
     /// <see cref="SecAggServer.ComputeSum"/>) is replayed on a fresh server <see cref="TimedRuns"/> times.
     /// </summary>
+    /// <param name="ringBits">The round's ring: 64 (weighted updates) or 32 (clipped updates, as the hub runs DP rounds).</param>
     /// <returns>Median seconds of the timed runs. The first run's sum is checked against the plain sum of the
     /// survivors' inputs (throws if it is off by more than the fixed-point rounding).</returns>
-    public static double Run(int clients, int parameters, double dropFraction, int seed)
+    public static double Run(int clients, int parameters, double dropFraction, int seed, int ringBits = 64) =>
+        RunParts(clients, parameters, dropFraction, seed, ringBits).Total;
+
+    /// <summary>As <see cref="Run"/>, with the median time of adding the masked inputs (as they arrive) and of the rest
+    /// (reconstructing the secrets, removing the masks, decoding).</summary>
+    public static (double Total, double Adding, double Unmasking) RunParts(int clients, int parameters, double dropFraction, int seed, int ringBits)
     {
         var threshold = clients / 2 + 1;
         var dropCount = (int)Math.Round(clients * dropFraction);
@@ -31,7 +38,9 @@ public static class SecAggUnmaskBench
         {
             throw new ArgumentException($"{clients - dropCount} survivors of {clients} is below the threshold {threshold}");
         }
-        var config = new SecAggConfig { Threshold = threshold, SessionId = $"bench-{seed}" };
+        // The 32-bit ring at the scale the hub picks for clipped updates (these inputs are within ±1: clip norm 1).
+        var scale = ringBits == 32 ? SecAggWire.ForClippedUpdates(clients, clipNorm: 1.0).Scale : SecAggWire.UpdateScale;
+        var config = new SecAggConfig { Threshold = threshold, SessionId = $"bench-{seed}", RingBits = ringBits, Scale = scale };
         var ids = Enumerable.Range(0, clients).Select(i => $"client-{i:D4}").ToArray();
         var dropped = (string[])ids.Clone();
         new Random(seed).Shuffle(dropped);
@@ -59,6 +68,7 @@ public static class SecAggUnmaskBench
             var responses = members.Where(c => !droppedSet.Contains(c.ClientId)).Select(c => c.Unmask(request)).ToArray();
 
             var seconds = new double[TimedRuns];
+            var adding = new double[TimedRuns];
             for (var run = 0; run < TimedRuns; run++)
             {
                 var server = ServerThroughSharing(config, ids, parameters, advertisements, shares, out _);
@@ -67,6 +77,7 @@ public static class SecAggUnmaskBench
                 {
                     server.AddMaskedInput(input);
                 }
+                adding[run] = stopwatch.Elapsed.TotalSeconds;
                 server.CloseMaskedInputs();
                 foreach (var response in responses)
                 {
@@ -79,8 +90,10 @@ public static class SecAggUnmaskBench
                     Check(result, survivors.Select(id => Array.IndexOf(ids, id)).ToArray(), seed, parameters, config.Scale);
                 }
             }
+            var unmasking = seconds.Zip(adding, (t, a) => t - a).Order().ToArray();
             Array.Sort(seconds);
-            return seconds[TimedRuns / 2];
+            Array.Sort(adding);
+            return (seconds[TimedRuns / 2], adding[TimedRuns / 2], unmasking[TimedRuns / 2]);
         }
         finally
         {

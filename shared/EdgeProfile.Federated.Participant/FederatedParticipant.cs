@@ -300,7 +300,7 @@ public sealed partial class FederatedParticipant(
             }
             input[^1] = w;
         }
-        var client = new SecAggClient(opening.Client, input.Length, new SecAggConfig { Threshold = opening.Threshold, Scale = opening.Scale, SessionId = opening.Session });
+        var client = new SecAggClient(opening.Client, input.Length, new SecAggConfig { Threshold = opening.Threshold, Scale = opening.Scale, SessionId = opening.Session, RingBits = opening.RingBits });
         var advertisement = client.AdvertiseKeys();
         lock (_sessions)
         {

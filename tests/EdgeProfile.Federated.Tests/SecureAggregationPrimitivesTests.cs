@@ -83,6 +83,58 @@ public class SecureAggregationPrimitivesTests
     }
 
     [Fact]
+    public void Mask_generator_in_the_32_bit_ring_reads_the_same_stream_four_bytes_at_a_time()
+    {
+        var key = RandomNumberGenerator.GetBytes(SecAggPrg.KeySize);
+        foreach (var length in new[] { 1, 3, 4, 5, 31, 32, 33, 1001, 8192 * 3 + 7 })
+        {
+            // Independent reference: the platform's AES-128-ECB over blocks LE64(i) || 0^64, read as 32-bit words.
+            var blocks = (length + 3) / 4;
+            var counters = new byte[blocks * 16];
+            for (var i = 0; i < blocks; i++)
+            {
+                BitConverter.TryWriteBytes(counters.AsSpan(i * 16), (ulong)i);
+            }
+            using var aes = Aes.Create();
+            aes.Key = key;
+            var expected = MemoryMarshal.Cast<byte, uint>(aes.EncryptEcb(counters, PaddingMode.None)).ToArray()[..length];
+
+            var stream = new uint[length];
+            SecAggPrg.Add(key, stream);
+            Assert.Equal(expected, stream);
+
+            var values = Enumerable.Range(0, length).Select(i => (uint)i * 0x9E3779B9u).ToArray();
+            var masked = (uint[])values.Clone();
+            SecAggPrg.Add(key, masked);
+            Assert.Equal(values.Zip(expected, (v, m) => unchecked(v + m)), masked);
+            SecAggPrg.Subtract(key, masked);
+            Assert.Equal(values, masked);
+        }
+    }
+
+    [Fact]
+    public void Fixed_point_in_the_32_bit_ring_wraps_nothing_within_its_limit_and_refuses_beyond_it()
+    {
+        var fixedPoint = new FixedPoint(1 << 24, ringBits: 32);
+        Assert.Equal(4, fixedPoint.ElementBytes);
+        // 2^31 / 2^24 = 128: one value at that magnitude no longer fits.
+        Assert.Throws<ArgumentOutOfRangeException>(() => fixedPoint.EncodeBytes([128f]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => fixedPoint.EncodeBytes([float.PositiveInfinity]));
+        Assert.Throws<InvalidOperationException>(() => fixedPoint.Encode([1f]));
+        var limit = (float)fixedPoint.MaxAbsValue(100) * 0.999f;
+        foreach (var sign in new[] { 1f, -1f })
+        {
+            var sum = 0u;
+            for (var i = 0; i < 100; i++)
+            {
+                sum = unchecked(sum + BitConverter.ToUInt32(fixedPoint.EncodeBytes([sign * limit])));
+            }
+            var decoded = fixedPoint.DecodeSumBytes(BitConverter.GetBytes(sum))[0];
+            Assert.InRange(decoded - (100.0 * sign * limit), -100 * 0.5 / (1 << 24), 100 * 0.5 / (1 << 24));
+        }
+    }
+
+    [Fact]
     public void Fixed_point_sums_of_negative_and_positive_values_decode_within_the_rounding_bound()
     {
         var fixedPoint = new FixedPoint(1 << 20);

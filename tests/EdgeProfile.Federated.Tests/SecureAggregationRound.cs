@@ -8,9 +8,9 @@ namespace EdgeProfile.Federated.Tests;
 /// </summary>
 internal sealed class SecureAggregationRound : IDisposable
 {
-    public SecureAggregationRound(int clients, int threshold, int parameters, int seed, double scale = 1 << 24)
+    public SecureAggregationRound(int clients, int threshold, int parameters, int seed, double scale = 1 << 24, int ringBits = 64)
     {
-        Config = new SecAggConfig { Threshold = threshold, Scale = scale, SessionId = $"test-round-{seed}" };
+        Config = new SecAggConfig { Threshold = threshold, Scale = scale, SessionId = $"test-round-{seed}", RingBits = ringBits };
         Ids = Enumerable.Range(0, clients).Select(i => $"store-{i:D2}").ToArray();
         var random = new Random(seed);
         Inputs = Ids.ToDictionary(id => id, _ => Enumerable.Range(0, parameters)

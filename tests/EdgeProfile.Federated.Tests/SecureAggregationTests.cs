@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using EdgeProfile.Federated.Jobs;
 using EdgeProfile.Federated.SecureAggregation;
 
 namespace EdgeProfile.Federated.Tests;
@@ -85,11 +87,12 @@ public class SecureAggregationTests
         Assert.Equal(5, masked.Length);
         foreach (var y in masked)
         {
-            AssertLooksUniform(y.Values);
+            var words = Words(y);
+            AssertLooksUniform(words);
             foreach (var (owner, x) in encoded)
             {
-                Assert.True(NearCount(y.Values, x) <= 2, $"masked input of {y.ClientId} is near the input of {owner}");
-                Assert.InRange(Correlation(y.Values, round.Inputs[owner]), -0.1, 0.1);
+                Assert.True(NearCount(words, x) <= 2, $"masked input of {y.ClientId} is near the input of {owner}");
+                Assert.InRange(Correlation(words, round.Inputs[owner]), -0.1, 0.1);
             }
         }
 
@@ -103,7 +106,7 @@ public class SecureAggregationTests
                 .Select(r => (indices[r.ClientId], r.SelfMaskShares.Single(s => s.OwnerId == y.ClientId).Share)).ToArray());
             var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, seed, 16,
                 Encoding.UTF8.GetBytes(round.Config.SessionId), "EdgeProfile.SecAgg/v1/self-mask"u8.ToArray());
-            var withoutSelfMask = (ulong[])y.Values.Clone();
+            var withoutSelfMask = Words(y);
             SecAggPrg.Subtract(key, withoutSelfMask);
             AssertLooksUniform(withoutSelfMask);
             Assert.True(NearCount(withoutSelfMask, encoded[y.ClientId]) <= 2, $"{y.ClientId} exposed by its self mask");
@@ -152,7 +155,7 @@ public class SecureAggregationTests
         Assert.IsAssignableFrom<CryptographicException>(e.InnerException);
 
         // The untouched shares are accepted.
-        Assert.Equal(100, round.Clients["store-01"].MaskInput(round.Inputs["store-01"], forB).Values.Length);
+        Assert.Equal(100, round.Clients["store-01"].MaskInput(round.Inputs["store-01"], forB).Elements.Length / 8);
     }
 
     [Fact]
@@ -260,13 +263,72 @@ public class SecureAggregationTests
     [Fact]
     public void Masked_input_round_trips_through_its_wire_form()
     {
-        var input = new SecAggMaskedInput("store-00", [0, 1, ulong.MaxValue, 0x0123456789ABCDEF]);
+        ulong[] values = [0, 1, ulong.MaxValue, 0x0123456789ABCDEF];
+        var input = new SecAggMaskedInput("store-00", MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
         var bytes = input.ToBytes();
         Assert.Equal(32, bytes.Length);
         Assert.Equal(0xEF, bytes[24]);
-        Assert.Equal(input.Values, SecAggMaskedInput.FromBytes("store-00", bytes).Values);
-        Assert.Throws<ArgumentException>(() => SecAggMaskedInput.FromBytes("x", new byte[7]));
+        Assert.Equal(values, Words(SecAggMaskedInput.FromBytes("store-00", bytes)));
     }
+
+    [Theory]
+    [InlineData(64, 4 * 8 - 1)]
+    [InlineData(64, 4 * 4)]
+    [InlineData(32, 4 * 8)]
+    public void Server_refuses_a_masked_input_of_the_wrong_size_for_its_ring(int ringBits, int bytes)
+    {
+        using var round = new SecureAggregationRound(clients: 3, threshold: 2, parameters: 4, seed: 21, ringBits: ringBits);
+        round.Advertise();
+        round.Share();
+        var error = Assert.Throws<SecAggException>(() => round.Server.AddMaskedInput(new SecAggMaskedInput("store-00", new byte[bytes])));
+        Assert.Contains($"{ringBits}-bit ring", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void A_round_in_the_32_bit_ring_recovers_the_survivors_sum_and_sends_half_the_bytes(int dropped)
+    {
+        // 10 clients, threshold 6: up to 4 may drop after sharing keys (3 = 30 %). Inputs are clipped updates, the
+        // 32-bit ring's use, at the scale SecAggWire.ForClippedUpdates picks for them.
+        const int Parameters = 1001; // odd: the last AES block is only partly used
+        var (ringBits, scale) = SecAggWire.ForClippedUpdates(10, clipNorm: 1.0);
+        Assert.Equal(32, ringBits);
+        using var round = new SecureAggregationRound(clients: 10, threshold: 6, parameters: Parameters, seed: 22, scale: scale, ringBits: 32);
+        round.Advertise();
+        round.Share();
+        var absent = round.Ids.Skip(2).Take(dropped).ToArray();
+        round.Mask(absent);
+        round.Unmask();
+        var result = round.Server.ComputeSum();
+
+        Assert.All(round.Masked.Values, y => Assert.Equal(Parameters * 4, y.ToBytes().Length));
+        Assert.Equal(absent, result.Dropped);
+        var contributors = round.Ids.Except(absent).ToArray();
+        Assert.Equal(contributors, result.Contributors);
+        Assert.True(MaxAbsDifference(result.Sum, round.PlainSum(contributors)) <= contributors.Length * 0.5 / scale + 1e-12);
+    }
+
+    [Fact]
+    public void Clipped_updates_get_the_32_bit_ring_only_when_a_fine_scale_keeps_their_sum_inside_it()
+    {
+        var (bits, scale) = SecAggWire.ForClippedUpdates(100, clipNorm: 1.0);
+        Assert.Equal(32, bits);
+        Assert.Equal(1 << 24, scale); // 100 · 1.001 · 2^24 < 2^31
+        Assert.True(new FixedPoint(scale, 32).MaxAbsValue(100) >= 1.0);
+
+        (bits, scale) = SecAggWire.ForClippedUpdates(1000, clipNorm: 5.0);
+        Assert.Equal(32, bits);
+        Assert.True(scale < 1 << 24);
+        Assert.True(new FixedPoint(scale, 32).MaxAbsValue(1000) >= 5.0);
+        Assert.True(new FixedPoint(scale * 2, 32).MaxAbsValue(1000) < 5.0 * 1.001, "the scale is the largest that fits");
+
+        // 2^31 / (10,000 · 1,000) leaves a scale below 2^16: too coarse, so the 64-bit ring.
+        Assert.Equal((64, SecAggWire.UpdateScale), SecAggWire.ForClippedUpdates(10_000, clipNorm: 1000));
+    }
+
+    private static ulong[] Words(SecAggMaskedInput input) => MemoryMarshal.Cast<byte, ulong>(input.Elements).ToArray();
 
     private static double MaxAbsDifference(double[] a, double[] b)
     {

@@ -59,6 +59,19 @@ public sealed class SecureFederationTests(ITestOutputHelper output)
             output.WriteLine($"{plainGlobal.Length} parameters; largest difference plain vs secure after 2 rounds: {worst:g3}");
             Assert.True(worst < 1e-3, $"secure and plain global models differ by up to {worst}");
 
+            // A DP job (clipped updates of weight 1) runs in the 32-bit ring: the same global model as the plain DP job
+            // (the noise is negligible here), with the ring in the hub's log.
+            var plainDp = await RunJobAsync(hub, Dp(Spec("plain-dp", secure: false)));
+            var secureDp = await RunJobAsync(hub, Dp(Spec("secure-dp", secure: true)));
+            Assert.Equal("completed", secureDp.GetProperty("state").GetString());
+            var secureDpId = secureDp.GetProperty("id").GetString()!;
+            Assert.Contains(hubLog, line => line.Contains($"Job {secureDpId}: round 1 attempt 1: secure aggregation over 5 participants, threshold 3, 32-bit ring", StringComparison.Ordinal));
+            Assert.DoesNotContain(hubLog, line => line.Contains($"Job {secure.GetProperty("id").GetString()}: round 1 attempt 1: secure aggregation", StringComparison.Ordinal)
+                && !line.Contains("64-bit ring", StringComparison.Ordinal));
+            var dpWorst = Global(db, plainDp.GetProperty("id").GetString()!).Zip(Global(db, secureDpId), (a, b) => Math.Abs(a - b)).Max();
+            output.WriteLine($"largest difference plain DP vs secure DP (32-bit ring) after 2 rounds: {dpWorst:g3}");
+            Assert.True(dpWorst < 1e-3, $"secure (32-bit ring) and plain DP global models differ by up to {dpWorst}");
+
             // A partner that shares its keys in round 1 and then goes away: its masks are removed, the round completes.
             var leaver = participants[^1];
             leaver.StopOn = line => line.Contains("round 1 secagg_mask: started", StringComparison.Ordinal);
@@ -127,6 +140,14 @@ public sealed class SecureFederationTests(ITestOutputHelper output)
         ["secureAggregation"] = secure,
         ["seed"] = 1,
     };
+
+    /// <summary>The job with differential privacy: updates clipped to norm 1, a noise multiplier too small to matter.</summary>
+    private static JsonObject Dp(JsonObject spec)
+    {
+        spec["clipNorm"] = 1.0;
+        spec["noiseMultiplier"] = 1e-9;
+        return spec;
+    }
 
     private static async Task<JsonElement> RunJobAsync(HubHost hub, JsonObject spec)
     {

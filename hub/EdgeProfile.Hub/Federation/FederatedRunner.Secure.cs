@@ -43,12 +43,19 @@ internal sealed partial class FederatedRunner
             await store.BeginRoundAsync(jobId, round, attempt, chosen.Count, ct).ConfigureAwait(false);
             var deadline = time.GetUtcNow().AddSeconds(spec.RoundTimeoutSeconds);
             var session = $"{jobId}/{round}/{attempt}";
+            // DP rounds send clipped updates of weight 1, which fit the 32-bit ring (half the bytes and unmasking work);
+            // weighted updates and statistics are unbounded and keep the 64-bit ring.
+            var (ringBits, scale) = statistics ? (64, SecAggWire.StatisticsScale)
+                : spec.NoiseMultiplier > 0 && spec.ClipNorm is { } clip ? SecAggWire.ForClippedUpdates(chosen.Count, clip)
+                : (64, SecAggWire.UpdateScale);
             var config = new SecAggConfig
             {
                 Threshold = SecAggWire.ThresholdFor(chosen.Count),
-                Scale = statistics ? SecAggWire.StatisticsScale : SecAggWire.UpdateScale,
+                Scale = scale,
+                RingBits = ringBits,
                 SessionId = session,
             };
+            LogSecureRound(logger, jobId, round, attempt, chosen.Count, config.Threshold, config.RingBits, config.Scale);
             var server = new SecAggServer(config, chosen, length);
             var status = chosen.ToDictionary(c => c, _ => (Status: ParticipationStatus.Dropped, Reason: "no answer to the key advertisement"), StringComparer.Ordinal);
             var first = new Dictionary<string, FlSubmission>(StringComparer.Ordinal);
@@ -57,7 +64,7 @@ internal sealed partial class FederatedRunner
             {
                 // 1. Advertise keys (participants first train, or compute their statistics).
                 foreach (var (client, answer) in await AskAllAsync(chosen, client => NewTask(jobId, round, attempt, Advertise, client, jobJson, featuresJson, modelJson, global, deadline,
-                    SecAggWire.Write(new SecAggWire.Opening(session, config.Threshold, config.Scale, client, statistics))), deadline, ct).ConfigureAwait(false))
+                    SecAggWire.Write(new SecAggWire.Opening(session, config.Threshold, config.Scale, client, statistics, config.RingBits))), deadline, ct).ConfigureAwait(false))
                 {
                     if (answer is { Error: { Length: > 0 } error })
                     {

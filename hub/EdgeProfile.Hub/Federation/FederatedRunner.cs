@@ -511,6 +511,9 @@ internal sealed partial class FederatedRunner(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: round {Round} aggregated {Updates} of {Invited} invited; model {Version}")]
     private static partial void LogRound(ILogger logger, string jobId, int round, int updates, int invited, string version);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: round {Round} attempt {Attempt}: secure aggregation over {Invited} participants, threshold {Threshold}, {RingBits}-bit ring, scale {Scale}")]
+    private static partial void LogSecureRound(ILogger logger, string jobId, int round, int attempt, int invited, int threshold, int ringBits, double scale);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: round {Round} attempt {Attempt} short: {Reason}")]
     private static partial void LogShortRound(ILogger logger, string jobId, int round, int attempt, string reason);
 

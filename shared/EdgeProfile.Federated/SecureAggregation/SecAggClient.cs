@@ -13,7 +13,7 @@ namespace EdgeProfile.Federated.SecureAggregation;
 /// each peer.</item>
 /// <item><see cref="MaskInput"/> (round 2): given the shares addressed to this client (their senders are
 /// <c>U2</c>), the masked input <c>y_u = x_u + PRG(b_u) + Σ_{v∈U2, v&gt;u} PRG(s_uv) − Σ_{v∈U2, v&lt;u} PRG(s_uv)</c>
-/// in <c>Z_(2^64)</c>.</item>
+/// in the round's ring <c>Z_(2^64)</c> or <c>Z_(2^32)</c> (<see cref="SecAggConfig.RingBits"/>).</item>
 /// <item><see cref="Unmask"/> (round 3): given who sent masked inputs (<c>U3</c>) and who dropped
 /// (<c>U2 \ U3</c>), shares of <c>b_v</c> for survivors and of <c>s_v</c> for dropped clients — never both for one
 /// client, across all requests.</item>
@@ -58,7 +58,7 @@ public sealed class SecAggClient : IDisposable
         _config = config;
         _ownsRng = rng is null;
         _rng = rng ?? RandomNumberGenerator.Create();
-        _fixedPoint = new FixedPoint(config.Scale);
+        _fixedPoint = new FixedPoint(config.Scale, config.RingBits);
     }
 
     private enum Step
@@ -172,7 +172,7 @@ public sealed class SecAggClient : IDisposable
         }
         _sharedKeys = [.. decrypted.Keys, ClientId];
 
-        var masked = _fixedPoint.Encode(input);
+        var masked = _fixedPoint.EncodeBytes(input);
         var myIndex = _indices![ClientId];
         var streams = new List<MaskAccumulator.MaskStream>(decrypted.Count + 1)
         {
@@ -184,7 +184,7 @@ public sealed class SecAggClient : IDisposable
             var key = SecAggCrypto.PairMaskKey(_maskingKey!, peerKey, _config.SessionId);
             streams.Add(new(key, Subtract: _indices[peer] < myIndex));
         }
-        MaskAccumulator.Apply(masked, streams, _config.MaxDegreeOfParallelism);
+        MaskAccumulator.Apply(masked, streams, _config.RingBits, _config.MaxDegreeOfParallelism);
         _step = Step.Masked;
         return new SecAggMaskedInput(ClientId, masked);
     }

@@ -25,6 +25,17 @@ public sealed record SecAggConfig
     /// </summary>
     public string SessionId { get; init; } = "";
 
+    /// <summary>
+    /// Bits of the ring <c>Z_(2^RingBits)</c> the inputs are encoded and masked in: 64 (the default) or 32. A 32-bit
+    /// ring halves what each client sends and the server's work (fewer bytes to add, half the mask stream), but holds
+    /// only sums with <c>|Σ values| · Scale &lt; 2^31</c>; use it where the inputs are bounded, for example clipped
+    /// updates (see <c>SecAggWire.ForClippedUpdates</c>).
+    /// </summary>
+    public int RingBits { get; init; } = 64;
+
+    /// <summary>Bytes of one ring element (4 or 8).</summary>
+    public int ElementBytes => RingBits / 8;
+
     /// <summary>Cores used to expand masks (<c>-1</c>, the default: all of them).</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
@@ -43,6 +54,10 @@ public sealed record SecAggConfig
         if (!double.IsFinite(Scale) || Scale < 1)
         {
             throw new ArgumentException($"SecAggConfig.Scale must be finite and at least 1, got {Scale}");
+        }
+        if (RingBits is not (32 or 64))
+        {
+            throw new ArgumentException($"SecAggConfig.RingBits must be 32 or 64, got {RingBits}");
         }
         if (MaxDegreeOfParallelism == 0 || MaxDegreeOfParallelism < -1)
         {

@@ -9,56 +9,81 @@ using X86Sse2 = System.Runtime.Intrinsics.X86.Sse2;
 namespace EdgeProfile.Federated.SecureAggregation;
 
 /// <summary>
-/// The mask generator: AES-128 in counter mode. Element <c>j</c> of the stream under key <c>k</c> is the
-/// little-endian 64-bit word <c>j mod 2</c> of block <c>AES_k(LE64(j / 2) || 0^64)</c>; the key is used for one stream
-/// only (it is derived by HKDF from a seed that is fresh every round), so a zero nonce is safe. Any AES
-/// implementation reproduces it; here AES-NI is used when the CPU has it (eight blocks in flight), the platform's AES
-/// (<see cref="System.Security.Cryptography.Aes.EncryptEcb(ReadOnlySpan{byte}, Span{byte}, PaddingMode)"/>) otherwise.
+/// The mask generator: AES-128 in counter mode. The stream under key <c>k</c> is the byte string
+/// <c>AES_k(LE64(0) || 0^64) || AES_k(LE64(1) || 0^64) || …</c>; element <c>j</c> of a ring of <c>b</c> bits is its
+/// little-endian <c>b/8</c>-byte word <c>j</c> (in the 64-bit ring: word <c>j mod 2</c> of block <c>j / 2</c>). The key is
+/// used for one stream only (it is derived by HKDF from a seed that is fresh every round), so a zero nonce is safe. Any
+/// AES implementation reproduces it; here AES-NI is used when the CPU has it (eight blocks in flight), the platform's
+/// AES (<see cref="System.Security.Cryptography.Aes.EncryptEcb(ReadOnlySpan{byte}, Span{byte}, PaddingMode)"/>)
+/// otherwise.
 /// </summary>
 public static class SecAggPrg
 {
     /// <summary>Bytes of a generator key.</summary>
     public const int KeySize = 16;
 
-    /// <summary>Adds the stream under <paramref name="key"/> to <paramref name="destination"/> (mod 2^64).</summary>
-    public static void Add(ReadOnlySpan<byte> key, Span<ulong> destination) =>
-        Apply(new PrgKey(key.ToArray()), destination, 0, subtract: false);
+    private const int BlockBytes = 16;
 
-    /// <summary>Subtracts the stream under <paramref name="key"/> from <paramref name="destination"/> (mod 2^64).</summary>
+    /// <summary>Adds the stream under <paramref name="key"/> to <paramref name="destination"/> (64-bit ring).</summary>
+    public static void Add(ReadOnlySpan<byte> key, Span<ulong> destination) =>
+        Apply(new PrgKey(key.ToArray()), MemoryMarshal.AsBytes(destination), 0, subtract: false, ringBits: 64);
+
+    /// <summary>Subtracts the stream under <paramref name="key"/> from <paramref name="destination"/> (64-bit ring).</summary>
     public static void Subtract(ReadOnlySpan<byte> key, Span<ulong> destination) =>
-        Apply(new PrgKey(key.ToArray()), destination, 0, subtract: true);
+        Apply(new PrgKey(key.ToArray()), MemoryMarshal.AsBytes(destination), 0, subtract: true, ringBits: 64);
+
+    /// <summary>Adds the stream under <paramref name="key"/> to <paramref name="destination"/> (32-bit ring).</summary>
+    public static void Add(ReadOnlySpan<byte> key, Span<uint> destination) =>
+        Apply(new PrgKey(key.ToArray()), MemoryMarshal.AsBytes(destination), 0, subtract: false, ringBits: 32);
+
+    /// <summary>Subtracts the stream under <paramref name="key"/> from <paramref name="destination"/> (32-bit ring).</summary>
+    public static void Subtract(ReadOnlySpan<byte> key, Span<uint> destination) =>
+        Apply(new PrgKey(key.ToArray()), MemoryMarshal.AsBytes(destination), 0, subtract: true, ringBits: 32);
 
     /// <summary>
-    /// Adds or subtracts elements <c>[firstElement, firstElement + destination.Length)</c> of the stream;
-    /// <paramref name="firstElement"/> must be even (a block boundary).
+    /// Adds or subtracts stream bytes <c>[firstByte, firstByte + destination.Length)</c> to the ring elements held
+    /// (little-endian, <paramref name="ringBits"/> / 8 bytes each) in <paramref name="destination"/>;
+    /// <paramref name="firstByte"/> must be a multiple of 16 (a block boundary) and the length a whole number of
+    /// elements. Ring elements are little-endian in memory here (as on every platform .NET's AES-NI path runs on).
     /// </summary>
-    internal static void Apply(PrgKey key, Span<ulong> destination, long firstElement, bool subtract)
+    internal static void Apply(PrgKey key, Span<byte> destination, long firstByte, bool subtract, int ringBits)
     {
-        if ((firstElement & 1) != 0)
+        if ((firstByte & (BlockBytes - 1)) != 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(firstElement), firstElement, "must be even");
+            throw new ArgumentOutOfRangeException(nameof(firstByte), firstByte, "must be a multiple of 16");
         }
-        var firstBlock = (ulong)firstElement / 2;
-        if (X86Aes.IsSupported && X86Sse2.IsSupported)
+        if (ringBits is not (32 or 64) || destination.Length % (ringBits / 8) != 0)
         {
-            if (subtract)
+            throw new ArgumentException($"{destination.Length} bytes is not a whole number of {ringBits}-bit elements");
+        }
+        var firstBlock = (ulong)firstByte / BlockBytes;
+        if (X86Aes.IsSupported && X86Sse2.IsSupported && BitConverter.IsLittleEndian)
+        {
+            switch ((ringBits, subtract))
             {
-                ApplyAesNi<SubtractOp>(key.RoundKeys!, destination, firstBlock);
-            }
-            else
-            {
-                ApplyAesNi<AddOp>(key.RoundKeys!, destination, firstBlock);
+                case (64, false):
+                    ApplyAesNi<Add64>(key.RoundKeys!, destination, firstBlock);
+                    break;
+                case (64, true):
+                    ApplyAesNi<Subtract64>(key.RoundKeys!, destination, firstBlock);
+                    break;
+                case (32, false):
+                    ApplyAesNi<Add32>(key.RoundKeys!, destination, firstBlock);
+                    break;
+                default:
+                    ApplyAesNi<Subtract32>(key.RoundKeys!, destination, firstBlock);
+                    break;
             }
         }
         else
         {
-            ApplyPortable(key.Key, destination, firstBlock, subtract);
+            ApplyPortable(key.Key, destination, firstBlock, subtract, ringBits);
         }
     }
 
     // Fully optimised from the first call: at tier 0 this loop is an order of magnitude slower.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ApplyAesNi<TOp>(Vector128<byte>[] rk, Span<ulong> destination, ulong firstBlock)
+    private static void ApplyAesNi<TOp>(Vector128<byte>[] rk, Span<byte> destination, ulong firstBlock)
         where TOp : struct, IMaskOp
     {
         var k0 = rk[0];
@@ -76,7 +101,7 @@ public static class SecAggPrg
         var counter = Vector128.Create(firstBlock, 0UL);
         ref var start = ref MemoryMarshal.GetReference(destination);
         var i = 0;
-        for (; i + 16 <= destination.Length; i += 16)
+        for (; i + (8 * BlockBytes) <= destination.Length; i += 8 * BlockBytes)
         {
             var b0 = counter.AsByte() ^ k0;
             counter += one;
@@ -115,17 +140,18 @@ public static class SecAggPrg
             b0 = X86Aes.EncryptLast(b0, k10); b1 = X86Aes.EncryptLast(b1, k10); b2 = X86Aes.EncryptLast(b2, k10); b3 = X86Aes.EncryptLast(b3, k10);
             b4 = X86Aes.EncryptLast(b4, k10); b5 = X86Aes.EncryptLast(b5, k10); b6 = X86Aes.EncryptLast(b6, k10); b7 = X86Aes.EncryptLast(b7, k10);
             ref var p = ref Unsafe.Add(ref start, i);
-            TOp.Apply(Vector128.LoadUnsafe(ref p, 0), b0.AsUInt64()).StoreUnsafe(ref p, 0);
-            TOp.Apply(Vector128.LoadUnsafe(ref p, 2), b1.AsUInt64()).StoreUnsafe(ref p, 2);
-            TOp.Apply(Vector128.LoadUnsafe(ref p, 4), b2.AsUInt64()).StoreUnsafe(ref p, 4);
-            TOp.Apply(Vector128.LoadUnsafe(ref p, 6), b3.AsUInt64()).StoreUnsafe(ref p, 6);
-            TOp.Apply(Vector128.LoadUnsafe(ref p, 8), b4.AsUInt64()).StoreUnsafe(ref p, 8);
-            TOp.Apply(Vector128.LoadUnsafe(ref p, 10), b5.AsUInt64()).StoreUnsafe(ref p, 10);
-            TOp.Apply(Vector128.LoadUnsafe(ref p, 12), b6.AsUInt64()).StoreUnsafe(ref p, 12);
-            TOp.Apply(Vector128.LoadUnsafe(ref p, 14), b7.AsUInt64()).StoreUnsafe(ref p, 14);
+            TOp.Apply(Vector128.LoadUnsafe(ref p, 0), b0).StoreUnsafe(ref p, 0);
+            TOp.Apply(Vector128.LoadUnsafe(ref p, 16), b1).StoreUnsafe(ref p, 16);
+            TOp.Apply(Vector128.LoadUnsafe(ref p, 32), b2).StoreUnsafe(ref p, 32);
+            TOp.Apply(Vector128.LoadUnsafe(ref p, 48), b3).StoreUnsafe(ref p, 48);
+            TOp.Apply(Vector128.LoadUnsafe(ref p, 64), b4).StoreUnsafe(ref p, 64);
+            TOp.Apply(Vector128.LoadUnsafe(ref p, 80), b5).StoreUnsafe(ref p, 80);
+            TOp.Apply(Vector128.LoadUnsafe(ref p, 96), b6).StoreUnsafe(ref p, 96);
+            TOp.Apply(Vector128.LoadUnsafe(ref p, 112), b7).StoreUnsafe(ref p, 112);
         }
-        // Tail: one block at a time, the last possibly half used.
-        for (; i < destination.Length; i += 2)
+        // Tail: one block at a time, the last possibly partly used (through a 16-byte copy).
+        Span<byte> partial = stackalloc byte[BlockBytes];
+        for (; i < destination.Length; i += BlockBytes)
         {
             var block = counter.AsByte() ^ k0;
             counter += one;
@@ -133,36 +159,49 @@ public static class SecAggPrg
             {
                 block = X86Aes.Encrypt(block, rk[r]);
             }
-            var words = X86Aes.EncryptLast(block, k10).AsUInt64();
-            destination[i] = TOp.Apply(destination[i], words.GetElement(0));
-            if (i + 1 < destination.Length)
-            {
-                destination[i + 1] = TOp.Apply(destination[i + 1], words.GetElement(1));
-            }
+            block = X86Aes.EncryptLast(block, k10);
+            var length = Math.Min(BlockBytes, destination.Length - i);
+            partial.Clear();
+            destination.Slice(i, length).CopyTo(partial);
+            TOp.Apply(Vector128.Create<byte>(partial), block).CopyTo(partial);
+            partial[..length].CopyTo(destination.Slice(i, length));
         }
     }
 
-    private static void ApplyPortable(byte[] key, Span<ulong> destination, ulong firstBlock, bool subtract)
+    private static void ApplyPortable(byte[] key, Span<byte> destination, ulong firstBlock, bool subtract, int ringBits)
     {
         using var aes = System.Security.Cryptography.Aes.Create();
         aes.Key = key;
         const int ChunkBlocks = 2048;
-        var buffer = new byte[ChunkBlocks * 16];
-        var words = MemoryMarshal.Cast<byte, ulong>(buffer.AsSpan());
-        for (var i = 0; i < destination.Length; i += ChunkBlocks * 2)
+        var buffer = new byte[ChunkBlocks * BlockBytes];
+        for (var i = 0; i < destination.Length; i += ChunkBlocks * BlockBytes)
         {
-            var count = Math.Min(ChunkBlocks * 2, destination.Length - i);
-            var blocks = (count + 1) / 2;
+            var count = Math.Min(ChunkBlocks * BlockBytes, destination.Length - i);
+            var blocks = (count + BlockBytes - 1) / BlockBytes;
             for (var b = 0; b < blocks; b++)
             {
-                BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(b * 16), firstBlock + (ulong)(i / 2 + b));
-                BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(b * 16 + 8), 0);
+                BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(b * BlockBytes), firstBlock + (ulong)(i / BlockBytes + b));
+                BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(b * BlockBytes + 8), 0);
             }
-            aes.EncryptEcb(buffer.AsSpan(0, blocks * 16), buffer.AsSpan(0, blocks * 16), PaddingMode.None);
-            for (var j = 0; j < count; j++)
+            aes.EncryptEcb(buffer.AsSpan(0, blocks * BlockBytes), buffer.AsSpan(0, blocks * BlockBytes), PaddingMode.None);
+            var target = destination.Slice(i, count);
+            if (ringBits == 64)
             {
-                var w = BitConverter.IsLittleEndian ? words[j] : BinaryPrimitives.ReverseEndianness(words[j]);
-                destination[i + j] = subtract ? destination[i + j] - w : destination[i + j] + w;
+                for (var j = 0; j < count; j += 8)
+                {
+                    var w = BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(j));
+                    var v = BinaryPrimitives.ReadUInt64LittleEndian(target[j..]);
+                    BinaryPrimitives.WriteUInt64LittleEndian(target[j..], subtract ? v - w : v + w);
+                }
+            }
+            else
+            {
+                for (var j = 0; j < count; j += 4)
+                {
+                    var w = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(j));
+                    var v = BinaryPrimitives.ReadUInt32LittleEndian(target[j..]);
+                    BinaryPrimitives.WriteUInt32LittleEndian(target[j..], subtract ? v - w : v + w);
+                }
             }
         }
     }
@@ -217,22 +256,26 @@ public static class SecAggPrg
 
     private interface IMaskOp
     {
-        static abstract Vector128<ulong> Apply(Vector128<ulong> value, Vector128<ulong> mask);
-
-        static abstract ulong Apply(ulong value, ulong mask);
+        static abstract Vector128<byte> Apply(Vector128<byte> value, Vector128<byte> mask);
     }
 
-    private readonly struct AddOp : IMaskOp
+    private readonly struct Add64 : IMaskOp
     {
-        public static Vector128<ulong> Apply(Vector128<ulong> value, Vector128<ulong> mask) => value + mask;
-
-        public static ulong Apply(ulong value, ulong mask) => unchecked(value + mask);
+        public static Vector128<byte> Apply(Vector128<byte> value, Vector128<byte> mask) => (value.AsUInt64() + mask.AsUInt64()).AsByte();
     }
 
-    private readonly struct SubtractOp : IMaskOp
+    private readonly struct Subtract64 : IMaskOp
     {
-        public static Vector128<ulong> Apply(Vector128<ulong> value, Vector128<ulong> mask) => value - mask;
+        public static Vector128<byte> Apply(Vector128<byte> value, Vector128<byte> mask) => (value.AsUInt64() - mask.AsUInt64()).AsByte();
+    }
 
-        public static ulong Apply(ulong value, ulong mask) => unchecked(value - mask);
+    private readonly struct Add32 : IMaskOp
+    {
+        public static Vector128<byte> Apply(Vector128<byte> value, Vector128<byte> mask) => (value.AsUInt32() + mask.AsUInt32()).AsByte();
+    }
+
+    private readonly struct Subtract32 : IMaskOp
+    {
+        public static Vector128<byte> Apply(Vector128<byte> value, Vector128<byte> mask) => (value.AsUInt32() - mask.AsUInt32()).AsByte();
     }
 }

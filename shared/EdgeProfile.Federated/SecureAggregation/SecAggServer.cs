@@ -29,7 +29,7 @@ public sealed class SecAggServer
     private string[] _u2 = [];
     private string[] _survivors = [];
     private string[] _dropped = [];
-    private ulong[]? _sum;
+    private byte[]? _sum;
 
     /// <summary>Creates the server of one round.</summary>
     /// <param name="config">The round's configuration (same as the clients').</param>
@@ -127,7 +127,7 @@ public sealed class SecAggServer
                 v => (IReadOnlyList<SecAggEncryptedShare>)_u2.Where(u => u != v)
                     .Select(u => _shares[u].First(s => s.RecipientId == v)).ToArray(),
                 StringComparer.Ordinal);
-            _sum = new ulong[_parameterCount];
+            _sum = new byte[(long)_parameterCount * _config.ElementBytes];
             Stage = SecAggStage.MaskingInputs;
             return routed;
         }
@@ -144,12 +144,12 @@ public sealed class SecAggServer
             {
                 throw new SecAggException($"round 2: unexpected or repeated masked input from {input.ClientId}");
             }
-            if (input.Values.Length != _parameterCount)
+            if (input.Elements.Length != (long)_parameterCount * _config.ElementBytes)
             {
                 throw new SecAggException(
-                    $"round 2: {input.ClientId} sent {input.Values.Length} values, the round has {_parameterCount}");
+                    $"round 2: {input.ClientId} sent {input.Elements.Length} bytes, the round has {_parameterCount} values of {_config.ElementBytes} bytes ({_config.RingBits}-bit ring)");
             }
-            MaskAccumulator.AddInto(_sum!, input.Values, _config.MaxDegreeOfParallelism);
+            MaskAccumulator.AddInto(_sum!, input.Elements, _config.RingBits, _config.MaxDegreeOfParallelism);
             _masked.Add(input.ClientId);
         }
     }
@@ -259,8 +259,8 @@ public sealed class SecAggServer
             {
                 throw Fail($"round 3: the shares of {inconsistent}'s masking key do not reconstruct the key it advertised");
             }
-            MaskAccumulator.Apply(_sum!, streams, _config.MaxDegreeOfParallelism);
-            var sum = new FixedPoint(_config.Scale).DecodeSum(_sum);
+            MaskAccumulator.Apply(_sum!, streams, _config.RingBits, _config.MaxDegreeOfParallelism);
+            var sum = new FixedPoint(_config.Scale, _config.RingBits).DecodeSumBytes(_sum);
             Stage = SecAggStage.Completed;
             return new SecAggResult(sum, [.. _survivors], [.. _dropped]);
         }
