@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeProfile.Federated.SecureAggregation;
 
@@ -115,21 +117,54 @@ public sealed class FixedPoint
     }
 
     /// <summary>Decodes ring elements in their byte form (<see cref="ElementBytes"/> each), each the sum of the
-    /// encodings of up to N clients.</summary>
+    /// encodings of up to N clients (vectorised).</summary>
     public double[] DecodeSumBytes(ReadOnlySpan<byte> elements)
     {
-        if (elements.Length % ElementBytes != 0)
-        {
-            throw new ArgumentException($"{elements.Length} bytes is not a whole number of {ElementBytes}-byte elements");
-        }
+        CheckWhole(elements.Length);
         var decoded = new double[elements.Length / ElementBytes];
-        for (var i = 0; i < decoded.Length; i++)
+        DecodeRange(elements, decoded);
+        return decoded;
+    }
+
+    private void CheckWhole(int bytes)
+    {
+        if (bytes % ElementBytes != 0)
+        {
+            throw new ArgumentException($"{bytes} bytes is not a whole number of {ElementBytes}-byte elements");
+        }
+    }
+
+    private void DecodeRange(ReadOnlySpan<byte> elements, Span<double> decoded)
+    {
+        var i = 0;
+        var scale = Vector256.Create(Scale);
+        if (Vector256.IsHardwareAccelerated && BitConverter.IsLittleEndian)
+        {
+            if (RingBits == 64)
+            {
+                var words = MemoryMarshal.Cast<byte, long>(elements);
+                for (; i + Vector256<long>.Count <= decoded.Length; i += Vector256<long>.Count)
+                {
+                    (Vector256.ConvertToDouble(Vector256.Create(words.Slice(i, Vector256<long>.Count))) / scale).CopyTo(decoded[i..]);
+                }
+            }
+            else
+            {
+                var words = MemoryMarshal.Cast<byte, int>(elements);
+                for (; i + Vector256<int>.Count <= decoded.Length; i += Vector256<int>.Count)
+                {
+                    var (lower, upper) = Vector256.Widen(Vector256.Create(words.Slice(i, Vector256<int>.Count)));
+                    (Vector256.ConvertToDouble(lower) / scale).CopyTo(decoded[i..]);
+                    (Vector256.ConvertToDouble(upper) / scale).CopyTo(decoded[(i + Vector256<long>.Count)..]);
+                }
+            }
+        }
+        for (; i < decoded.Length; i++)
         {
             decoded[i] = RingBits == 64
                 ? BinaryPrimitives.ReadInt64LittleEndian(elements[(i * 8)..]) / Scale
                 : BinaryPrimitives.ReadInt32LittleEndian(elements[(i * 4)..]) / Scale;
         }
-        return decoded;
     }
 
     private long Round(float value, int index)

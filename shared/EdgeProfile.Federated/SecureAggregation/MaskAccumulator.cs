@@ -39,13 +39,20 @@ internal static class MaskAccumulator
         });
     }
 
-    /// <summary><c>accumulator += values</c> element-wise in the ring of <paramref name="ringBits"/> bits, vectorised and
-    /// split across cores.</summary>
-    public static void AddInto(byte[] accumulator, byte[] values, int ringBits, int maxDegreeOfParallelism)
+    /// <summary><c>accumulator += Σ values</c> element-wise in the ring of <paramref name="ringBits"/> bits, vectorised
+    /// and split across cores; the sources are added in groups of four per pass over the accumulator.</summary>
+    public static void AddInto(byte[] accumulator, IReadOnlyList<byte[]> values, int ringBits, int maxDegreeOfParallelism)
     {
-        if (values.Length != accumulator.Length)
+        foreach (var v in values)
         {
-            throw new ArgumentException($"{values.Length} bytes of values for an accumulator of {accumulator.Length}");
+            if (v.Length != accumulator.Length)
+            {
+                throw new ArgumentException($"{v.Length} bytes of values for an accumulator of {accumulator.Length}");
+            }
+        }
+        if (values.Count == 0)
+        {
+            return;
         }
         var ranges = (accumulator.Length + RangeBytes - 1) / RangeBytes;
         var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
@@ -55,13 +62,54 @@ internal static class MaskAccumulator
             var length = Math.Min(RangeBytes, accumulator.Length - start);
             if (ringBits == 64)
             {
-                AddSpan(MemoryMarshal.Cast<byte, ulong>(accumulator.AsSpan(start, length)), MemoryMarshal.Cast<byte, ulong>(values.AsSpan(start, length)));
+                AddRange<ulong>(accumulator.AsSpan(start, length), values, start);
             }
             else
             {
-                AddSpan(MemoryMarshal.Cast<byte, uint>(accumulator.AsSpan(start, length)), MemoryMarshal.Cast<byte, uint>(values.AsSpan(start, length)));
+                AddRange<uint>(accumulator.AsSpan(start, length), values, start);
             }
         });
+    }
+
+    private static void AddRange<T>(Span<byte> accumulator, IReadOnlyList<byte[]> values, int start)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        var acc = MemoryMarshal.Cast<byte, T>(accumulator);
+        var length = accumulator.Length;
+        ReadOnlySpan<T> Source(int k) => MemoryMarshal.Cast<byte, T>(values[k].AsSpan(start, length));
+        var k = 0;
+        for (; k + 3 < values.Count; k += 4)
+        {
+            AddSpan4(acc, Source(k), Source(k + 1), Source(k + 2), Source(k + 3));
+        }
+        for (; k < values.Count; k++)
+        {
+            AddSpan(acc, Source(k));
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void AddSpan4<T>(Span<T> accumulator, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, ReadOnlySpan<T> d)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var acc = MemoryMarshal.Cast<T, Vector<T>>(accumulator);
+            var va = MemoryMarshal.Cast<T, Vector<T>>(a);
+            var vb = MemoryMarshal.Cast<T, Vector<T>>(b);
+            var vc = MemoryMarshal.Cast<T, Vector<T>>(c);
+            var vd = MemoryMarshal.Cast<T, Vector<T>>(d);
+            for (var v = 0; v < acc.Length; v++)
+            {
+                acc[v] += (va[v] + vb[v]) + (vc[v] + vd[v]);
+            }
+            i = acc.Length * Vector<T>.Count;
+        }
+        for (; i < accumulator.Length; i++)
+        {
+            accumulator[i] = unchecked(accumulator[i] + a[i] + b[i] + c[i] + d[i]);
+        }
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

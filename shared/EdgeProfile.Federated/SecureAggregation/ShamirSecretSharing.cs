@@ -89,7 +89,11 @@ public static class ShamirSecretSharing
         {
             throw new ArgumentException("share indices must be distinct and positive");
         }
+        // λ_i = Π_{j≠i} x_j / Π_{j≠i} (x_j − x_i). The t denominators are inverted together (Montgomery's trick: one
+        // modular exponentiation for all of them instead of one each, which at t = 51 was most of the unmasking's
+        // key reconstruction).
         var lambdas = new BigInteger[indices.Count];
+        var denominators = new BigInteger[indices.Count];
         for (var i = 0; i < indices.Count; i++)
         {
             var numerator = BigInteger.One;
@@ -102,7 +106,22 @@ public static class ShamirSecretSharing
                     denominator = denominator * Mod(indices[j] - indices[i]) % FieldOrder;
                 }
             }
-            lambdas[i] = numerator * BigInteger.ModPow(denominator, FieldOrder - 2, FieldOrder) % FieldOrder;
+            lambdas[i] = numerator;
+            denominators[i] = denominator;
+        }
+        var prefix = new BigInteger[indices.Count];
+        var running = BigInteger.One;
+        for (var i = 0; i < indices.Count; i++)
+        {
+            prefix[i] = running;
+            running = running * denominators[i] % FieldOrder;
+        }
+        var inverse = BigInteger.ModPow(running, FieldOrder - 2, FieldOrder);
+        for (var i = indices.Count - 1; i >= 0; i--)
+        {
+            // inverse = (d_0 ⋯ d_i)^−1 here, so d_i^−1 = inverse · (d_0 ⋯ d_{i−1}).
+            lambdas[i] = lambdas[i] * (inverse * prefix[i] % FieldOrder) % FieldOrder;
+            inverse = inverse * denominators[i] % FieldOrder;
         }
         return lambdas;
     }
