@@ -3,6 +3,8 @@ using System.Text;
 using EdgeProfile.Federated;
 using EdgeProfile.Federated.Aggregation;
 using EdgeProfile.Federated.Compression;
+using EdgeProfile.Federated.Jobs;
+using EdgeProfile.Federated.SecureAggregation;
 
 namespace EdgeProfile.Bench.FlAggregation;
 
@@ -118,6 +120,15 @@ public static class AggregationBench
             var decode = Median(repetitions, () => Int8Delta.Decode(encoded));
             var name = $"int8, {(chunk == int.MaxValue ? "one scale per tensor" : $"scale per {chunk} values")}{(stochastic ? ", stochastic rounding" : "")}";
             sb.AppendLine($"| {name} | {encoded.Length:N0} | {encoded.Length / (double)raw:F4} | {RelativeError(delta, decoded):E2} | {encode:F4} | {decode:F4} |");
+        }
+        // Under secure aggregation a participant sends [w·Δ, w] masked, one ring element per value (no int8).
+        foreach (var (bits, scale, what) in new[] { (64, SecAggWire.UpdateScale, "weighted updates"), (32, SecAggWire.ForClippedUpdates(100, 1.0).Scale, "DP rounds, 100 participants, clip 1") })
+        {
+            var fixedPoint = new FixedPoint(scale, bits);
+            var bytes = fixedPoint.EncodeBytes(delta);
+            var back = fixedPoint.DecodeSumBytes(bytes).Select(v => (float)v).ToArray();
+            var length = (long)(parameters + 1) * fixedPoint.ElementBytes;
+            sb.AppendLine($"| secure aggregation, masked input in the {bits}-bit ring ({what}; values + weight) | {length:N0} | {length / (double)raw:F4} | {RelativeError(delta, back):E2} | | |");
         }
         return sb.ToString();
     }

@@ -74,6 +74,19 @@ internal static class RulesBench
 
         var closureCompiled = RuleCompiler.Compile(RuleProgram.ClosureRules);
         var closureRules = closureCompiled.RuleSet ?? throw new InvalidOperationException("Closure rules do not compile: " + string.Join("; ", closureCompiled.Errors));
+        if (options.Only.Contains("rules-ours", StringComparison.Ordinal))
+        {
+            // Our engine alone, for profiling (no SQLite, no table).
+            for (var rep = 0; rep < Math.Max(1, options.RuleReps); rep++)
+            {
+                GC.Collect();
+                var start = Stopwatch.GetTimestamp();
+                var evaluated = Engine.Evaluate(ruleSet, facts);
+                Console.WriteLine($"ours, rep {rep + 1}: {Stopwatch.GetElapsedTime(start).TotalMilliseconds:F1} ms ({evaluated.GetType().Name})");
+            }
+            return;
+        }
+
         var ours = new List<Outcome>();
         var oursClosure = new List<Outcome>();
         var peersClosure = new List<Outcome>();
