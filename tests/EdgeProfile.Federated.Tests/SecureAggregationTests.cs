@@ -282,6 +282,13 @@ public class SecureAggregationTests
         round.Share();
         var error = Assert.Throws<SecAggException>(() => round.Server.AddMaskedInput(new SecAggMaskedInput("store-00", new byte[bytes])));
         Assert.Contains($"{ringBits}-bit ring", error.Message, StringComparison.Ordinal);
+
+        // Refused before it touched the sum: the round goes on with store-00 as dropped, its masks removed.
+        round.Mask(absent: "store-00");
+        round.Unmask();
+        var result = round.Server.ComputeSum();
+        Assert.Equal(["store-00"], result.Dropped);
+        Assert.True(MaxAbsDifference(result.Sum, round.PlainSum(["store-01", "store-02"])) <= 2 * 0.5 / round.Config.Scale + 1e-12);
     }
 
     [Theory]

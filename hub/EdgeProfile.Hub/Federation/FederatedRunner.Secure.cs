@@ -97,8 +97,17 @@ internal sealed partial class FederatedRunner
                 {
                     if (answer is { Error.Length: 0 })
                     {
-                        server.AddMaskedInput(SecAggMaskedInput.FromBytes(client, answer.Payload.Span));
-                        status[client] = (ParticipationStatus.Updated, null!);
+                        try
+                        {
+                            server.AddMaskedInput(SecAggMaskedInput.FromBytes(client, answer.Payload.Span));
+                            status[client] = (ParticipationStatus.Updated, null!);
+                        }
+                        catch (SecAggException ex)
+                        {
+                            // A malformed masked input (for example the wrong ring) is refused before it touches the
+                            // sum: this participant counts as dropped, its masks are removed with the others' shares.
+                            status[client] = (ParticipationStatus.Rejected, "masked input refused: " + ex.Message);
+                        }
                     }
                 }
                 var request = server.CloseMaskedInputs();
