@@ -58,27 +58,7 @@ public class SecureAggregationPrimitivesTests
         var key = RandomNumberGenerator.GetBytes(SecAggPrg.KeySize);
         foreach (var length in new[] { 1, 2, 15, 16, 17, 33, 1001, 4096 * 3 + 5 })
         {
-            // Independent reference: the platform's AES-128-ECB over blocks LE64(i) || 0^64.
-            var blocks = (length + 1) / 2;
-            var counters = new byte[blocks * 16];
-            for (var i = 0; i < blocks; i++)
-            {
-                BitConverter.TryWriteBytes(counters.AsSpan(i * 16), (ulong)i);
-            }
-            using var aes = Aes.Create();
-            aes.Key = key;
-            var expected = MemoryMarshal.Cast<byte, ulong>(aes.EncryptEcb(counters, PaddingMode.None)).ToArray()[..length];
-
-            var stream = new ulong[length];
-            SecAggPrg.Add(key, stream);
-            Assert.Equal(expected, stream);
-
-            var values = Enumerable.Range(0, length).Select(i => (ulong)i * 0x9E3779B97F4A7C15).ToArray();
-            var masked = (ulong[])values.Clone();
-            SecAggPrg.Add(key, masked);
-            Assert.Equal(values.Zip(expected, (v, m) => unchecked(v + m)), masked);
-            SecAggPrg.Subtract(key, masked);
-            Assert.Equal(values, masked);
+            CheckAgainstAesEcb<ulong>(key, length, (k, d) => SecAggPrg.Add(k, d), (k, d) => SecAggPrg.Subtract(k, d));
         }
     }
 
@@ -88,28 +68,37 @@ public class SecureAggregationPrimitivesTests
         var key = RandomNumberGenerator.GetBytes(SecAggPrg.KeySize);
         foreach (var length in new[] { 1, 3, 4, 5, 31, 32, 33, 1001, 8192 * 3 + 7 })
         {
-            // Independent reference: the platform's AES-128-ECB over blocks LE64(i) || 0^64, read as 32-bit words.
-            var blocks = (length + 3) / 4;
-            var counters = new byte[blocks * 16];
-            for (var i = 0; i < blocks; i++)
-            {
-                BitConverter.TryWriteBytes(counters.AsSpan(i * 16), (ulong)i);
-            }
-            using var aes = Aes.Create();
-            aes.Key = key;
-            var expected = MemoryMarshal.Cast<byte, uint>(aes.EncryptEcb(counters, PaddingMode.None)).ToArray()[..length];
-
-            var stream = new uint[length];
-            SecAggPrg.Add(key, stream);
-            Assert.Equal(expected, stream);
-
-            var values = Enumerable.Range(0, length).Select(i => (uint)i * 0x9E3779B9u).ToArray();
-            var masked = (uint[])values.Clone();
-            SecAggPrg.Add(key, masked);
-            Assert.Equal(values.Zip(expected, (v, m) => unchecked(v + m)), masked);
-            SecAggPrg.Subtract(key, masked);
-            Assert.Equal(values, masked);
+            CheckAgainstAesEcb<uint>(key, length, (k, d) => SecAggPrg.Add(k, d), (k, d) => SecAggPrg.Subtract(k, d));
         }
+    }
+
+    /// <summary>The stream of <paramref name="length"/> ring elements equals an independent reference — the platform's
+    /// AES-128-ECB over blocks <c>LE64(i) || 0^64</c>, read as little-endian elements — and adding then subtracting it
+    /// gives the values back.</summary>
+    private static void CheckAgainstAesEcb<T>(byte[] key, int length, Action<byte[], T[]> add, Action<byte[], T[]> subtract)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        var blocks = ((length * size) + 15) / 16;
+        var counters = new byte[blocks * 16];
+        for (var i = 0; i < blocks; i++)
+        {
+            BitConverter.TryWriteBytes(counters.AsSpan(i * 16), (ulong)i);
+        }
+        using var aes = Aes.Create();
+        aes.Key = key;
+        var expected = MemoryMarshal.Cast<byte, T>(aes.EncryptEcb(counters, PaddingMode.None)).ToArray()[..length];
+
+        var stream = new T[length];
+        add(key, stream);
+        Assert.Equal(expected, stream);
+
+        var values = Enumerable.Range(0, length).Select(i => T.CreateTruncating(i) * T.CreateTruncating(0x9E3779B97F4A7C15UL)).ToArray();
+        var masked = (T[])values.Clone();
+        add(key, masked);
+        Assert.Equal(values.Zip(expected, (v, m) => v + m), masked);
+        subtract(key, masked);
+        Assert.Equal(values, masked);
     }
 
     [Fact]
