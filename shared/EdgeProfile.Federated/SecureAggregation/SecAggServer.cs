@@ -137,8 +137,8 @@ public sealed class SecAggServer
         }
     }
 
-    /// <summary>Round 2: adds a member of <c>U2</c>'s masked input to the running sum (the input is kept only until it is
-    /// added: four at a time, the rest when the round's inputs close).</summary>
+    /// <summary>Round 2: adds a member of <c>U2</c>'s masked input to the running sum. The input is kept only until it is
+    /// added (four at a time, the rest when the round's inputs close), so the caller must not change its elements.</summary>
     public void AddMaskedInput(SecAggMaskedInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
