@@ -23,13 +23,9 @@ public static class SecAggUnmaskBench
     /// <see cref="SecAggServer.ComputeSum"/>) is replayed on a fresh server <see cref="TimedRuns"/> times.
     /// </summary>
     /// <param name="ringBits">The round's ring: 64 (weighted updates) or 32 (clipped updates, as the hub runs DP rounds).</param>
-    /// <returns>Median seconds of the timed runs. The first run's sum is checked against the plain sum of the
-    /// survivors' inputs (throws if it is off by more than the fixed-point rounding).</returns>
-    public static double Run(int clients, int parameters, double dropFraction, int seed, int ringBits = 64) =>
-        RunParts(clients, parameters, dropFraction, seed, ringBits).Total;
-
-    /// <summary>As <see cref="Run"/>, with the median time of adding the masked inputs (as they arrive) and of the rest
-    /// (reconstructing the secrets, removing the masks, decoding).</summary>
+    /// <returns>Median seconds of the timed runs: in all, adding the masked inputs (as they arrive), and the rest
+    /// (reconstructing the secrets, removing the masks, decoding). The first run's sum is checked against the plain sum
+    /// of the survivors' inputs (throws if it is off by more than the fixed-point rounding).</returns>
     public static (double Total, double Adding, double Unmasking) RunParts(int clients, int parameters, double dropFraction, int seed, int ringBits)
     {
         var threshold = clients / 2 + 1;

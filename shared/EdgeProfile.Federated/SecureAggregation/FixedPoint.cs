@@ -120,18 +120,13 @@ public sealed class FixedPoint
     /// encodings of up to N clients (vectorised).</summary>
     public double[] DecodeSumBytes(ReadOnlySpan<byte> elements)
     {
-        CheckWhole(elements.Length);
+        if (elements.Length % ElementBytes != 0)
+        {
+            throw new ArgumentException($"{elements.Length} bytes is not a whole number of {ElementBytes}-byte elements");
+        }
         var decoded = new double[elements.Length / ElementBytes];
         DecodeRange(elements, decoded);
         return decoded;
-    }
-
-    private void CheckWhole(int bytes)
-    {
-        if (bytes % ElementBytes != 0)
-        {
-            throw new ArgumentException($"{bytes} bytes is not a whole number of {ElementBytes}-byte elements");
-        }
     }
 
     private void DecodeRange(ReadOnlySpan<byte> elements, Span<double> decoded)
