@@ -13,7 +13,7 @@ public static class Report
     /// <param name="Batches">int8, fp32, eager.</param>
     public sealed record Inputs(
         Settings Settings, Latency[] Rows, Latency[] Batches, Latency OurSteps, double OurFirstLoss, PeerResult? Peer, string PeerError,
-        double Fp32VsEager, double Int8VsFp32Batch, string Int8VsFp32PerTask, double Int8VsFp32Row, long Int8Bytes, long Fp32Bytes, long Parameters,
+        double Fp32VsEager, double Int8VsFp32Batch, string Int8VsFp32PerTask, double Int8VsFp32Row, long Int8Bytes, long Fp32Bytes, long Parameters, ComputeCeiling Ceiling,
         string? WaitPolicy, string LoadBefore, string LoadAfter, TimeSpan Elapsed);
 
     /// <summary>Prints the report to standard output.</summary>
@@ -65,6 +65,13 @@ public static class Report
         Console.WriteLine($"Goal: int8 >= 1.3x fp32 at batch {s.BatchSize}: {Met(Rps(bi8) / Rps(bf32) >= 1.3)} ({Rps(bi8) / Rps(bf32):F2}x)");
         Console.WriteLine($"Goal: int8 and fp32 ORT both >= 5x TorchSharp eager at batch {s.BatchSize}: {Met(Rps(bi8) / Rps(beager) >= 5 && Rps(bf32) / Rps(beager) >= 5)} "
             + $"(int8 {Rps(bi8) / Rps(beager):F2}x, fp32 {Rps(bf32) / Rps(beager):F2}x)");
+        var ceiling = x.Ceiling;
+        var needed = ceiling.Gflops(5 * Rps(beager));
+        Console.WriteLine($"  Compute needed for it: the model does {ceiling.MacsPerRow:N0} multiply-adds per row, so TorchSharp eager's {Rps(beager):N0} rows/s are "
+            + $"{ceiling.Gflops(Rps(beager)):F1} GFLOP/s and fp32 ORT's {Rps(bf32):N0} rows/s {ceiling.Gflops(Rps(bf32)):F1} GFLOP/s; 5x eager in fp32 needs {needed:F1} GFLOP/s, "
+            + $"{needed / ceiling.BestGemmGflops:F2}x the best this machine did in the same run ({ceiling.BestGemmGflops:F1} GFLOP/s, median {ceiling.MedianGemmGflops:F1}: "
+            + $"libtorch fp32 {ceiling.Size}x{ceiling.Size} GEMM on {s.Threads} threads){(needed > ceiling.BestGemmGflops ? " — above the machine's fp32 ceiling, so the fp32 half of this goal cannot be met here" : "")}; "
+            + $"int8 at 5x needs {ceiling.Gflops(5 * Rps(beager)) / 2:F1} G multiply-adds/s of u8·s8 (int8 ORT now: {ceiling.Gflops(Rps(bi8)) / 2:F1}).");
         Console.WriteLine($"Goal, read per single customer (p50, features in memory): int8 and fp32 ORT both >= 5x TorchSharp eager: "
             + $"{Met(eager.Percentile(50) / i8.Percentile(50) >= 5 && eager.Percentile(50) / f32.Percentile(50) >= 5)} "
             + $"(int8 {eager.Percentile(50) / i8.Percentile(50):F2}x, fp32 {eager.Percentile(50) / f32.Percentile(50):F2}x)");
