@@ -48,7 +48,7 @@ internal abstract class Accumulator
             FirstMs = ms;
         }
 
-        if (ms > LastMs || (ms == LastMs && string.CompareOrdinal(id, ids[LastRef]) > 0))
+        if (ms > LastMs || (ms == LastMs && ids.Compare(id, LastRef) > 0))
         {
             LastMs = ms;
             LastRef = ids.Ref(id);
@@ -69,7 +69,7 @@ internal abstract class Accumulator
             FirstMs = other.FirstMs;
         }
 
-        if (other.LastMs > LastMs || (other.LastMs == LastMs && string.CompareOrdinal(ids[other.LastRef], ids[LastRef]) > 0))
+        if (other.LastMs > LastMs || (other.LastMs == LastMs && ids.Compare(other.LastRef, LastRef) > 0))
         {
             LastMs = other.LastMs;
             LastRef = other.LastRef;
@@ -98,7 +98,7 @@ internal abstract class Accumulator
             // Wrapping differences decode exactly (two's complement), whatever the values.
             w.VarInt(unchecked(FirstMs - Start));
             w.VarInt(unchecked(LastMs - FirstMs));
-            w.String(w.Ids![LastRef]);
+            w.Id(LastRef);
         }
 
         w.Bool(Emitted);
@@ -442,21 +442,28 @@ internal sealed class LastValueAccumulator : Accumulator
 {
     public bool Has;
     public long Ms;
-    public string? Id;
     public bool IsNumber;
     public double Number;
     public string? Text;
 
+    // The id of the event that set the value, as characters in a buffer this pane keeps (null: -1): storing each
+    // event's new id string here made every young collection scan this long-lived object.
+    private char[] _id = [];
+    private int _idLength = -1;
+
     public override byte Tag => LastValueTag;
 
+    /// <summary>The id of the event that set the value; null when none (or the event had none).</summary>
+    public string? Id => _idLength < 0 ? null : new string(_id, 0, _idLength);
+
     public bool Beats(long ms, string? id) =>
-        !Has || ms > Ms || (ms == Ms && string.CompareOrdinal(id, Id) > 0);
+        !Has || ms > Ms || (ms == Ms && CompareId(id is null ? -1 : id.Length, id) > 0);
 
     public void Set(long ms, string? id, double number)
     {
         Has = true;
         Ms = ms;
-        Id = id;
+        SetId(id);
         IsNumber = true;
         Number = number;
         Text = null;
@@ -466,7 +473,7 @@ internal sealed class LastValueAccumulator : Accumulator
     {
         Has = true;
         Ms = ms;
-        Id = id;
+        SetId(id);
         IsNumber = false;
         Number = 0;
         Text = text;
@@ -475,11 +482,11 @@ internal sealed class LastValueAccumulator : Accumulator
     public override void MergeFrom(Accumulator other)
     {
         var o = Same<LastValueAccumulator>(other);
-        if (o.Has && Beats(o.Ms, o.Id))
+        if (o.Has && (!Has || o.Ms > Ms || (o.Ms == Ms && CompareId(o._idLength, o._id) > 0)))
         {
             Has = true;
             Ms = o.Ms;
-            Id = o.Id;
+            SetId(o._idLength < 0 ? null : o._id.AsSpan(0, o._idLength), o._idLength < 0);
             IsNumber = o.IsNumber;
             Number = o.Number;
             Text = o.Text;
@@ -490,7 +497,7 @@ internal sealed class LastValueAccumulator : Accumulator
     {
         Has = false;
         Ms = 0;
-        Id = null;
+        _idLength = -1;
         IsNumber = false;
         Number = 0;
         Text = null;
@@ -505,7 +512,15 @@ internal sealed class LastValueAccumulator : Accumulator
         }
 
         w.VarInt(Ms);
-        w.String(Id);
+        if (_idLength < 0)
+        {
+            w.String(null);
+        }
+        else
+        {
+            w.String(_id.AsSpan(0, _idLength));
+        }
+
         w.Bool(IsNumber);
         if (IsNumber)
         {
@@ -526,7 +541,7 @@ internal sealed class LastValueAccumulator : Accumulator
         }
 
         Ms = r.VarInt();
-        Id = r.String();
+        SetId(r.String());
         IsNumber = r.Bool();
         if (IsNumber)
         {
@@ -536,6 +551,31 @@ internal sealed class LastValueAccumulator : Accumulator
         {
             Text = r.String();
         }
+    }
+
+    // Orders a candidate id (length -1: null) against the stored one as string.CompareOrdinal orders strings.
+    private int CompareId(int length, ReadOnlySpan<char> id) =>
+        length < 0 ? (_idLength < 0 ? 0 : -1)
+        : _idLength < 0 ? 1
+        : id[..length].SequenceCompareTo(_id.AsSpan(0, _idLength));
+
+    private void SetId(string? id) => SetId(id, id is null);
+
+    private void SetId(ReadOnlySpan<char> id, bool isNull)
+    {
+        if (isNull)
+        {
+            _idLength = -1;
+            return;
+        }
+
+        if (_id.Length < id.Length)
+        {
+            _id = new char[Math.Max(id.Length, 16)];
+        }
+
+        id.CopyTo(_id);
+        _idLength = id.Length;
     }
 }
 

@@ -58,6 +58,27 @@ internal sealed class StateWriter(int capacity = 256)
         _length += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(_length));
     }
 
+    /// <summary>The id at <paramref name="index"/> of <see cref="Ids"/>, written as <see cref="String(string?)"/> writes it (a negative index: null).</summary>
+    public void Id(int index)
+    {
+        if (index < 0)
+        {
+            VarUInt(0);
+            return;
+        }
+
+        String(Ids!.Span(index));
+    }
+
+    /// <summary>Characters written as <see cref="String(string?)"/> writes a string of them.</summary>
+    public void String(ReadOnlySpan<char> value)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(value);
+        VarUInt((ulong)bytes + 1);
+        Ensure(bytes);
+        _length += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(_length));
+    }
+
     public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
     /// <summary>What was written since the last <see cref="Reset"/>.</summary>
