@@ -453,9 +453,6 @@ internal sealed class LastValueAccumulator : Accumulator
 
     public override byte Tag => LastValueTag;
 
-    /// <summary>The id of the event that set the value; null when none (or the event had none).</summary>
-    public string? Id => _idLength < 0 ? null : new string(_id, 0, _idLength);
-
     public bool Beats(long ms, string? id) =>
         !Has || ms > Ms || (ms == Ms && CompareId(id is null ? -1 : id.Length, id) > 0);
 
