@@ -23,7 +23,7 @@ internal static class MmoeKernels
     /// <summary>
     /// Whether the kernels run on vector hardware; a JIT-time constant. With AVX-512 each operation is one instruction;
     /// with AVX2 only, .NET runs each 512-bit operation as two 256-bit ones, which keeps the tiling (weights broadcast
-    /// once per block, inputs loaded once per four outputs) and measured 1.8–4.3x faster than the portable
+    /// once per block, inputs loaded once per four outputs) and measured 1.1–4.3x faster than the portable
     /// <c>Vector&lt;double&gt;</c> code on a Zen 3 (bench-explanations, bench/README.md), with the same numbers.
     /// </summary>
     public static bool Enabled => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated;
