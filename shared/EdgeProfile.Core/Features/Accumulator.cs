@@ -453,8 +453,7 @@ internal sealed class LastValueAccumulator : Accumulator
 
     public override byte Tag => LastValueTag;
 
-    public bool Beats(long ms, string? id) =>
-        !Has || ms > Ms || (ms == Ms && CompareId(id is null ? -1 : id.Length, id) > 0);
+    public bool Beats(long ms, string? id) => Beats(ms, id, id is null);
 
     public void Set(long ms, string? id, double number)
     {
@@ -479,11 +478,11 @@ internal sealed class LastValueAccumulator : Accumulator
     public override void MergeFrom(Accumulator other)
     {
         var o = Same<LastValueAccumulator>(other);
-        if (o.Has && (!Has || o.Ms > Ms || (o.Ms == Ms && CompareId(o._idLength, o._id) > 0)))
+        if (o.Has && Beats(o.Ms, o.StoredId, o._idLength < 0))
         {
             Has = true;
             Ms = o.Ms;
-            SetId(o._idLength < 0 ? null : o._id.AsSpan(0, o._idLength), o._idLength < 0);
+            SetId(o.StoredId, o._idLength < 0);
             IsNumber = o.IsNumber;
             Number = o.Number;
             Text = o.Text;
@@ -515,7 +514,7 @@ internal sealed class LastValueAccumulator : Accumulator
         }
         else
         {
-            w.String(_id.AsSpan(0, _idLength));
+            w.String(StoredId);
         }
 
         w.Bool(IsNumber);
@@ -550,11 +549,12 @@ internal sealed class LastValueAccumulator : Accumulator
         }
     }
 
-    // Orders a candidate id (length -1: null) against the stored one as string.CompareOrdinal orders strings.
-    private int CompareId(int length, ReadOnlySpan<char> id) =>
-        length < 0 ? (_idLength < 0 ? 0 : -1)
-        : _idLength < 0 ? 1
-        : id[..length].SequenceCompareTo(_id.AsSpan(0, _idLength));
+    private ReadOnlySpan<char> StoredId => _id.AsSpan(0, Math.Max(_idLength, 0));
+
+    // Whether an event at ms with this id (isNull: none) replaces the value: later, or as late with the ordinal-larger
+    // id (no id orders first, as string.CompareOrdinal orders null).
+    private bool Beats(long ms, ReadOnlySpan<char> id, bool isNull) =>
+        !Has || ms > Ms || (ms == Ms && !isNull && (_idLength < 0 || id.SequenceCompareTo(StoredId) > 0));
 
     private void SetId(string? id) => SetId(id, id is null);
 
