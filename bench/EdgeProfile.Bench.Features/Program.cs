@@ -53,6 +53,14 @@ if (settings.LatencyOnly != 0)
         Console.WriteLine($"Event-to-feature latency at {settings.Rate:N0} events/s (edgeprofile-edge as its own process, durability {Edge.Durability}), {child.Latency.Count:N0} samples: p50 {child.Latency.P50:F2} ms, p99 {child.Latency.P99:F2} ms, max {child.Latency.Max:F2} ms; edge CPU {child.EdgeCores:F2} cores");
     }
 
+    // The floor this box and this client set: Debian's mosquitto acknowledging the same paced QoS 1 stream (no
+    // persistence, no subscribers: a PUBACK as soon as the broker has read the publish).
+    var floor = await Edge.MosquittoFloorAsync(settings);
+    if (floor is not null)
+    {
+        Console.WriteLine($"Publish -> PUBACK floor at {settings.Rate:N0} events/s, mosquitto (same client, same pacing, no persistence), {floor.Latency.Count:N0} samples: p50 {floor.Latency.P50:F2} ms, p99 {floor.Latency.P99:F2} ms, max {floor.Latency.Max:F2} ms; mosquitto CPU {floor.EdgeCores:F2} cores");
+    }
+
     if (settings.LatencyOnly == 2)
     {
         File.Delete(noFeatures);
@@ -544,13 +552,62 @@ internal static class Edge
         }
     }
 
+    /// <summary>
+    /// The same paced stream against Debian's mosquitto on a free port (persistence off): what publish -> PUBACK costs
+    /// on this box with this client when the broker does nothing else. Null when mosquitto is not installed.
+    /// </summary>
+    public static async Task<ChildLatency?> MosquittoFloorAsync(Settings s)
+    {
+        if (!File.Exists("/usr/sbin/mosquitto"))
+        {
+            return null;
+        }
+
+        var port = FreePort();
+        var conf = Path.Combine(Path.GetTempPath(), $"ep-bench-mosquitto-{Environment.ProcessId}.conf");
+        File.WriteAllText(conf, $"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\nmax_queued_messages 0\n");
+        using var process = Process.Start(new ProcessStartInfo("/usr/sbin/mosquitto", $"-c {conf}") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false })
+            ?? throw new InvalidOperationException("mosquitto did not start");
+        try
+        {
+            for (var i = 0; ; i++)
+            {
+                try
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync(IPAddress.Loopback, port);
+                    break;
+                }
+                catch (SocketException) when (i < 100)
+                {
+                    await Task.Delay(50);
+                }
+            }
+
+            var paced = Workload.Generate(s.LatencySamples + s.Warmup, s.Customers, DateTimeOffset.UtcNow.AddMinutes(-1), "lat");
+            var cpu0 = ChildCpu(process.Id);
+            var watch = Stopwatch.StartNew();
+            var samples = await PacedAsync(port, s, paced, probe: false);
+            var cores = (ChildCpu(process.Id) - cpu0).TotalSeconds / watch.Elapsed.TotalSeconds;
+            SlowSamples.Print();
+            return new ChildLatency(Percentiles.Of(samples, 1), cores);
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+            File.Delete(conf);
+        }
+    }
+
     private static async Task PublishTimedAsync(IMqttClient client, byte[] payload, List<double>? samples, object gate)
     {
         var sent = Stopwatch.GetTimestamp();
         var at = Stopwatch.GetElapsedTime(SlowSamples.PhaseStart, sent).TotalMilliseconds;
         var result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("ep/v1/bench/events").WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         var ms = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-        if (!result.IsSuccess)
+        // A broker with no subscriber on the topic (the mosquitto floor) answers "no matching subscribers": acknowledged.
+        if (!result.IsSuccess && result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers)
         {
             throw new InvalidOperationException($"publish failed: {result.ReasonCode}");
         }
