@@ -193,6 +193,12 @@ public static class ExactShapley
         ReadOnlySpan<bool> members,
         Span<double> values)
     {
+        if (function is ICoalitionSampleValues fast)
+        {
+            fast.SampledCoalitionValues(x, background, groups, members, values);
+            return;
+        }
+
         int m = groups.Count;
         int inputs = function.Inputs;
         int outputs = function.Outputs;

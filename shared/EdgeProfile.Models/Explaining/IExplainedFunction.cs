@@ -32,3 +32,18 @@ public interface ICoalitionValues
     /// </summary>
     void CoalitionValues(ReadOnlySpan<double> x, Background background, FeatureGroups groups, Span<double> values);
 }
+
+/// <summary>
+/// A fast path for sampled coalitions (KernelSHAP, LIME): the values of a given list of coalitions of feature groups,
+/// for functions whose structure allows better than building and evaluating every <c>coalition × background row</c>
+/// input row.
+/// </summary>
+public interface ICoalitionSampleValues
+{
+    /// <summary>
+    /// Fills <paramref name="values"/> (<c>coalitions × Outputs</c>, row-major) with <c>v(S) = Σ_k w_k · f(x_S, b_k,¬S)</c>
+    /// for each coalition S of <paramref name="members"/> (<c>coalitions × M</c> flags, row-major; true = group g takes
+    /// <paramref name="x"/>'s values): the same numbers as evaluating those rows, up to rounding.
+    /// </summary>
+    void SampledCoalitionValues(ReadOnlySpan<double> x, Background background, FeatureGroups groups, ReadOnlySpan<bool> members, Span<double> values);
+}

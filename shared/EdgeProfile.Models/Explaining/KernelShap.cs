@@ -356,13 +356,17 @@ public static class KernelShap
     /// <summary>Standard errors: the spread of the solution over bootstrap resamples of the sampling draws.</summary>
     private static double[][] Bootstrap(Regression regression, Plan plan, int resamples, Random random, int outputs, int m)
     {
-        var cumulative = new double[plan.Pairs.Count];
-        long draws = 0;
+        // Every draw by the pair it drew, so a resample picks draws uniformly in O(1).
+        var drawn = new List<int>();
         for (int u = 0; u < plan.Pairs.Count; u++)
         {
-            draws += plan.Pairs[u].Count;
-            cumulative[u] = draws;
+            for (long c = 0; c < plan.Pairs[u].Count; c++)
+            {
+                drawn.Add(u);
+            }
         }
+
+        int draws = drawn.Count;
 
         var sum = new double[outputs, m];
         var squares = new double[outputs, m];
@@ -370,12 +374,9 @@ public static class KernelShap
         for (int r = 0; r < resamples; r++)
         {
             Array.Clear(counts);
-            for (long d = 0; d < draws; d++)
+            for (int d = 0; d < draws; d++)
             {
-                double u = random.NextDouble() * draws;
-                int at = Array.BinarySearch(cumulative, u);
-                at = at >= 0 ? at + 1 : ~at;
-                counts[Math.Min(at, counts.Length - 1)]++;
+                counts[drawn[random.Next(draws)]]++;
             }
 
             var phi = regression.Solve(counts);
@@ -563,9 +564,26 @@ public static class KernelShap
                     continue;
                 }
 
-                for (int j = 0; j <= i; j++)
+                // Row i of the lower triangle, j = 0 … i, as one vectorised a += wi·e.
+                var row = a.AsSpan(i * n, i + 1);
+                var ej = e.AsSpan(0, i + 1);
+                int j = 0;
+                if (System.Numerics.Vector.IsHardwareAccelerated)
                 {
-                    a[(i * n) + j] += wi * e[j];
+                    var wv = new System.Numerics.Vector<double>(wi);
+                    var rv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(row);
+                    var ev = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(ej);
+                    for (int v = 0; v < rv.Length; v++)
+                    {
+                        rv[v] += wv * ev[v];
+                    }
+
+                    j = rv.Length * System.Numerics.Vector<double>.Count;
+                }
+
+                for (; j <= i; j++)
+                {
+                    row[j] += wi * ej[j];
                 }
 
                 for (int o = 0; o < outputs; o++)

@@ -32,8 +32,11 @@ namespace EdgeProfile.Models.Explaining;
 /// <para>Not thread-safe for concurrent calls on one instance (callers serialise, as <see cref="IExplainedFunction"/>
 /// says); <see cref="MaxDegreeOfParallelism"/> parallelises one call internally, with identical results.</para>
 /// </remarks>
-public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
+public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalitionSampleValues
 {
+    /// <summary>Groups per table of <see cref="SampledCoalitionValues"/> (a table holds the sums of all their subsets).</summary>
+    private const int SampleChunkBits = 4;
+
     /// <summary>Coalitions (or rows) processed together by the SIMD tail.</summary>
     private const int Lanes = 32;
 
@@ -269,6 +272,237 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues
             }
         });
         result.CopyTo(values);
+    }
+
+    /// <summary>
+    /// The values of the given coalitions, for KernelSHAP and LIME. Per background row k the pre-activations of
+    /// coalition S are <c>A_k + Σ_{g∈S} D_{k,g}</c> (see the remarks); the groups are cut into chunks of four, and a
+    /// table per chunk holds the sums of its 16 subsets, so a coalition's pre-activations are at most one table row per
+    /// chunk added to <c>A_k</c>, with no input row built or standardised. Then the network's tail runs for 32
+    /// coalitions at a time, and each coalition adds <c>w_k · f</c> over the rows in order. Background rows are the
+    /// outer loop, so one row's tables stay in cache while every coalition is visited.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void SampledCoalitionValues(ReadOnlySpan<double> x, Background background, FeatureGroups groups, ReadOnlySpan<bool> members, Span<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(background);
+        ArgumentNullException.ThrowIfNull(groups);
+        if (x.Length != Inputs || background.Inputs != Inputs || groups.Inputs != Inputs)
+        {
+            throw new ArgumentException($"x ({x.Length}), background ({background.Inputs}) and groups ({groups.Inputs}) must all have {Inputs} features");
+        }
+
+        int m = groups.Count;
+        if (members.Length % m != 0)
+        {
+            throw new ArgumentException($"{members.Length} membership flags are not a whole number of coalitions of {m} groups", nameof(members));
+        }
+
+        int coalitions = members.Length / m;
+        if (values.Length < coalitions * Outputs)
+        {
+            throw new ArgumentException($"values need {coalitions * Outputs} entries ({coalitions} coalitions × {Outputs}), have {values.Length}", nameof(values));
+        }
+
+        int p = linear.Out;
+        int chunks = (m + SampleChunkBits - 1) / SampleChunkBits;
+        const int Codes = 1 << SampleChunkBits;
+        var codes = new byte[coalitions * chunks];
+        for (int c = 0; c < coalitions; c++)
+        {
+            var flags = members.Slice(c * m, m);
+            for (int g = 0; g < m; g++)
+            {
+                if (flags[g])
+                {
+                    codes[(c * chunks) + (g / SampleChunkBits)] |= (byte)(1 << (g % SampleChunkBits));
+                }
+            }
+        }
+
+        // A coalition right after its complement (as KernelSHAP lays out its sampled pairs) takes
+        // A_k + Σ_{g∉S} D_{k,g} = (A_k + pre(all)) − pre(S): one subtraction instead of a sum per chunk.
+        var complement = new bool[coalitions];
+        for (int c = 1; c < coalitions; c++)
+        {
+            bool flipped = true;
+            for (int ch = 0; ch < chunks && flipped; ch++)
+            {
+                int bits = Math.Min(SampleChunkBits, m - (ch * SampleChunkBits));
+                int mask = (1 << bits) - 1;
+                flipped = codes[(c * chunks) + ch] == (~codes[((c - 1) * chunks) + ch] & mask);
+            }
+
+            complement[c] = flipped && !complement[c - 1];
+        }
+
+        var zx = new double[Inputs];
+        for (int i = 0; i < Inputs; i++)
+        {
+            zx[i] = Standardise(i, x[i]);
+        }
+
+        var full = new double[p];
+        var zb = new double[Inputs];
+        var delta = new double[Inputs];
+        var a = new double[p];
+        var d = new double[m * p];
+        var table = new double[chunks * Codes * p];
+        var rows = new double[4 * p];
+        var s = new Scratch(this);
+        var pre = s.Pre;
+        var output = s.Out;
+        var sum = values[..(coalitions * Outputs)];
+        sum.Clear();
+        for (int r = 0; r < background.Count; r++)
+        {
+            var b = background.Row(r);
+            for (int i = 0; i < Inputs; i++)
+            {
+                zb[i] = Standardise(i, b[i]);
+                delta[i] = zx[i] - zb[i];
+            }
+
+            // A_k exactly as the forward pass computes the background row's pre-activations, and D_{k,g}.
+            linear.B.CopyTo(a, 0);
+            for (int i = 0; i < Inputs; i++)
+            {
+                var wi = linear.W.AsSpan(i * p, p);
+                for (int j = 0; j < p; j++)
+                {
+                    a[j] += zb[i] * wi[j];
+                }
+            }
+
+            Array.Clear(d);
+            for (int g = 0; g < m; g++)
+            {
+                var dg = d.AsSpan(g * p, p);
+                foreach (int i in groups.Members[g])
+                {
+                    var wi = linear.W.AsSpan(i * p, p);
+                    for (int j = 0; j < p; j++)
+                    {
+                        dg[j] += delta[i] * wi[j];
+                    }
+                }
+            }
+
+            // Table [chunk][code][p]: the sum of the chunk's groups in code, built from the code without its lowest bit.
+            for (int ch = 0; ch < chunks; ch++)
+            {
+                var t = table.AsSpan(ch * Codes * p, Codes * p);
+                t[..p].Clear();
+                for (int code = 1; code < Codes; code++)
+                {
+                    int lowest = code & -code;
+                    int g = (ch * SampleChunkBits) + System.Numerics.BitOperations.TrailingZeroCount(lowest);
+                    var target = t.Slice(code * p, p);
+                    var rest = t.Slice((code ^ lowest) * p, p);
+                    if (g >= m)
+                    {
+                        rest.CopyTo(target);
+                        continue;
+                    }
+
+                    var dg = d.AsSpan(g * p, p);
+                    for (int j = 0; j < p; j++)
+                    {
+                        target[j] = rest[j] + dg[j];
+                    }
+                }
+            }
+
+            // full = A_k + pre(all): the sum a coalition and its complement's pre-activations make.
+            a.CopyTo(full, 0);
+            for (int g = 0; g < m; g++)
+            {
+                for (int j = 0; j < p; j++)
+                {
+                    full[j] += d[(g * p) + j];
+                }
+            }
+
+            for (int j = 0; j < p; j++)
+            {
+                full[j] += a[j];
+            }
+
+            double w = background.Weights[r];
+            int previous = 3;
+            for (int start = 0; start < coalitions; start += Lanes)
+            {
+                int n = Math.Min(Lanes, coalitions - start);
+                for (int lane = 0; lane < Lanes; lane += 4)
+                {
+                    // Four coalitions' pre-activations side by side, then into the lane-major layout four at a time.
+                    for (int q = 0; q < 4; q++)
+                    {
+                        var target = rows.AsSpan(q * p, p);
+                        if (lane + q < n && complement[start + lane + q])
+                        {
+                            var before = rows.AsSpan(previous * p, p);
+                            var bv = MemoryMarshal.Cast<double, Vector<double>>(before);
+                            var fv = MemoryMarshal.Cast<double, Vector<double>>(full.AsSpan());
+                            var cv = MemoryMarshal.Cast<double, Vector<double>>(target);
+                            for (int v = 0; v < cv.Length; v++)
+                            {
+                                cv[v] = fv[v] - bv[v];
+                            }
+
+                            for (int j = cv.Length * Vector<double>.Count; j < p; j++)
+                            {
+                                target[j] = full[j] - before[j];
+                            }
+
+                            previous = q;
+                            continue;
+                        }
+
+                        previous = q;
+                        a.CopyTo(target);
+                        if (lane + q >= n)
+                        {
+                            continue;
+                        }
+
+                        var rv = MemoryMarshal.Cast<double, Vector<double>>(target);
+                        var code = codes.AsSpan((start + lane + q) * chunks, chunks);
+                        for (int ch = 0; ch < chunks; ch++)
+                        {
+                            if (code[ch] == 0)
+                            {
+                                continue;
+                            }
+
+                            int at = ((ch * Codes) + code[ch]) * p;
+                            var tv = MemoryMarshal.Cast<double, Vector<double>>(table.AsSpan(at, p));
+                            for (int v = 0; v < rv.Length; v++)
+                            {
+                                rv[v] += tv[v];
+                            }
+
+                            for (int j = rv.Length * Vector<double>.Count; j < p; j++)
+                            {
+                                target[j] += table[at + j];
+                            }
+                        }
+                    }
+
+                    MmoeKernels.Transpose4(rows, p, pre, Lanes, lane);
+                }
+
+                Tail(s);
+                for (int lane = 0; lane < n; lane++)
+                {
+                    var target = sum.Slice((start + lane) * Outputs, Outputs);
+                    for (int o = 0; o < target.Length; o++)
+                    {
+                        target[o] += w * output[(o * Lanes) + lane];
+                    }
+                }
+            }
+        }
     }
 
     private double Standardise(int i, double value) =>

@@ -498,4 +498,43 @@ internal static class MmoeKernels
         a2.StoreUnsafe(ref target, 16);
         a3.StoreUnsafe(ref target, 24);
     }
+
+    /// <summary>
+    /// Four rows of <paramref name="width"/> values (<paramref name="rows"/>, row-major) into columns
+    /// <c>lane … lane + 3</c> of <paramref name="target"/> (<c>[width][stride]</c>): 4 × 4 tiles transposed in registers
+    /// where 256-bit vectors are accelerated, one value at a time otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Transpose4(ReadOnlySpan<double> rows, int width, Span<double> target, int stride, int lane)
+    {
+        int j = 0;
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            ref double r0 = ref MemoryMarshal.GetReference(rows);
+            ref double t = ref MemoryMarshal.GetReference(target);
+            for (; j + 4 <= width; j += 4)
+            {
+                var a0 = Vector256.LoadUnsafe(ref r0, (nuint)j);
+                var a1 = Vector256.LoadUnsafe(ref r0, (nuint)(width + j));
+                var a2 = Vector256.LoadUnsafe(ref r0, (nuint)((2 * width) + j));
+                var a3 = Vector256.LoadUnsafe(ref r0, (nuint)((3 * width) + j));
+                var t0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(a0, a1);
+                var t1 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(a0, a1);
+                var t2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(a2, a3);
+                var t3 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(a2, a3);
+                System.Runtime.Intrinsics.X86.Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref t, (nuint)((j * stride) + lane));
+                System.Runtime.Intrinsics.X86.Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref t, (nuint)(((j + 1) * stride) + lane));
+                System.Runtime.Intrinsics.X86.Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref t, (nuint)(((j + 2) * stride) + lane));
+                System.Runtime.Intrinsics.X86.Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref t, (nuint)(((j + 3) * stride) + lane));
+            }
+        }
+
+        for (; j < width; j++)
+        {
+            for (int q = 0; q < 4; q++)
+            {
+                target[(j * stride) + lane + q] = rows[(q * width) + j];
+            }
+        }
+    }
 }

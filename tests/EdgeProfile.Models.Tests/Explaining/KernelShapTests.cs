@@ -153,6 +153,33 @@ public sealed class KernelShapTests(KernelShapTests.Mmoe12Fixture fixture) : ICl
         Assert.Throws<ArgumentException>(() => KernelShap.Explain(f, new double[3], background, ExactShapleyTests.Singletons(3), new KernelShapOptions { Bootstrap = -1 }));
     }
 
+    [Fact]
+    public void The_mmoe_fast_path_gives_the_attributions_of_row_by_row_evaluation()
+    {
+        // 24 features: sampled (2^24 coalitions is beyond the budget), so the fast path sees KernelSHAP's pairs.
+        var weights = RandomModels.Build(new ModelSpec(RandomModels.FeatureNames(24), 4, [32], [16], Tasks), 77);
+        var background = new Background(ExactShapleyTests.ToDouble(RandomModels.Rows(weights, 5, 78)), 24, "5 random rows");
+        var x = ExactShapleyTests.ToDouble(RandomModels.Rows(weights, 1, 79));
+        var groups = ExactShapleyTests.Singletons(24);
+        var options = new KernelShapOptions { Samples = 600, Seed = 5, Bootstrap = 8 };
+
+        var fast = KernelShap.Explain(new MmoeFunction(weights), x, background, groups, options);
+        var slow = KernelShap.Explain(new ReferenceFunction(new ReferenceModel(weights)), x, background, groups, options);
+        var limeFast = Lime.Explain(new MmoeFunction(weights), x, background, groups, new LimeOptions { Samples = 300, Seed = 2 });
+        var limeSlow = Lime.Explain(new ReferenceFunction(new ReferenceModel(weights)), x, background, groups, new LimeOptions { Samples = 300, Seed = 2 });
+
+        for (int o = 0; o < fast.Length; o++)
+        {
+            Assert.True(fast[o].StandardErrors!.All(e => e > 0));
+            for (int g = 0; g < 24; g++)
+            {
+                Assert.Equal(slow[o].Values[g], fast[o].Values[g], 1e-9);
+                Assert.Equal(slow[o].StandardErrors![g], fast[o].StandardErrors![g], 1e-9);
+                Assert.Equal(limeSlow[o].Values[g], limeFast[o].Values[g], 1e-9);
+            }
+        }
+    }
+
     private static double RelativeL1(double[] estimate, double[] exact) =>
         estimate.Zip(exact, (e, x) => Math.Abs(e - x)).Sum() / exact.Sum(Math.Abs);
 

@@ -91,6 +91,79 @@ public sealed class MmoeFunctionTests
         Assert.True(worst <= 1e-9, $"largest difference {worst}");
     }
 
+    public static TheoryData<string, int, int> SampledCases()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (var name in new[] { "Mmoe", "MmoeDeep", "MmoeWithoutExpertLayers", "SharedBottom", "SingleTaskMlp", "LogisticRegression", "Mmoe+log1p" })
+        {
+            foreach (int m in new[] { 1, 3, 4, 9, 20 })
+            {
+                data.Add(name, m, m % 2 == 0 ? 1 : 4);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SampledCases))]
+    public void Sampled_coalition_values_equal_the_generic_computation(string name, int groupCount, int backgroundRows)
+    {
+        var weights = OnnxWeightsReaderTests.Model(name);
+        var function = new MmoeFunction(weights);
+        var groups = Groups(weights.Spec.Inputs, groupCount, singletons: groupCount % 3 != 0);
+        var x = RandomModels.Rows(weights, 1, 300 + groupCount).Select(v => (double)v).ToArray();
+        var rows = RandomModels.Rows(weights, backgroundRows, 400 + groupCount).Select(v => (double)v).ToArray();
+        var background = new Background(rows, weights.Spec.Inputs, "test", [.. Enumerable.Range(1, backgroundRows).Select(k => 1.0 + k)]);
+
+        // 75 coalitions (not a whole number of 4- or 32-wide blocks): random ones, each often followed by its complement
+        // (as KernelSHAP lays out its pairs), sometimes by the original again, plus the empty and the full coalition.
+        var random = new Random(groupCount);
+        const int Count = 75;
+        var members = new bool[Count * groupCount];
+        for (int c = 2; c < Count; c++)
+        {
+            var row = members.AsSpan(c * groupCount, groupCount);
+            var previous = members.AsSpan((c - 1) * groupCount, groupCount);
+            int kind = random.Next(3);
+            for (int g = 0; g < groupCount; g++)
+            {
+                row[g] = kind switch
+                {
+                    0 => random.Next(2) == 1,
+                    1 => !previous[g],
+                    _ => c >= 2 && members[((c - 2) * groupCount) + g],
+                };
+            }
+        }
+
+        members.AsSpan(groupCount, groupCount).Fill(true);
+        var values = new double[Count * function.Outputs];
+
+        function.SampledCoalitionValues(x, background, groups, members, values);
+
+        var expected = GenericSampled(function, x, background, groups, members);
+        double worst = 0;
+        for (int n = 0; n < values.Length; n++)
+        {
+            worst = Math.Max(worst, Math.Abs(values[n] - expected[n]) / Math.Max(1, Math.Abs(expected[n])));
+        }
+
+        Assert.True(worst <= 1e-10, $"largest relative difference {worst}");
+    }
+
+    [Fact]
+    public void Sampled_coalition_values_refuse_mismatched_arguments()
+    {
+        var weights = RandomModels.Mmoe();
+        var function = new MmoeFunction(weights);
+        var groups = Groups(20, 3, singletons: true);
+        var background = new Background(new double[20], 20, "zeros");
+        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[19], background, groups, new bool[6], new double[2 * function.Outputs]));
+        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[20], background, groups, new bool[7], new double[3 * function.Outputs]));
+        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[20], background, groups, new bool[6], new double[(2 * function.Outputs) - 1]));
+    }
+
     [Fact]
     public void Parallel_coalition_values_are_identical()
     {
@@ -260,6 +333,40 @@ public sealed class MmoeFunctionTests
         }
 
         return new FeatureGroups(features, [.. Enumerable.Range(0, m).Select(g => $"g{g}")], [.. members.Select(l => l.ToArray())]);
+    }
+
+    /// <summary>v(S) of the given coalitions by building every row x_S / b_k and evaluating it.</summary>
+    private static double[] GenericSampled(IExplainedFunction function, double[] x, Background background, FeatureGroups groups, bool[] members)
+    {
+        int f = function.Inputs;
+        int o = function.Outputs;
+        int m = groups.Count;
+        int coalitions = members.Length / m;
+        var values = new double[coalitions * o];
+        var row = new double[f];
+        var output = new double[o];
+        for (int c = 0; c < coalitions; c++)
+        {
+            for (int k = 0; k < background.Count; k++)
+            {
+                background.Row(k).CopyTo(row);
+                for (int i = 0; i < f; i++)
+                {
+                    if (members[(c * m) + groups.GroupOf[i]])
+                    {
+                        row[i] = x[i];
+                    }
+                }
+
+                function.Evaluate(row, output);
+                for (int j = 0; j < o; j++)
+                {
+                    values[(c * o) + j] += background.Weights[k] * output[j];
+                }
+            }
+        }
+
+        return values;
     }
 
     /// <summary>v(S) by building every row x_S / b_k and evaluating it.</summary>
