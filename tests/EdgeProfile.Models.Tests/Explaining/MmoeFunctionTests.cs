@@ -153,18 +153,6 @@ public sealed class MmoeFunctionTests
     }
 
     [Fact]
-    public void Sampled_coalition_values_refuse_mismatched_arguments()
-    {
-        var weights = RandomModels.Mmoe();
-        var function = new MmoeFunction(weights);
-        var groups = Groups(20, 3, singletons: true);
-        var background = new Background(new double[20], 20, "zeros");
-        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[19], background, groups, new bool[6], new double[2 * function.Outputs]));
-        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[20], background, groups, new bool[7], new double[3 * function.Outputs]));
-        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[20], background, groups, new bool[6], new double[(2 * function.Outputs) - 1]));
-    }
-
-    [Fact]
     public void Parallel_coalition_values_are_identical()
     {
         var weights = RandomModels.MmoeDeep();
@@ -305,6 +293,9 @@ public sealed class MmoeFunctionTests
         var background = new Background(new double[20], 20, "zeros");
         Assert.Throws<ArgumentException>(() => function.CoalitionValues(new double[19], background, groups, new double[8 * function.Outputs]));
         Assert.Throws<ArgumentException>(() => function.CoalitionValues(new double[20], background, groups, new double[(8 * function.Outputs) - 1]));
+        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[19], background, groups, new bool[6], new double[2 * function.Outputs]));
+        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[20], background, groups, new bool[7], new double[3 * function.Outputs]));
+        Assert.Throws<ArgumentException>(() => function.SampledCoalitionValues(new double[20], background, groups, new bool[6], new double[(2 * function.Outputs) - 1]));
         Assert.Throws<ArgumentException>(() => function.Evaluate(new double[21], new double[function.Outputs]));
         Assert.Throws<ArgumentException>(() => function.Evaluate(new double[20], new double[function.Outputs + 1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => function.MaxDegreeOfParallelism = 0);
