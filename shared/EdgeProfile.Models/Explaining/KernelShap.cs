@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace EdgeProfile.Models.Explaining;
 
 /// <summary>Options of <see cref="KernelShap"/>.</summary>
@@ -353,33 +356,31 @@ public static class KernelShap
         }
     }
 
-    /// <summary>Standard errors: the spread of the solution over bootstrap resamples of the sampling draws.</summary>
+    /// <summary>Sampled pairs are cut into at most this many blocks for the bootstrap.</summary>
+    private const int BootstrapBlocks = 64;
+
+    /// <summary>
+    /// Standard errors: the spread of the solution over bootstrap resamples of the sampling draws. The draws are
+    /// independent, so they are resampled in blocks (pair u in block u mod B, B ≤ <see cref="BootstrapBlocks"/>): each
+    /// block's terms of the normal equations are summed once, and a resample adds B picked blocks instead of
+    /// re-accumulating every pair.
+    /// </summary>
     private static double[][] Bootstrap(Regression regression, Plan plan, int resamples, Random random, int outputs, int m)
     {
-        // Every draw by the pair it drew, so a resample picks draws uniformly in O(1).
-        var drawn = new List<int>();
-        for (int u = 0; u < plan.Pairs.Count; u++)
-        {
-            for (long c = 0; c < plan.Pairs[u].Count; c++)
-            {
-                drawn.Add(u);
-            }
-        }
-
-        int draws = drawn.Count;
-
+        int blocks = Math.Min(BootstrapBlocks, plan.Pairs.Count);
+        var sums = regression.Blocks(blocks, [.. plan.Pairs.Select(p => (double)p.Count)]);
         var sum = new double[outputs, m];
         var squares = new double[outputs, m];
-        var counts = new double[plan.Pairs.Count];
+        var picks = new int[blocks];
         for (int r = 0; r < resamples; r++)
         {
-            Array.Clear(counts);
-            for (int d = 0; d < draws; d++)
+            Array.Clear(picks);
+            for (int d = 0; d < blocks; d++)
             {
-                counts[drawn[random.Next(draws)]]++;
+                picks[random.Next(blocks)]++;
             }
 
-            var phi = regression.Solve(counts);
+            var phi = regression.Solve(sums, picks);
             for (int o = 0; o < outputs; o++)
             {
                 for (int g = 0; g < m; g++)
@@ -404,6 +405,9 @@ public static class KernelShap
 
         return errors;
     }
+
+    /// <summary>Per block of sampled pairs: the normal matrix and right-hand sides (unscaled), and the draws.</summary>
+    private sealed record BlockSums(double[][] A, double[][] B, double[] Draws);
 
     private sealed class SampledPair(bool[] members)
     {
@@ -513,6 +517,76 @@ public static class KernelShap
                 }
             }
 
+            return Finish(a, b);
+        }
+
+        /// <summary>The sampled pairs' terms of the normal equations (unscaled: weight = draw count) summed per block,
+        /// pair u in block u mod <paramref name="blocks"/>, with each block's draws.</summary>
+        public BlockSums Blocks(int blocks, double[] counts)
+        {
+            var sums = new BlockSums(
+                [.. Enumerable.Range(0, blocks).Select(_ => new double[n * n])],
+                [.. Enumerable.Range(0, blocks).Select(_ => new double[n * outputs])],
+                new double[blocks]);
+            for (int u = 0; u < pairRows.Length; u++)
+            {
+                int g = u % blocks;
+                Accumulate(sums.A[g], sums.B[g], pairRows[u], pairTargets[u], counts[u], targetScale: 0.5);
+                sums.Draws[g] += counts[u];
+            }
+
+            return sums;
+        }
+
+        /// <summary>φ per output for the sampled pairs of the blocks picked <paramref name="picks"/> times each.</summary>
+        public double[][] Solve(BlockSums sums, int[] picks)
+        {
+            if (n == 0)
+            {
+                return Solve([]);
+            }
+
+            var a = (double[])fixedA.Clone();
+            var b = (double[])fixedB.Clone();
+            double total = 0;
+            for (int g = 0; g < picks.Length; g++)
+            {
+                total += picks[g] * sums.Draws[g];
+            }
+
+            for (int g = 0; g < picks.Length && total > 0; g++)
+            {
+                if (picks[g] > 0)
+                {
+                    double f = picks[g] * weightLeft / total;
+                    AddScaled(a, sums.A[g], f);
+                    AddScaled(b, sums.B[g], f);
+                }
+            }
+
+            return Finish(a, b);
+        }
+
+        private static void AddScaled(double[] target, double[] source, double f)
+        {
+            var t = MemoryMarshal.Cast<double, Vector<double>>(target.AsSpan());
+            var s = MemoryMarshal.Cast<double, Vector<double>>(source.AsSpan());
+            var fv = new Vector<double>(f);
+            for (int v = 0; v < t.Length; v++)
+            {
+                t[v] += fv * s[v];
+            }
+
+            for (int i = t.Length * Vector<double>.Count; i < target.Length; i++)
+            {
+                target[i] += f * source[i];
+            }
+        }
+
+        /// <summary>Mirrors the lower triangle of <paramref name="a"/>, solves, and restores the eliminated group.</summary>
+        private double[][] Finish(double[] a, double[] b)
+        {
+            var phi = new double[outputs][];
             for (int i = 0; i < n; i++)
             {
                 for (int j = i + 1; j < n; j++)

@@ -336,17 +336,9 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
             complement[c] = flipped && !complement[c - 1];
         }
 
-        var zx = new double[Inputs];
-        for (int i = 0; i < Inputs; i++)
-        {
-            zx[i] = Standardise(i, x[i]);
-        }
-
+        // A_k and D_{k,g} as the exact path computes them.
+        var job = PrepareCoalitions(x, background, groups);
         var full = new double[p];
-        var zb = new double[Inputs];
-        var delta = new double[Inputs];
-        var a = new double[p];
-        var d = new double[m * p];
         var table = new double[chunks * Codes * p];
         var rows = new double[4 * p];
         var s = new Scratch(this);
@@ -356,37 +348,8 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
         sum.Clear();
         for (int r = 0; r < background.Count; r++)
         {
-            var b = background.Row(r);
-            for (int i = 0; i < Inputs; i++)
-            {
-                zb[i] = Standardise(i, b[i]);
-                delta[i] = zx[i] - zb[i];
-            }
-
-            // A_k exactly as the forward pass computes the background row's pre-activations, and D_{k,g}.
-            linear.B.CopyTo(a, 0);
-            for (int i = 0; i < Inputs; i++)
-            {
-                var wi = linear.W.AsSpan(i * p, p);
-                for (int j = 0; j < p; j++)
-                {
-                    a[j] += zb[i] * wi[j];
-                }
-            }
-
-            Array.Clear(d);
-            for (int g = 0; g < m; g++)
-            {
-                var dg = d.AsSpan(g * p, p);
-                foreach (int i in groups.Members[g])
-                {
-                    var wi = linear.W.AsSpan(i * p, p);
-                    for (int j = 0; j < p; j++)
-                    {
-                        dg[j] += delta[i] * wi[j];
-                    }
-                }
-            }
+            var a = job.A.AsSpan(r * p, p);
+            var d = job.D.AsSpan(r * m * p, m * p);
 
             // Table [chunk][code][p]: the sum of the chunk's groups in code, built from the code without its lowest bit.
             for (int ch = 0; ch < chunks; ch++)
@@ -405,7 +368,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
                         continue;
                     }
 
-                    var dg = d.AsSpan(g * p, p);
+                    var dg = d.Slice(g * p, p);
                     for (int j = 0; j < p; j++)
                     {
                         target[j] = rest[j] + dg[j];
@@ -414,7 +377,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
             }
 
             // full = A_k + pre(all): the sum a coalition and its complement's pre-activations make.
-            a.CopyTo(full, 0);
+            a.CopyTo(full);
             for (int g = 0; g < m; g++)
             {
                 for (int j = 0; j < p; j++)

@@ -61,6 +61,33 @@ public sealed class KernelShapTests(KernelShapTests.Mmoe12Fixture fixture) : ICl
     }
 
     [Fact]
+    public void Standard_errors_match_the_spread_of_the_error_over_seeds()
+    {
+        // Calibration, not only coverage: over 24 seeds the root-mean-square error against the exact values and the
+        // root-mean-square standard error agree within a factor of 1.6.
+        var c = fixture.Case;
+        var fast = new MmoeFunction(RandomModels.Build(new ModelSpec(RandomModels.FeatureNames(12), 4, [32], [16], Tasks), 31));
+        double squaredError = 0;
+        double variance = 0;
+        for (int seed = 0; seed < 24; seed++)
+        {
+            var kernel = KernelShap.Explain(fast, c.X, c.Background, c.Groups, new KernelShapOptions { Seed = seed, Samples = 400 });
+            for (int o = 0; o < kernel.Length; o++)
+            {
+                for (int g = 0; g < 12; g++)
+                {
+                    double error = kernel[o].Values[g] - c.Exact[o].Values[g];
+                    squaredError += error * error;
+                    variance += kernel[o].StandardErrors![g] * kernel[o].StandardErrors![g];
+                }
+            }
+        }
+
+        double ratio = Math.Sqrt(squaredError / variance);
+        Assert.True(ratio is > 1 / 1.6 and < 1.6, $"RMS error / RMS standard error = {ratio:F3}");
+    }
+
+    [Fact]
     public void Same_seed_gives_the_same_values_and_another_seed_other_values()
     {
         var c = fixture.Case;
