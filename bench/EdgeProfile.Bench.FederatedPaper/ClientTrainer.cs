@@ -7,8 +7,10 @@ namespace EdgeProfile.Bench.FederatedPaper;
 internal static class ClientTrainer
 {
     /// <summary>Returns the mean training loss of the last local epoch.</summary>
-    public static double Train(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, Party party, LocalTraining local, Random random)
+    public static double Train(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, Party party, LocalTraining local, Random random, ulong noiseSeed)
     {
+        // The party's own noise stream (parties train concurrently; the global generator would interleave them).
+        using var noise = new Generator(noiseSeed);
         // A new optimiser per client and round, so momentum starts from zero each round: NIID-Bench's train_net
         // (experiments.py) builds optim.SGD(..., momentum=args.rho, weight_decay=args.reg) on every call.
         using var optimizer = optim.SGD(model.parameters(), local.LearningRate, momentum: local.Momentum, weight_decay: local.WeightDecay);
@@ -35,7 +37,7 @@ internal static class ClientTrainer
                     {
                         // Fresh noise every time a sample is drawn: NIID-Bench's AddGaussianNoise is a transform
                         // applied in the dataset's __getitem__, std = noise_level (utils.py).
-                        x = x + (randn_like(x) * party.NoiseStd);
+                        x = x + (randn(x.shape, generator: noise) * party.NoiseStd);
                     }
 
                     var y = labels.index_select(0, index);

@@ -8,7 +8,7 @@ internal static class Evaluator
     private const int BatchSize = 1000;
 
     /// <summary>Number of correct predictions on <paramref name="images"/>.</summary>
-    public static long Correct(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, float noiseStd = 0)
+    public static long Correct(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, float noiseStd = 0, Generator? noise = null)
     {
         using var noGrad = no_grad();
         model.eval();
@@ -21,7 +21,7 @@ internal static class Evaluator
             var x = images.narrow(0, start, count);
             if (noiseStd > 0)
             {
-                x = x + (randn_like(x) * noiseStd);
+                x = x + (randn(x.shape, generator: noise) * noiseStd);
             }
 
             var predicted = model.call(x).argmax(1);

@@ -68,10 +68,12 @@ internal static class NoiseSkewExperiment
         using var model = new SimpleCnn();
         var global = ParameterVector.Flatten(model);
         var local = new LocalTraining(0.01, 0.9, 1e-5, localEpochs, 64);
-        var server = new FederatedServer(model, data.TrainImages, data.TrainLabels, local);
+        using var server = new FederatedServer(() => new SimpleCnn(), s.Workers, data.TrainImages, data.TrainLabels, local);
         Console.WriteLine($"(A) {n} parties of {parties.Min(p => p.Rows.Length)}–{parties.Max(p => p.Rows.Length)} rows, noise std {string.Join(' ', parties.Select(p => p.NoiseStd.ToString("0.###")))}; "
             + $"{global.Length:N0} parameters; {rounds} rounds x {localEpochs} local epochs");
 
+        // The test-side noise has its own stream, so the run does not depend on how many worker models drew weights.
+        using var testNoise = new Generator((ulong)s.Seed);
         var (final, clean, best, bestRound, done) = (0.0, 0.0, 0.0, 0, 0);
         for (var r = 1; r <= rounds; r++)
         {
@@ -80,7 +82,7 @@ internal static class NoiseSkewExperiment
             long correct = 0;
             foreach (var party in parties)
             {
-                var c = Evaluator.Correct(model, data.TestImages, data.TestLabels, party.NoiseStd);
+                var c = Evaluator.Correct(model, data.TestImages, data.TestLabels, party.NoiseStd, testNoise);
                 correct += c;
                 if (party.NoiseStd == 0)
                 {

@@ -78,7 +78,7 @@ internal static class PathologicalSplitExperiment
         var random = new Random(s.Seed + 1);
         using var model = new TwoLayerNet();
         var global = ParameterVector.Flatten(model);
-        var server = new FederatedServer(model, images, labels, local);
+        using var server = new FederatedServer(() => new TwoLayerNet(), s.Workers, images, labels, local);
         var reached = new int?[Targets.Length];
         var (best, bestRound, last, done) = (0.0, 0, 0.0, 0);
         for (var r = 1; r <= maxRounds; r++)
@@ -128,7 +128,7 @@ internal static class PathologicalSplitExperiment
         var (best, bestEpoch, last) = (0.0, 0, 0.0);
         for (var e = 1; e <= epochs; e++)
         {
-            var loss = ClientTrainer.Train(model, images, labels, all, local, random);
+            var loss = ClientTrainer.Train(model, images, labels, all, local, random, (ulong)s.Seed);
             last = Evaluator.Accuracy(model, testImages, testLabels);
             if (last > best)
             {

@@ -5,7 +5,7 @@ namespace EdgeProfile.Bench.FederatedPaper;
 /// <summary>Command-line settings of bench-fl-paper; defaults are the papers' settings.</summary>
 internal sealed record Settings
 {
-    public const string Usage = "--experiment a|b|all --rounds N --parties N --quick --seed 0 --threads 2 --data DIR "
+    public const string Usage = "--experiment a|b|all --rounds N --parties N --quick --seed 0 --threads 1 --workers <cores> --data DIR "
         + "--local-epochs 10 --noise 0.1 --lr-b 0.05 --momentum-b 0 --mu 0.01 --eval-every 1 --central-epochs 5 --run-all-rounds";
 
     /// <summary>a (NIID-Bench noise skew), b (McMahan et al.'s pathological split), or all.</summary>
@@ -23,7 +23,11 @@ internal sealed record Settings
     /// <summary>NIID-Bench's init_seed (its runs use 0, 1, 2).</summary>
     public int Seed { get; init; }
 
-    public int Threads { get; init; } = 2;
+    /// <summary>libtorch threads per party.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Parties trained concurrently in a round (default: one per core).</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
 
     /// <summary>Directory of the IDX gz files; default ../shared/data/fashion-mnist found above the working directory.</summary>
     public string? Data { get; init; }
@@ -86,6 +90,7 @@ internal sealed record Settings
                 "--parties" => s with { Parties = Positive(v, "--parties") },
                 "--seed" => s with { Seed = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--threads" => s with { Threads = Positive(v, "--threads") },
+                "--workers" => s with { Workers = Positive(v, "--workers") },
                 "--data" => s with { Data = v },
                 "--local-epochs" => s with { LocalEpochs = Positive(v, "--local-epochs") },
                 "--noise" => s with { Noise = double.Parse(v, CultureInfo.InvariantCulture) },
