@@ -20,6 +20,10 @@ using var tensors = new Tensors(data);
 Console.WriteLine($"bench-fl-paper: {dataDir} ({data.TrainCount:N0} train, {data.TestCount:N0} test); experiment {settings.Experiment}{(settings.Quick ? " (quick)" : "")}; "
     + $"seed {settings.Seed}; {get_num_threads()} torch threads; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Trim()}");
 
+// The step both experiments repeat, beside PyTorch (same model, batch, optimiser, one thread).
+set_num_threads(1);
+StepPeer.Run(Up(d => File.Exists(Path.Combine(d, "EdgeProfile.sln"))), settings);
+set_num_threads(settings.Threads);
 var a = settings.RunA ? NoiseSkewExperiment.Run(tensors, settings) : null;
 var b = settings.RunB ? PathologicalSplitExperiment.RunAll(tensors, settings) : null;
 Console.WriteLine();
