@@ -45,6 +45,7 @@ File.WriteAllText(noFeatures, "{ \"definitions\": [] }");
 // crash, not a power loss), to separate the disk's fsync tail from the pipeline's.
 Edge.Durability = settings.ProcessDurability != 0 ? "process" : "fsync";
 Console.WriteLine($"Edge:Log:Durability={Edge.Durability}");
+Edge.NoFeaturesFile = settings.NoFeatures != 0 ? noFeatures : null;
 if (settings.LatencyOnly != 0)
 {
     if (settings.EdgeProcess != 0)
@@ -122,7 +123,7 @@ if (redis is not null)
 
 return 0;
 
-internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 10_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0, int ProcessDurability = 0, int LatencyOnly = 0, int EdgeProcess = 1)
+internal sealed record Settings(int Events, int Customers, int Publishers, int InFlight, int Rate, int LatencySamples, int Reads, int Warmup = 10_000, int EngineProbe = 0, int ProbeGc = 0, int PipelineProbe = 0, int ProcessDurability = 0, int LatencyOnly = 0, int EdgeProcess = 1, int NoFeatures = 0)
 {
     public static Settings Parse(string[] args)
     {
@@ -146,6 +147,7 @@ internal sealed record Settings(int Events, int Customers, int Publishers, int I
                 "--process-durability" => s with { ProcessDurability = v },
                 "--latency-only" => s with { LatencyOnly = v },
                 "--edge-process" => s with { EdgeProcess = v },
+                "--no-features" => s with { NoFeatures = v },
                 _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe --process-durability 0|1 --latency-only 0|1|2 --edge-process 0|1)"),
             };
         }
@@ -204,6 +206,9 @@ internal static class Edge
     /// <summary>Edge:Log:Durability of every edge the benchmark starts.</summary>
     public static string Durability { get; set; } = "fsync";
 
+    // --no-features 1: the agent process of the latency phase serves no feature definitions (the pipeline's own floor).
+    public static string? NoFeaturesFile { get; set; }
+
     public static async Task<Throughput> ThroughputAsync(Settings s, List<byte[]> events, string label, params string[] extra)
     {
         var dir = Directory.CreateTempSubdirectory("ep-bench-features-");
@@ -240,7 +245,7 @@ internal static class Edge
         var dir = Directory.CreateTempSubdirectory("ep-bench-features-");
         try
         {
-            await using var app = await StartAsync(dir.FullName);
+            await using var app = await StartAsync(dir.FullName, NoFeaturesFile is null ? [] : [$"--Edge:Features:DefinitionsFile={NoFeaturesFile}"]);
             var port = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EdgeOptions>>().Value.Mqtt.Port;
             // The paced payloads are made before the history is sent, so that they are old objects by the time latency
             // is measured: the edge's publishers are other processes, and bench objects made (and kept) during the
@@ -352,6 +357,22 @@ internal static class Edge
         })
         {
             psi.ArgumentList.Add(a);
+        }
+
+        if (NoFeaturesFile is not null)
+        {
+            psi.ArgumentList.Add($"--Edge:Features:DefinitionsFile={NoFeaturesFile}");
+        }
+
+        // EP_BENCH_EDGE_ENV="NAME=value;...": runtime settings for the agent process alone (e.g. DOTNET_TieredPGO=0),
+        // to compare them in the same hour without touching the benchmark's own process.
+        foreach (var pair in (Environment.GetEnvironmentVariable("EP_BENCH_EDGE_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                psi.Environment[pair[..eq]] = pair[(eq + 1)..];
+            }
         }
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("edgeprofile-edge did not start");
