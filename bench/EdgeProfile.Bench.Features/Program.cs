@@ -267,7 +267,35 @@ internal static class Edge
             Console.WriteLine($"  {DateTime.UtcNow:HH:mm:ss.fff} history sent; latency phase starts");
             var phaseCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var phaseWatch = Stopwatch.StartNew();
+            // BENCH_EXC=1: count the exceptions thrown in this process (edge and client) during the phase, by type and
+            // the stack that threw them; an exception costs tens of microseconds of CPU.
+            var thrown = new Dictionary<string, int>();
+            void OnThrown(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
+            {
+                var stack = string.Join(" <- ", Environment.StackTrace.Split('\n').Skip(4).Take(8).Select(l => l.Trim()));
+                lock (thrown)
+                {
+                    var key = e.Exception.GetType().Name + ": " + stack;
+                    thrown[key] = thrown.GetValueOrDefault(key) + 1;
+                }
+            }
+
+            var countThrown = Environment.GetEnvironmentVariable("BENCH_EXC") == "1";
+            if (countThrown)
+            {
+                AppDomain.CurrentDomain.FirstChanceException += OnThrown;
+            }
+
             samples.AddRange(await PacedAsync(port, s, paced, probe: true));
+            if (countThrown)
+            {
+                AppDomain.CurrentDomain.FirstChanceException -= OnThrown;
+                Console.WriteLine($"  exceptions thrown in the latency phase: {thrown.Values.Sum():N0}");
+                foreach (var (where, n) in thrown.OrderByDescending(t => t.Value).Take(8))
+                {
+                    Console.WriteLine($"    {n,8:N0}  {where}");
+                }
+            }
 
             // Allocations of the whole process (edge and the bench's publishing client) per event of the paced phase.
             var allocatedPerEvent = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / (double)paced.Count;
@@ -278,6 +306,16 @@ internal static class Edge
             foreach (var line in gcTrace.Lines)
             {
                 Console.WriteLine($"    {line}");
+            }
+
+            if (gcTrace.Allocations.Count > 0)
+            {
+                // BENCH_ALLOC=1: the runtime's allocation samples (one per ~100 KB) by type, as bytes per paced event.
+                Console.WriteLine("  allocations by type in the latency phase (sampled; edge and publishing client), bytes per event:");
+                foreach (var (type, bytes) in gcTrace.Allocations.OrderByDescending(a => a.Value).Take(40))
+                {
+                    Console.WriteLine($"    {bytes / paced.Count,8:F1}  {type}");
+                }
             }
 
             writerMetrics.Dispose();
