@@ -46,6 +46,9 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private readonly Dictionary<string, string> _keyCache = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoreProfile> _profileCache = new(StringComparer.Ordinal);
 
+    // The profiles a batch touched; one set for every batch (cleared at its start), not a new one per batch.
+    private readonly HashSet<StoreProfile> _touched = [];
+
     // Reused for every stored event, so that encoding its delta and its profile's JSON allocates nothing.
     private readonly DeltaEncoder _deltas = new();
     private readonly ArrayBufferWriter<byte> _profileJson = new(4096);
@@ -401,7 +404,8 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     {
         long stored = 0, duplicates = 0, dead = 0, late = 0, outboxRows = 0, outboxBytes = 0, overflow = 0, suppressed = 0;
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var touched = new HashSet<StoreProfile>();
+        var touched = _touched;
+        touched.Clear();
         var started = Stopwatch.GetTimestamp();
         long engineTicks = 0, beforeCommit = 0;
         if (EdgeMetrics.QueueWait.Enabled)
@@ -459,8 +463,11 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
 
                 var profile = LoadProfile(sql, primaryKey, e);
                 ProfileMath.Apply(profile, e, item.CustomerKeys);
-                foreach (var key in item.CustomerKeys)
+                var keys = item.CustomerKeys;
+                for (var k = 0; k < keys.Count; k++)
                 {
+                    // Indexed, not foreach: the keys are an interface, whose enumerator would be an object per event.
+                    var key = keys[k];
                     if (!_keyCache.ContainsKey(key) && Policy.Blocked(key) is null)
                     {
                         sql.InsertKey(key, primaryKey);
@@ -587,8 +594,9 @@ public sealed partial class LogWriter : BackgroundService, IFeatureSetSink
     private string ResolveCustomer(Statements sql, IReadOnlyList<string> keys)
     {
         var policy = Policy;
-        foreach (var key in keys)
+        for (var i = 0; i < keys.Count; i++)
         {
+            var key = keys[i];
             if (policy.Blocked(key) is not null)
             {
                 continue;

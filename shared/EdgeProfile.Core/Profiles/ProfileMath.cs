@@ -32,14 +32,16 @@ public static class ProfileMath
     }
 
     /// <summary>Applies one event to the profile (in any order of event time) and adds new identifiers.</summary>
-    public static void Apply(StoreProfile profile, CustomerEvent e, IEnumerable<string> identifiers)
+    public static void Apply(StoreProfile profile, CustomerEvent e, IReadOnlyList<string> identifiers)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(identifiers);
 
-        foreach (var id in identifiers)
+        // Indexed: a foreach over the interface would allocate an enumerator for every event the edge stores.
+        for (var i = 0; i < identifiers.Count; i++)
         {
+            var id = identifiers[i];
             if (!profile.Identifiers.Contains(id))
             {
                 profile.Identifiers.Add(id);
