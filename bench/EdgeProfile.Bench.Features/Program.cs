@@ -148,7 +148,7 @@ internal sealed record Settings(int Events, int Customers, int Publishers, int I
                 "--latency-only" => s with { LatencyOnly = v },
                 "--edge-process" => s with { EdgeProcess = v },
                 "--no-features" => s with { NoFeatures = v },
-                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe --process-durability 0|1 --latency-only 0|1|2 --edge-process 0|1)"),
+                _ => throw new ArgumentException($"unknown option {args[i]} (--events --customers --publishers --in-flight --rate --latency-samples --warmup --reads --engine-probe --probe-gc --pipeline-probe --process-durability 0|1 --latency-only 0|1|2 --edge-process 0|1 --no-features 0|1)"),
             };
         }
 

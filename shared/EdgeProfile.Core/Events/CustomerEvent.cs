@@ -39,5 +39,6 @@ public sealed record CustomerEvent
     /// <summary>Free string attributes, at most 32.</summary>
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = EmptyAttributes;
 
-    private static readonly IReadOnlyDictionary<string, string> EmptyAttributes = new Dictionary<string, string>();
+    /// <summary>The attributes of every event that has none: one shared, read-only empty map.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> EmptyAttributes = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 }

@@ -137,7 +137,7 @@ public sealed partial class EventValidator(TimeProvider clock, TimeSpan maxClock
             Amount = draft.Amount,
             Currency = string.IsNullOrEmpty(draft.Currency) ? null : draft.Currency,
             Text = string.IsNullOrEmpty(draft.Text) ? null : draft.Text,
-            Attributes = (IReadOnlyDictionary<string, string>?)draft.Attributes ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty, // shared: no dictionary per event
+            Attributes = (IReadOnlyDictionary<string, string>?)draft.Attributes ?? CustomerEvent.EmptyAttributes,
         });
     }
 
