@@ -78,6 +78,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
 
     // One task, several one-layer experts: the coalition path mixes the experts straight from the tables.
     private readonly bool fusedMixture;
+    private SampleBuffers? sampleBuffers;
     private int parallelism = 1;
 
     /// <summary>Validates the weights and prepares double-precision copies of them.</summary>
@@ -307,22 +308,27 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
         int p = linear.Out;
         int chunks = (m + SampleChunkBits - 1) / SampleChunkBits;
         const int Codes = 1 << SampleChunkBits;
-        var codes = new byte[coalitions * chunks];
+        // Buffers are kept between calls (callers serialise): KernelSHAP calls once per background row.
+        var buffers = sampleBuffers is { } kept && kept.Chunks == chunks && kept.Codes.Length >= coalitions * chunks
+            ? kept
+            : sampleBuffers = new SampleBuffers(this, chunks, Math.Max(coalitions, sampleBuffers?.Complement.Length ?? 0));
+        var codes = buffers.Codes.AsSpan(0, coalitions * chunks);
+        codes.Clear();
         for (int c = 0; c < coalitions; c++)
         {
-            var flags = members.Slice(c * m, m);
+            // Branch-free: a bool is one byte, 0 or 1 (random memberships would mispredict every other branch).
+            var flags = MemoryMarshal.AsBytes(members.Slice(c * m, m));
+            var code = codes.Slice(c * chunks, chunks);
             for (int g = 0; g < m; g++)
             {
-                if (flags[g])
-                {
-                    codes[(c * chunks) + (g / SampleChunkBits)] |= (byte)(1 << (g % SampleChunkBits));
-                }
+                code[g / SampleChunkBits] |= (byte)(flags[g] << (g % SampleChunkBits));
             }
         }
 
         // A coalition right after its complement (as KernelSHAP lays out its sampled pairs) takes
         // A_k + Σ_{g∉S} D_{k,g} = (A_k + pre(all)) − pre(S): one subtraction instead of a sum per chunk.
-        var complement = new bool[coalitions];
+        var complement = buffers.Complement.AsSpan(0, coalitions);
+        complement.Clear();
         for (int c = 1; c < coalitions; c++)
         {
             bool flipped = true;
@@ -337,11 +343,11 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
         }
 
         // A_k and D_{k,g} as the exact path computes them.
-        var job = PrepareCoalitions(x, background, groups);
-        var full = new double[p];
-        var table = new double[chunks * Codes * p];
-        var rows = new double[4 * p];
-        var s = new Scratch(this);
+        var job = PrepareCoalitions(x, background, groups, lowTable: false);
+        var full = buffers.Full;
+        var table = buffers.Table;
+        var rows = buffers.Rows;
+        var s = buffers.Scratch;
         var pre = s.Pre;
         var output = s.Out;
         var sum = values[..(coalitions * Outputs)];
@@ -430,7 +436,7 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
                         }
 
                         var rv = MemoryMarshal.Cast<double, Vector<double>>(target);
-                        var code = codes.AsSpan((start + lane + q) * chunks, chunks);
+                        var code = codes.Slice((start + lane + q) * chunks, chunks);
                         for (int ch = 0; ch < chunks; ch++)
                         {
                             if (code[ch] == 0)
@@ -507,13 +513,13 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
 
     /// <summary>Per background row k: <c>A_k</c>, <c>D_{k,g}</c> and the table of low-group sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private CoalitionJob PrepareCoalitions(ReadOnlySpan<double> x, Background background, FeatureGroups groups)
+    private CoalitionJob PrepareCoalitions(ReadOnlySpan<double> x, Background background, FeatureGroups groups, bool lowTable = true)
     {
         int p = linear.Out;
         int k = background.Count;
         int m = groups.Count;
         int low = Math.Min(m, LowBits);
-        var job = new CoalitionJob(p, k, m, low, m - low, new double[k * p], new double[k * m * p], new double[k * p * Lanes], background.Weights);
+        var job = new CoalitionJob(p, k, m, low, m - low, new double[k * p], new double[k * m * p], lowTable ? new double[k * p * Lanes] : [], background.Weights);
         var zx = new double[Inputs];
         for (int i = 0; i < Inputs; i++)
         {
@@ -557,6 +563,11 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
             }
 
             // Table [p][Lanes]: lane = subset of the low groups, summed in ascending group order.
+            if (!lowTable)
+            {
+                continue;
+            }
+
             var table = job.Table.AsSpan(r * p * Lanes, p * Lanes);
             for (int lane = 1; lane < (1 << low); lane++)
             {
@@ -1067,6 +1078,24 @@ public sealed class MmoeFunction : IExplainedFunction, ICoalitionValues, ICoalit
 
     /// <summary>One <see cref="CoalitionValues"/> call's tables: per background row A (<c>[K][P]</c>), D
     /// (<c>[K][M][P]</c>) and the low-group sums (<c>[K][P][Lanes]</c>).</summary>
+    /// <summary>The sampled-coalition path's buffers, kept for the next call.</summary>
+    private sealed class SampleBuffers(MmoeFunction f, int chunks, int coalitions)
+    {
+        public int Chunks { get; } = chunks;
+
+        public byte[] Codes { get; } = new byte[coalitions * chunks];
+
+        public bool[] Complement { get; } = new bool[coalitions];
+
+        public double[] Table { get; } = new double[chunks * (1 << SampleChunkBits) * f.linear.Out];
+
+        public double[] Rows { get; } = new double[4 * f.linear.Out];
+
+        public double[] Full { get; } = new double[f.linear.Out];
+
+        public Scratch Scratch { get; } = new(f);
+    }
+
     private sealed record CoalitionJob(int P, int K, int M, int Low, int High, double[] A, double[] D, double[] Table, double[] Weights);
 
     /// <summary>A dense layer in double, W row-major <c>[In, Out]</c>.</summary>

@@ -88,6 +88,42 @@ public sealed class KernelShapTests(KernelShapTests.Mmoe12Fixture fixture) : ICl
     }
 
     [Fact]
+    public void A_sample_per_background_row_is_more_accurate_than_one_shared_sample()
+    {
+        // Same evaluations (coalitions × rows) either way; over 24 seeds a sample per row gives a smaller error against
+        // the exact values (measured: 2.98 % against 4.76 % mean relative L1), and its split-half standard errors stay
+        // calibrated (RMS error / RMS standard error 1.01).
+        var c = fixture.Case;
+        var fast = new MmoeFunction(RandomModels.Build(new ModelSpec(RandomModels.FeatureNames(12), 4, [32], [16], Tasks), 31));
+        double shared = 0, rows = 0, squaredError = 0, variance = 0;
+        for (int seed = 0; seed < 24; seed++)
+        {
+            var options = new KernelShapOptions { Seed = seed, Samples = 400 };
+            var one = KernelShap.Explain(fast, c.X, c.Background, c.Groups, options with { SamplePerRow = false });
+            var own = KernelShap.Explain(fast, c.X, c.Background, c.Groups, options);
+            for (int o = 0; o < own.Length; o++)
+            {
+                shared += RelativeL1(one[o].Values, c.Exact[o].Values);
+                rows += RelativeL1(own[o].Values, c.Exact[o].Values);
+                Assert.Equal(one[o].Evaluations, own[o].Evaluations);
+                Assert.True(own[o].AdditivityError <= 1e-9, $"additivity error {own[o].AdditivityError}");
+                Assert.Equal(c.Exact[o].BaseValue, own[o].BaseValue, 1e-12);
+                Assert.Equal(c.Exact[o].Output, own[o].Output, 1e-12);
+                for (int g = 0; g < 12; g++)
+                {
+                    double error = own[o].Values[g] - c.Exact[o].Values[g];
+                    squaredError += error * error;
+                    variance += own[o].StandardErrors![g] * own[o].StandardErrors![g];
+                }
+            }
+        }
+
+        double ratio = Math.Sqrt(squaredError / variance);
+        Assert.True(rows <= 0.85 * shared, $"mean relative L1: a sample per row {rows / 48:P2}, shared sample {shared / 48:P2}; RMS error / RMS standard error {ratio:F3}");
+        Assert.True(ratio is > 1 / 1.6 and < 1.6, $"RMS error / RMS standard error = {ratio:F3}");
+    }
+
+    [Fact]
     public void Same_seed_gives_the_same_values_and_another_seed_other_values()
     {
         var c = fixture.Case;
@@ -130,16 +166,20 @@ public sealed class KernelShapTests(KernelShapTests.Mmoe12Fixture fixture) : ICl
         }
     }
 
-    [Fact]
-    public void Recovers_an_additive_function_exactly_from_a_small_sample_of_many_groups()
+    [Theory]
+    [InlineData(30)]
+    [InlineData(70)] // beyond 64 groups: pairs keyed by strings, normal equations summed row by row
+    public void Recovers_an_additive_function_exactly_from_a_small_sample_of_many_groups(int m)
     {
-        const int m = 30;
         var coefficients = ExactShapleyTests.RandomValues(m, seed: 7);
         var f = DelegateFunction.Scalar(m, v => v.Select((value, i) => coefficients[i] * value).Sum());
         var background = new Background(ExactShapleyTests.RandomValues(5 * m, seed: 8), m, "5 random rows");
         var x = ExactShapleyTests.RandomValues(m, seed: 9);
 
-        var kernel = Assert.Single(KernelShap.Explain(f, x, background, ExactShapleyTests.Singletons(m), new KernelShapOptions { Samples = 200 }));
+        // 6·M + 20 samples (200 for 30 groups): each half of a row's pairs still determines the M − 1 unknowns, which
+        // the split-half standard errors need.
+        int samples = (6 * m) + 20;
+        var kernel = Assert.Single(KernelShap.Explain(f, x, background, ExactShapleyTests.Singletons(m), new KernelShapOptions { Samples = samples }));
 
         for (int i = 0; i < m; i++)
         {
@@ -148,7 +188,7 @@ public sealed class KernelShapTests(KernelShapTests.Mmoe12Fixture fixture) : ICl
         }
 
         Assert.True(kernel.AdditivityError <= 1e-9);
-        Assert.True(kernel.Evaluations <= 202 * 5);
+        Assert.True(kernel.Evaluations <= (samples + 2) * 5);
 
         // Every bootstrap refit is exact too, up to rounding amplified by the conditioning of a resampled system.
         double scale = kernel.Values.Max(Math.Abs);
