@@ -15,8 +15,9 @@ public static class PythonPeer
 
     /// <summary>Runs the script with the same thread count, warm-up and steps; returns null and the reason on failure.
     /// Passes the bench's own <c>OMP_WAIT_POLICY</c> (PASSIVE by default, as shared/docs/benchmarks.md asks) and sets
-    /// <c>OMP/OPENBLAS_NUM_THREADS</c> to the thread count.</summary>
-    public static async Task<(PeerResult? Result, string Error)> RunAsync(string script, string directory, int threads, int steps, int seed, string? waitPolicy)
+    /// <c>OMP/OPENBLAS_NUM_THREADS</c> to the thread count; <c>GOMP_SPINCOUNT</c> is <paramref name="spinCount"/> (null:
+    /// unset).</summary>
+    public static async Task<(PeerResult? Result, string Error)> RunAsync(string script, string directory, int threads, int steps, int seed, string? waitPolicy, string? spinCount)
     {
         var t = threads.ToString(CultureInfo.InvariantCulture);
         var psi = new ProcessStartInfo(Python, [script, directory, "--threads", t, "--warmup", TrainingStepBench.WarmupSteps.ToString(CultureInfo.InvariantCulture),
@@ -32,6 +33,15 @@ public static class PythonPeer
         else
         {
             psi.Environment["OMP_WAIT_POLICY"] = waitPolicy;
+        }
+
+        if (spinCount is null)
+        {
+            psi.Environment.Remove("GOMP_SPINCOUNT");
+        }
+        else
+        {
+            psi.Environment["GOMP_SPINCOUNT"] = spinCount;
         }
 
         psi.Environment["OMP_NUM_THREADS"] = t;

@@ -90,7 +90,7 @@ public static class Report
             + $"each after {TrainingStepBench.WarmupSteps} warm-up with a fresh Adam), 8 distinct batches, Adam lr {TrainingStepBench.LearningRate}, BCE-with-logits + MSE, torch threads {s.Threads}.");
         Console.WriteLine($"Peer: {(peer is null ? $"failed ({x.PeerError})" : $"/usr/bin/python3, torch {peer.Version}, {peer.Threads} threads, BLAS {peer.Blas}, {peer.Parameters:N0} parameters")}, "
             + $"OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = {s.Threads}; TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (libtorch-cpu 2.10.0); "
-            + $"OMP_WAIT_POLICY={x.WaitPolicy ?? "unset"} on both sides; ONNX Runtime {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version} "
+            + $"OMP_WAIT_POLICY={x.WaitPolicy ?? "unset"} on both sides, GOMP_SPINCOUNT={Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") ?? "unset"} for TorchSharp (the peer ran with and without it; the faster compared); ONNX Runtime {typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version} "
             + $"(batch sessions: session.intra_op.allow_spinning = {(s.Spin == 0 ? 0 : 1)}); "
             + $".NET {Environment.Version}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores; load average before {x.LoadBefore}, after {x.LoadAfter}; run took {x.Elapsed.TotalSeconds:F0} s.");
     }
