@@ -48,8 +48,11 @@ try
     // (its own best setting here before the spin count existed); the faster one is compared.
     var spinCount = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT");
     var script = Path.Combine(root, "bench", "models", "torch_train_step.py");
-    var (peerSame, peerError) = await PythonPeer.RunAsync(script, work.FullName, s.Threads, s.TrainSteps, s.Seed, waitPolicy, spinCount);
-    var (peerNoSpin, _) = spinCount is null ? (null, "") : await PythonPeer.RunAsync(script, work.FullName, s.Threads, s.TrainSteps, s.Seed, waitPolicy, null);
+    // Waited for synchronously: both halves of ours must run on this thread. libgomp keeps one worker team per
+    // thread that starts parallel regions, and once it manages more threads than there are cores it cuts every
+    // worker's spin to at most 1,000 iterations, so a second half on another (thread-pool) thread ran 2–3x slower.
+    var (peerSame, peerError) = PythonPeer.RunAsync(script, work.FullName, s.Threads, s.TrainSteps, s.Seed, waitPolicy, spinCount).GetAwaiter().GetResult();
+    var (peerNoSpin, _) = spinCount is null ? (null, "") : PythonPeer.RunAsync(script, work.FullName, s.Threads, s.TrainSteps, s.Seed, waitPolicy, null).GetAwaiter().GetResult();
     var peer = peerNoSpin is not null && (peerSame is null || peerNoSpin.P50Ms < peerSame.P50Ms) ? peerNoSpin : peerSame;
     Console.WriteLine(peer is null ? $"  PyTorch peer failed: {peerError}" : $"  PyTorch {peer.Version} peer done ({clock.Elapsed.TotalSeconds:F0} s): "
         + $"p50 {peerSame?.P50Ms:F1} ms with GOMP_SPINCOUNT={spinCount ?? "unset"}{(peerNoSpin is null ? "" : $", {peerNoSpin.P50Ms:F1} ms without it")}; the faster is compared");

@@ -20,7 +20,7 @@ public sealed class TrainingStepBench : IDisposable
     public const double LearningRate = 1e-3;
 
     /// <summary>Untimed steps before timing, on both sides: 20, so that .NET's tiered compilation has recompiled
-    /// TorchSharp's managed code (its optimiser step is C#) before timing; with 5 our first timed steps ran slower.</summary>
+    /// TorchSharp's managed code (its optimiser step is C#) before timing.</summary>
     public const int WarmupSteps = 20;
 
     private readonly MmoeModule module;
