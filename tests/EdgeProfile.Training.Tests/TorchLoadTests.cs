@@ -16,6 +16,31 @@ public sealed class TorchLoadTests
     }
 
     [Fact]
+    public void Prepare_asks_libgomp_for_a_short_spin_and_fixes_the_malloc_thresholds()
+    {
+        TorchEnvironment.Prepare();
+
+        // What libtorch's OpenMP reads is the native environment, not .NET's copy of it.
+        Assert.Equal(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"), NativeEnvironment("OMP_WAIT_POLICY"));
+        if (string.Equals(NativeEnvironment("OMP_WAIT_POLICY"), "PASSIVE", StringComparison.OrdinalIgnoreCase))
+        {
+            var spin = NativeEnvironment("GOMP_SPINCOUNT");
+            Assert.NotNull(spin);
+            Assert.True(long.Parse(spin, System.Globalization.CultureInfo.InvariantCulture) > 0, $"GOMP_SPINCOUNT={spin}");
+        }
+
+        bool operatorSet = Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null
+            || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null;
+        Assert.Equal(!operatorSet, TorchEnvironment.MallocThresholdsFixed);
+    }
+
+    private static string? NativeEnvironment(string name) =>
+        System.Runtime.InteropServices.Marshal.PtrToStringUTF8(GetEnv(name));
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")]
+    private static extern nint GetEnv([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string name);
+
+    [Fact]
     public void Output_copy_of_libLibTorchSharp_is_patched_and_the_package_cache_is_not()
     {
         if (!OperatingSystem.IsLinux())
