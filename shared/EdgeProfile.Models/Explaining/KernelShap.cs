@@ -222,7 +222,12 @@ public static class KernelShap
             }
         }
 
-        Task.WaitAll(fits);
+        foreach (var fit in fits)
+        {
+            // A fit's own exception (e.g. a system that stays singular), not an AggregateException.
+            fit.GetAwaiter().GetResult();
+        }
+
         var phi = new double[outputs][];
         var variance = new double[outputs][];
         for (int o = 0; o < outputs; o++)
