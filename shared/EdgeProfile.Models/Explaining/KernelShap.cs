@@ -16,7 +16,8 @@ public sealed record KernelShapOptions
     public int Seed { get; init; }
 
     /// <summary>Bootstrap resamples of the sampled coalition pairs for <see cref="Attribution.StandardErrors"/>
-    /// (0: no error estimate when sampling, the standard errors are then null).</summary>
+    /// (0: no error estimate when sampling, the standard errors are then null). With a sample per background row
+    /// (<see cref="SamplePerRow"/>) the errors come from split halves instead, and any positive value turns them on.</summary>
     public int Bootstrap { get; init; } = 32;
 
     /// <summary>
